@@ -1,0 +1,60 @@
+/*
+ * echover.c: main() of the one echover binary. It parses the mode from argv
+ * and dispatches; every mode lives in its module and owns its own state.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "modes.h"
+
+typedef struct mode {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *help;
+} mode;
+
+static int help_main(int argc, char **argv);
+
+static const mode modes[] = {
+	{ "demo", nt_demo_main, "run a server and clients on loopback and show what each sees" },
+	{ "selftest", nt_selftest_main, "run the built-in known-answer tests of every primitive" },
+	{ "version", nt_version_main, "print versions of echover and its libraries, and build flags" },
+	{ "help", help_main, "show this help" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: echover MODE [OPTIONS]\n\n"
+		   "echover is an end-to-end encrypted group chat (MLS, RFC 9420): one binary\n"
+		   "that is both the server and the client.\n\nmodes:\n");
+	for (const mode *m = modes; m->name; m++)
+		fprintf(f, "  %-10s %s\n", m->name, m->help);
+	fprintf(f, "\n`echover MODE --help` describes a mode's options.\n");
+}
+
+static int help_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return help_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--version"))
+		return nt_version_main(argc - 1, argv + 1);
+	for (const mode *m = modes; m->name; m++)
+		if (!strcmp(argv[1], m->name))
+			return m->main(argc - 1, argv + 1);
+	fprintf(stderr, "echover: unknown mode '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
