@@ -54,7 +54,6 @@ int main(int argc, char **argv)
 	for (const mode *m = modes; m->name; m++)
 		if (!strcmp(argv[1], m->name))
 			return m->main(argc - 1, argv + 1);
-	fprintf(stderr, "echover: unknown mode '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "echover: unknown mode '%s' (try 'echover --help')\n", argv[1]);
 	return 2;
 }
