@@ -83,7 +83,7 @@ bool vec_check_hex(json_t *obj, const char *field, const uint8_t *got, size_t n)
 static void run_file(const char *path)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_DECODE_INT_AS_REAL * 0, &jerr);
+	json_t *root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		t_begin("%s", path);
 		t_check(false, jerr.text, path, jerr.line);
@@ -144,29 +144,18 @@ static void run_all(void)
 	}
 }
 
-static void run_args(void);
-static int g_argc;
-static char **g_argv;
-
-static void run_args(void)
-{
-	for (int i = 1; i < g_argc; i++) {
-		if (!strcmp(g_argv[i], "--all"))
-			run_all();
-		else
-			run_file(g_argv[i]);
-	}
-}
-
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: vectors --all | FILE...\n");
 		return 2;
 	}
-	g_argc = argc;
-	g_argv = argv;
-	static const t_case cases[] = { { "vectors", run_args }, { NULL, NULL } };
-	char *none[] = { argv[0] };
-	return t_main(1, none, cases);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			run_all();
+		else
+			run_file(argv[i]);
+	}
+	return t_finish();
 }
