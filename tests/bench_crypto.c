@@ -15,17 +15,18 @@
 #include "x25519.h"
 
 typedef struct state {
-	uint8_t seed[32], pub[32], sig[64], priv[32], peer[32], shared[32];
-	uint8_t key[16], nonce[12], buf[1024 + 16], hash[32];
+	uint8_t seed[32], pub[32], sig[64], priv[32], peer[32], shared[32], xpub[32];
+	uint8_t key[16], nonce[12], buf[16384 + 16], hash[32];
 	uint8_t p256_priv[32], p256_pub[65], p256_sig[64];
 	int failures;
 } state;
 
 static void do_x25519(void *c) { state *s = c; s->failures += cr_x25519(s->shared, s->priv, s->peer) != CR_OK; }
-static void do_x25519_base(void *c) { state *s = c; s->failures += cr_x25519_public(s->pub, s->priv) != CR_OK; }
+static void do_x25519_base(void *c) { state *s = c; s->failures += cr_x25519_public(s->xpub, s->priv) != CR_OK; }
 static void do_ed_sign(void *c) { state *s = c; s->failures += cr_ed25519_sign(s->sig, s->seed, s->buf, 64) != CR_OK; }
 static void do_ed_verify(void *c) { state *s = c; s->failures += cr_ed25519_verify(s->sig, s->pub, s->buf, 64) != CR_OK; }
 static void do_gcm_1k(void *c) { state *s = c; s->failures += cr_aes128gcm_seal(s->buf, s->key, s->nonce, NULL, 0, s->buf, 1024) != CR_OK; }
+static void do_gcm_16k(void *c) { state *s = c; s->failures += cr_aes128gcm_seal(s->buf, s->key, s->nonce, NULL, 0, s->buf, 16384) != CR_OK; }
 static void do_sha_1k(void *c) { state *s = c; cr_sha256(s->hash, s->buf, 1024); }
 static void do_p256_sign(void *c) { state *s = c; s->failures += cr_p256_sign_raw(s->p256_sig, s->p256_priv, s->buf, 64) != CR_OK; }
 static void do_argon2(void *c)
@@ -55,6 +56,7 @@ int main(void)
 		{ "Ed25519 sign (64 B)", do_ed_sign, 2001 },
 		{ "Ed25519 verify (64 B)", do_ed_verify, 2001 },
 		{ "AES-128-GCM seal 1 KiB", do_gcm_1k, 20001 },
+		{ "AES-128-GCM seal 16 KiB", do_gcm_16k, 2001 },
 		{ "SHA-256 1 KiB", do_sha_1k, 20001 },
 		{ "ECDSA P-256 sign", do_p256_sign, 501 },
 		{ "Argon2id interactive (2 passes, 64 MiB)", do_argon2, 5 },
