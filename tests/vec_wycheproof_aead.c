@@ -4,8 +4,9 @@
  * echover implements AES-128-GCM with a 96-bit nonce and a 128-bit tag only
  * (MLS cipher suite 0x0001); groups with other key, IV or tag sizes are
  * skipped, case by case. Each valid case is sealed and opened, both into a
- * separate buffer and in place, and opened once more with every byte of the
- * ciphertext and tag flipped (each must be refused). Each invalid case must
+ * separate buffer and in place, and opened again with every byte of the
+ * ciphertext, tag and AAD flipped, the AAD a byte longer or shorter, and the
+ * tag cut short (each must be refused). Each invalid case must
  * be refused with CR_ERR_AUTH and a zeroed output. The file has no
  * "acceptable" case for AES-GCM; one would fail the run so that it is looked at.
  */
@@ -54,6 +55,26 @@ static void valid_case(const uint8_t *key, const uint8_t *iv, const uint8_t *aad
 			all_refused = false;
 	}
 	CHECK(all_refused);
+	/* Tampered AAD: every byte flipped, and one byte more or less. */
+	uint8_t *aad2 = malloc(aad_len + 1);
+	if (CHECK(aad2 != NULL)) {
+		bool aad_refused = true;
+		if (aad_len)
+			memcpy(aad2, aad, aad_len);
+		for (size_t i = 0; i < aad_len; i++) {
+			aad2[i] ^= 0x01;
+			if (cr_aes128gcm_open(pt, key, iv, aad2, aad_len, want, want_len) != CR_ERR_AUTH)
+				aad_refused = false;
+			aad2[i] ^= 0x01;
+		}
+		aad2[aad_len] = 0;
+		if (cr_aes128gcm_open(pt, key, iv, aad2, aad_len + 1, want, want_len) != CR_ERR_AUTH)
+			aad_refused = false;
+		if (aad_len && cr_aes128gcm_open(pt, key, iv, aad2, aad_len - 1, want, want_len) != CR_ERR_AUTH)
+			aad_refused = false;
+		CHECK(aad_refused);
+	}
+	free(aad2);
 	/* Truncated: a tag one byte short cannot verify. */
 	CHECK_ERR(cr_aes128gcm_open(pt, key, iv, aad, aad_len, want, want_len - 1), CR_ERR_AUTH);
 out:
