@@ -111,45 +111,44 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-		snprintf(dir, sizeof dir, "%s/%s", t_vectors_dir(), subdirs[s]);
-		run_dir(dir);
+/* Every .json file of one folder, in name order; a missing folder fails. */
+static void run_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		t_begin("vector folder %s", dir);
+		t_check(false, "cannot open the vector folder (set ECHOVER_VECTORS)", dir, 0);
+		t_end();
+		return;
+	}
+	char *names[256];
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < 256) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".json"))
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], by_name);
+	for (size_t i = 0; i < n; i++) {
+		char path[8192];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		run_file(path);
+		free(names[i]);
+	}
+}
+
+/* Every .json file under DIR/mls and DIR/wycheproof (the shared vectors),
+ * then those of the project's own vectors/ folder (relative to the working
+ * directory: tests run from the repository root). */
 static void run_all(void)
 {
 	static const char *const subdirs[] = { "mls", "wycheproof" };
 	for (size_t s = 0; s < 2; s++) {
 		char dir[4096];
-<<<<<<< HEAD
-		if (subdirs[s])
-			snprintf(dir, sizeof dir, "%s/%s", t_vectors_dir(), subdirs[s]);
-		else
-			snprintf(dir, sizeof dir, "vectors");
-		DIR *d = opendir(dir);
-		if (!d) {
-			t_begin("vector folder %s", dir);
-			t_check(false, "cannot open the vector folder (set ECHOVER_VECTORS)", dir, 0);
-			t_end();
-			continue;
-		}
-		char *names[256];
-		size_t n = 0;
-		struct dirent *e;
-		while ((e = readdir(d)) && n < 256) {
-			size_t len = strlen(e->d_name);
-			if (len > 5 && !strcmp(e->d_name + len - 5, ".json"))
-				names[n++] = strdup(e->d_name);
-		}
-		closedir(d);
-		qsort(names, n, sizeof names[0], by_name);
-		for (size_t i = 0; i < n; i++) {
-			char path[8192];
-			snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-			run_file(path);
-			free(names[i]);
-		}
-=======
 		snprintf(dir, sizeof dir, "%s/%s", t_vectors_dir(), subdirs[s]);
 		run_dir(dir);
->>>>>>> crypto
 	}
 	run_dir("vectors");
 }
