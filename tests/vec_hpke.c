@@ -109,7 +109,9 @@ static void run_one(json_t *v)
 	vec_check_hex(v, "key", s.key, sizeof s.key);
 	vec_check_hex(v, "base_nonce", s.base_nonce, sizeof s.base_nonce);
 	vec_check_hex(v, "exporter_secret", s.exporter_secret, sizeof s.exporter_secret);
-	CHECK_MEM(&r, &s, sizeof r);
+	CHECK_MEM(r.key, s.key, sizeof r.key);
+	CHECK_MEM(r.base_nonce, s.base_nonce, sizeof r.base_nonce);
+	CHECK_MEM(r.exporter_secret, s.exporter_secret, sizeof r.exporter_secret);
 	run_encryptions(v, &s, &r);
 	run_exports(v, &s, &r);
 out:
