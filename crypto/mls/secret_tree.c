@@ -144,7 +144,7 @@ out:
 static cr_err ratchet_of(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, ratchet **out)
 {
 	CR_ENSURE(type == MLS_RATCHET_HANDSHAKE || type == MLS_RATCHET_APPLICATION, CR_ERR_ARG);
-	struct mls_ratchet_pair *p;
+	struct mls_ratchet_pair *p = NULL;
 	CR_TRY(leaf_ratchets(t, leaf, &p));
 	*out = &p->r[type];
 	return CR_OK;
@@ -220,22 +220,56 @@ cr_err mls_secret_tree_next(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type 
 	return take_current(r, out);
 }
 
-cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
-			   mls_ratchet_key *out)
+/* The kept key of an old generation, or -1. */
+static int find_skipped(const ratchet *r, uint32_t generation)
+{
+	for (uint32_t i = 0; i < r->n_skipped; i++)
+		if (r->skipped[i].generation == generation)
+			return (int)i;
+	return -1;
+}
+
+cr_err mls_secret_tree_peek(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
+			    mls_ratchet_key *out)
 {
 	ratchet *r;
 	CR_TRY(ratchet_of(t, leaf, type, &r));
 	if (generation < r->gen || r->exhausted) {
-		for (uint32_t i = 0; i < r->n_skipped; i++)
-			if (r->skipped[i].generation == generation) {
-				out->generation = generation;
-				memcpy(out->key, r->skipped[i].key, MLS_NK);
-				memcpy(out->nonce, r->skipped[i].nonce, MLS_NN);
-				forget_skipped(r, i); /* consumed */
-				return CR_OK;
-			}
+		int i = find_skipped(r, generation);
 		/* Consumed already, or older than the window keeps. */
-		return CR_ERR_INVALID;
+		CR_ENSURE(i >= 0, CR_ERR_INVALID);
+		out->generation = generation;
+		memcpy(out->key, r->skipped[i].key, MLS_NK);
+		memcpy(out->nonce, r->skipped[i].nonce, MLS_NN);
+		return CR_OK;
+	}
+	CR_ENSURE(generation - r->gen <= MLS_SECRET_TREE_MAX_FORWARD, CR_ERR_LIMIT);
+	/* Walk a copy: the ratchet itself moves only on consume. */
+	ratchet tmp;
+	cr_err err = CR_OK;
+	memcpy(tmp.secret, r->secret, MLS_NH);
+	tmp.gen = r->gen;
+	tmp.exhausted = false;
+	while (tmp.gen < generation)
+		CR_CHECK(advance(&tmp));
+	out->generation = generation;
+	CR_CHECK(key_nonce(&tmp, out->key, out->nonce));
+out:
+	cr_wipe(tmp.secret, sizeof tmp.secret);
+	if (err)
+		mls_ratchet_key_wipe(out);
+	return err;
+}
+
+cr_err mls_secret_tree_consume(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation)
+{
+	ratchet *r;
+	CR_TRY(ratchet_of(t, leaf, type, &r));
+	if (generation < r->gen || r->exhausted) {
+		int i = find_skipped(r, generation);
+		CR_ENSURE(i >= 0, CR_ERR_INVALID);
+		forget_skipped(r, (uint32_t)i);
+		return CR_OK;
 	}
 	CR_ENSURE(generation - r->gen <= MLS_SECRET_TREE_MAX_FORWARD, CR_ERR_LIMIT);
 	while (r->gen < generation) {
@@ -244,7 +278,18 @@ cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type t
 			CR_TRY(keep_skipped(r));
 		CR_TRY(advance(r));
 	}
-	return take_current(r, out);
+	CR_ENSURE(!r->exhausted, CR_ERR_LIMIT);
+	return advance(r);
+}
+
+cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
+			   mls_ratchet_key *out)
+{
+	CR_TRY(mls_secret_tree_peek(t, leaf, type, generation, out));
+	cr_err err = mls_secret_tree_consume(t, leaf, type, generation);
+	if (err)
+		mls_ratchet_key_wipe(out);
+	return err;
 }
 
 cr_err mls_secret_tree_generation(const mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type,
