@@ -16,7 +16,9 @@ typedef struct ratchet {
 	uint32_t gen;           /* the next generation to hand out */
 	bool exhausted;         /* generation 2^32 - 1 was handed out */
 	uint32_t n_skipped;
-	skipped_key skipped[MLS_SECRET_TREE_WINDOW];
+	/* WINDOW entries, allocated at the first skipped generation: most
+	 * senders never skip, and a 10,000-member tree holds 20,000 ratchets. */
+	skipped_key *skipped;
 } ratchet;
 
 struct mls_ratchet_pair {
@@ -84,6 +86,13 @@ void mls_secret_tree_free(mls_secret_tree *t)
 	if (t->ratchet)
 		for (uint32_t i = 0; i < t->n_leaves; i++)
 			if (t->ratchet[i]) {
+				for (int k = 0; k < 2; k++) {
+					ratchet *r = &t->ratchet[i]->r[k];
+					if (r->skipped) {
+						cr_wipe(r->skipped, MLS_SECRET_TREE_WINDOW * sizeof r->skipped[0]);
+						free(r->skipped);
+					}
+				}
 				cr_wipe(t->ratchet[i], sizeof *t->ratchet[i]);
 				free(t->ratchet[i]);
 			}
@@ -182,6 +191,10 @@ static void forget_skipped(ratchet *r, uint32_t i)
 /* Keeps the keys of a skipped generation, evicting the oldest when full. */
 static cr_err keep_skipped(ratchet *r)
 {
+	if (!r->skipped) {
+		r->skipped = calloc(MLS_SECRET_TREE_WINDOW, sizeof r->skipped[0]);
+		CR_ENSURE(r->skipped, CR_ERR_NOMEM);
+	}
 	if (r->n_skipped == MLS_SECRET_TREE_WINDOW) {
 		uint32_t oldest = 0;
 		for (uint32_t i = 1; i < r->n_skipped; i++)
@@ -250,6 +263,8 @@ cr_err mls_secret_tree_peek(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type 
 	memcpy(tmp.secret, r->secret, MLS_NH);
 	tmp.gen = r->gen;
 	tmp.exhausted = false;
+	tmp.n_skipped = 0;
+	tmp.skipped = NULL;
 	while (tmp.gen < generation)
 		CR_CHECK(advance(&tmp));
 	out->generation = generation;

@@ -17,7 +17,9 @@
  * (at most log2(n) + 1 ExpandWithLabel calls) and stores the siblings met on
  * the way. A tree of n leaves allocates two zeroed arrays of (2n - 1) node
  * slots and n ratchet pointers (calloc: pages never touched cost nothing);
- * a ratchet pair is allocated at a leaf's first use. No step is quadratic:
+ * a ratchet pair (about 100 bytes) is allocated at a leaf's first use, and a
+ * ratchet's out-of-order window (WINDOW * 32 bytes) at its first skipped
+ * generation. No step is quadratic:
  * a key costs O(log n) hashes the first time a leaf is used, O(1) after,
  * plus one hash chain step per skipped generation.
  *
