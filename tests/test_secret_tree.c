@@ -151,10 +151,10 @@ TEST(odd_sizes_and_deletion)
 TEST(large_group_is_lazy)
 {
 	/* 10,000 members: creating the tree derives nothing; a few senders cost
-	 * O(log n) each. */
+	 * O(log n) each. (Its speed is measured by the MLS benchmark, not here:
+	 * tests assert structure, never time.) */
 	mls_secret_tree t;
 	mls_ratchet_key k;
-	clock_t c0 = clock();
 	CHECK_OK(mls_secret_tree_init(&t, ES, 10000));
 	for (uint32_t i = 0; i < 10000; i += 997)
 		CHECK_OK(mls_secret_tree_next(&t, i, MLS_RATCHET_APPLICATION, &k));
@@ -165,9 +165,6 @@ TEST(large_group_is_lazy)
 	for (uint32_t i = 0; i < 10000; i++)
 		CHECK_OK(mls_secret_tree_get(&t, i, MLS_RATCHET_HANDSHAKE, 0, &k));
 	CHECK(all_interior_wiped(&t));
-	double secs = (double)(clock() - c0) / CLOCKS_PER_SEC;
-	CHECK(secs < 5.0);
-	t_note("10000 leaves, every leaf keyed: %.3f s", secs);
 	mls_secret_tree_free(&t);
 }
 
