@@ -5,7 +5,6 @@
  * interior secrets (forward secrecy).
  */
 #include <string.h>
-#include <time.h>
 
 #include "secret_tree.h"
 #include "t.h"
