@@ -426,7 +426,7 @@ nt_tls_reason nt_tls_reason_of(const nt_tls *ctx, int *br_err)
 		return NT_TLS_TAMPERED;
 	if (e == BR_ERR_TOO_LARGE)
 		return NT_TLS_TOO_LARGE;
-	if (e == BR_ERR_BAD_VERSION || e == BR_ERR_BAD_CIPHER_SUITE)
+	if (e == BR_ERR_BAD_VERSION || e == BR_ERR_UNSUPPORTED_VERSION || e == BR_ERR_BAD_CIPHER_SUITE)
 		return NT_TLS_NO_COMMON;
 	if (e >= BR_ERR_SEND_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT + 256)
 		return is_no_common_alert(e - BR_ERR_SEND_FATAL_ALERT) ? NT_TLS_NO_COMMON : NT_TLS_PROTOCOL;

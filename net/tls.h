@@ -144,6 +144,9 @@ cr_err nt_tls_server_init(nt_tls *ctx, const nt_tls_cred *cred, uint8_t *buf, si
 cr_err nt_tls_client_init(nt_tls *ctx, const uint8_t expected_pin[NT_TLS_PIN_LEN], uint8_t *buf,
 			  size_t buf_len, const cr_rng *rng) CR_MUST_CHECK;
 
+/* After a fatal error BearSSL may still have an alert to send: the status
+ * turns FAILED once it is pulled, so keep pulling while nt_tls_want_write. */
+
 /* Received ciphertext in: returns how many bytes were taken (fewer than n
  * when the engine first needs its plaintext pulled or its ciphertext sent;
  * 0 once closed or failed). */
