@@ -390,6 +390,78 @@ TEST(handshake_data_and_exporter)
 	pair_free(&p);
 }
 
+/* Re-runs the client's ClientHello with other suites or curves: what a
+ * different (but acceptable) client would offer. */
+static bool pair_reoffer(pair *p, const uint16_t *suites, size_t n, const br_ec_impl *ec)
+{
+	if (!pair_init(p, NT_TLS_BUF_FULL, NT_TLS_BUF_FULL, 0))
+		return false;
+	/* pair_init already ran one handshake; start both over. */
+	if (nt_tls_server_init(&p->server, &p->cred, p->sbuf, NT_TLS_BUF_FULL, &p->srng) != CR_OK ||
+	    nt_tls_client_init(&p->client, p->key.pin, p->cbuf, NT_TLS_BUF_FULL, &p->crng) != CR_OK)
+		return false;
+	if (suites != NULL)
+		br_ssl_engine_set_suites(p->client.eng, suites, n);
+	if (ec != NULL)
+		br_ssl_engine_set_ec(p->client.eng, ec);
+	if (!br_ssl_client_reset(&p->client.u.client.cc, NULL, 0))
+		return false;
+	pump(p->client.eng, p->server.eng);
+	return true;
+}
+
+TEST(chacha20_poly1305_suite)
+{
+	static const uint16_t only[] = {BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256};
+	pair p;
+	CHECK(pair_reoffer(&p, only, 1, NULL));
+	CHECK(nt_tls_status(&p.server) == NT_TLS_READY);
+	CHECK(nt_tls_cipher_suite(&p.server) == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+	static const uint8_t m[] = "over chacha";
+	CHECK(transfer(&p.client, &p.server, m, sizeof m));
+	CHECK(transfer(&p.server, &p.client, m, sizeof m));
+	uint8_t a[32], b[32];
+	CHECK_OK(nt_tls_exporter(&p.server, "EXPORTER-x", NULL, 0, a, sizeof a));
+	CHECK_OK(nt_tls_exporter(&p.client, "EXPORTER-x", NULL, 0, b, sizeof b));
+	CHECK_MEM(a, b, sizeof a);
+	/* Tampering is caught under this suite too. */
+	CHECK(nt_tls_push_plaintext(&p.client, m, sizeof m) == sizeof m);
+	uint8_t rec[128];
+	size_t n = nt_tls_pull_ciphertext(&p.client, rec, sizeof rec);
+	rec[n - 1] ^= 0x80; /* the tag */
+	nt_tls_push_ciphertext(&p.server, rec, n);
+	CHECK(nt_tls_reason_of(&p.server, NULL) == NT_TLS_TAMPERED);
+	pair_free(&p);
+}
+
+TEST(server_order_wins)
+{
+	/* The client lists the suites in the opposite order of the server. */
+	pair p;
+	CHECK(pair_init(&p, NT_TLS_BUF_FULL, NT_TLS_BUF_FULL, 0));
+	uint16_t server_first = p.server.eng->suites_buf[0];
+	uint16_t rev[2] = {p.server.eng->suites_buf[1], p.server.eng->suites_buf[0]};
+	CHECK(p.server.eng->suites_num == 2);
+	pair_free(&p);
+	CHECK(pair_reoffer(&p, rev, 2, NULL));
+	CHECK(nt_tls_status(&p.client) == NT_TLS_READY);
+	CHECK(nt_tls_cipher_suite(&p.client) == server_first);
+	pair_free(&p);
+}
+
+TEST(p256_ecdhe_when_no_x25519)
+{
+	br_ec_impl p256 = *nt_tls_ec();
+	p256.supported_curves = (uint32_t)1 << BR_EC_secp256r1;
+	pair p;
+	CHECK(pair_reoffer(&p, NULL, 0, &p256));
+	CHECK(nt_tls_status(&p.server) == NT_TLS_READY);
+	CHECK(nt_tls_curve(&p.server) == BR_EC_secp256r1);
+	static const uint8_t m[] = "over p-256";
+	CHECK(transfer(&p.client, &p.server, m, sizeof m));
+	pair_free(&p);
+}
+
 TEST(exporter_refused_before_handshake)
 {
 	nt_tls c;
@@ -722,6 +794,9 @@ static const t_case cases[] = {
 	T(cert_bad_private_key_refused),
 	T(cred_refuses_a_foreign_certificate),
 	T(handshake_data_and_exporter),
+	T(chacha20_poly1305_suite),
+	T(server_order_wins),
+	T(p256_ecdhe_when_no_x25519),
 	T(exporter_refused_before_handshake),
 	T(pin_mismatch_is_refused_distinctly),
 	T(first_use_reports_the_pin),
