@@ -21,7 +21,8 @@
  * on when the server first started, and 99991231235959Z is RFC 5280 section
  * 4.1.2.5's "no well-defined expiration date".
  *
- * Sizes: SPKI 91 bytes; the certificate is about 380 bytes, never more
+ * Sizes: SPKI 91 bytes; the certificate is 330 to 332 bytes (the DER
+ * signature varies), never more
  * than NT_CERT_MAX.
  */
 #ifndef ECHOVER_NT_CERT_H
