@@ -21,9 +21,8 @@
  * on when the server first started, and 99991231235959Z is RFC 5280 section
  * 4.1.2.5's "no well-defined expiration date".
  *
- * Sizes: SPKI 91 bytes; the certificate is 330 to 332 bytes (the DER
- * signature varies), never more
- * than NT_CERT_MAX.
+ * Sizes: SPKI 91 bytes; the certificate about 330 bytes (the length of the
+ * DER signature varies by a few bytes), never more than NT_CERT_MAX.
  */
 #ifndef ECHOVER_NT_CERT_H
 #define ECHOVER_NT_CERT_H

@@ -30,9 +30,10 @@
  * master secret (RFC 7627), so an exporter value alone does not name the
  * server: a login bound to it must also sign the server's pin.
  *
- * Memory (x86-64, BearSSL 0.6): sizeof(nt_tls) is about 5 KB; the I/O
- * buffer is separate and sized by the caller. Its size sets the largest
- * record this side sends and accepts:
+ * Memory (x86-64, BearSSL 0.6): sizeof(nt_tls) is 5,096 bytes (a union of
+ * the server context, 4,128, and the client context, 3,720, with its pinner,
+ * 1,360); the I/O buffer is separate and sized by the caller. Its size sets
+ * the largest record this side sends and accepts:
  *   NT_TLS_BUF_FULL  = 33,178 bytes: 16 KiB records, any TLS 1.2 peer;
  *   NT_TLS_BUF_SMALL =  8,602 bytes: 4 KiB records. A small client asks for
  *     4 KiB records with the max_fragment_length extension (RFC 6066), which
@@ -40,6 +41,8 @@
  *     cannot ask anything (only clients send that extension): it serves small
  *     clients only, and a client that sends a larger record fails with
  *     NT_TLS_TOO_LARGE.
+ * Per server connection: 38,274 bytes full, 13,698 small, 6,530 with
+ * NT_TLS_BUF_MIN (512-byte records).
  * Both directions keep their own buffer (full duplex): the server may push
  * mail while the client sends, and a shared (half-duplex) BearSSL buffer
  * would stall whenever both have a record in flight.

@@ -462,6 +462,31 @@ TEST(p256_ecdhe_when_no_x25519)
 	pair_free(&p);
 }
 
+TEST(renegotiation_refused)
+{
+	pair p;
+	CHECK(pair_init(&p, NT_TLS_BUF_FULL, NT_TLS_BUF_FULL, 0));
+	/* Our own engines will not start one. */
+	CHECK(br_ssl_engine_renegotiate(p.client.eng) == 0);
+	CHECK(br_ssl_engine_renegotiate(p.server.eng) == 0);
+	/* A client that tries anyway (the flag removed) gets no new handshake. */
+	uint8_t before[32], after[32];
+	CHECK_OK(nt_tls_exporter(&p.server, "EXPORTER-x", NULL, 0, before, sizeof before));
+	br_ssl_engine_remove_flags(p.client.eng, BR_OPT_NO_RENEGOTIATION);
+	CHECK(br_ssl_engine_renegotiate(p.client.eng) == 1);
+	pump(p.client.eng, p.server.eng);
+	/* The server answers no_renegotiation (alert 100), which BearSSL's
+	 * client treats as the end of the connection; the server stays up. */
+	int e;
+	CHECK(nt_tls_status(&p.client) == NT_TLS_FAILED);
+	CHECK(nt_tls_reason_of(&p.client, &e) == NT_TLS_PEER_ALERT);
+	CHECK(e == BR_ERR_RECV_FATAL_ALERT + 100);
+	CHECK(nt_tls_status(&p.server) == NT_TLS_READY);
+	CHECK_OK(nt_tls_exporter(&p.server, "EXPORTER-x", NULL, 0, after, sizeof after));
+	CHECK_MEM(before, after, sizeof before);
+	pair_free(&p);
+}
+
 TEST(exporter_refused_before_handshake)
 {
 	nt_tls c;
@@ -797,6 +822,7 @@ static const t_case cases[] = {
 	T(chacha20_poly1305_suite),
 	T(server_order_wins),
 	T(p256_ecdhe_when_no_x25519),
+	T(renegotiation_refused),
 	T(exporter_refused_before_handshake),
 	T(pin_mismatch_is_refused_distinctly),
 	T(first_use_reports_the_pin),
