@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <bearssl.h>
+#include <sodium.h>
 
 #include "codec.h"
 #include "hash.h"
@@ -178,6 +179,36 @@ void nt_cert_pin(uint8_t pin[NT_CERT_PIN_LEN], const uint8_t pub[CR_P256_PUB_LEN
 	uint8_t spki[NT_CERT_SPKI_LEN];
 	nt_cert_spki(spki, pub);
 	cr_sha256(pin, spki, sizeof spki);
+}
+
+static const char PIN_PREFIX[] = "SHA256:";
+
+void nt_cert_pin_str(char out[NT_CERT_PIN_STR_LEN], const uint8_t pin[NT_CERT_PIN_LEN])
+{
+	memcpy(out, PIN_PREFIX, sizeof PIN_PREFIX - 1);
+	/* libsodium's base64 runs in constant time; a pin is public, but one
+	 * encoder for everything is simpler to audit. */
+	sodium_bin2base64(out + sizeof PIN_PREFIX - 1, NT_CERT_PIN_STR_LEN - (sizeof PIN_PREFIX - 1), pin,
+			  NT_CERT_PIN_LEN, sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+}
+
+cr_err nt_cert_pin_parse(uint8_t pin[NT_CERT_PIN_LEN], const char *s)
+{
+	size_t bin_len = 0;
+	const char *end = NULL;
+	memset(pin, 0, NT_CERT_PIN_LEN);
+	if (s == NULL || strncmp(s, PIN_PREFIX, sizeof PIN_PREFIX - 1) != 0)
+		return CR_ERR_MALFORMED;
+	s += sizeof PIN_PREFIX - 1;
+	if (strlen(s) != NT_CERT_PIN_STR_LEN - sizeof PIN_PREFIX)
+		return CR_ERR_MALFORMED;
+	if (sodium_base642bin(pin, NT_CERT_PIN_LEN, s, strlen(s), NULL, &bin_len, &end,
+			      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 ||
+	    bin_len != NT_CERT_PIN_LEN || end == NULL || *end != '\0') {
+		memset(pin, 0, NT_CERT_PIN_LEN);
+		return CR_ERR_MALFORMED;
+	}
+	return CR_OK;
 }
 
 static void write_tbs_body(cr_writer *w, const uint8_t pub[CR_P256_PUB_LEN])

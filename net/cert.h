@@ -45,6 +45,14 @@ void nt_cert_spki(uint8_t out[NT_CERT_SPKI_LEN], const uint8_t pub[CR_P256_PUB_L
 /* pin = SHA-256(SubjectPublicKeyInfo). */
 void nt_cert_pin(uint8_t pin[NT_CERT_PIN_LEN], const uint8_t pub[CR_P256_PUB_LEN]);
 
+/* The pin as people read it: "SHA256:" and 43 characters of unpadded
+ * base64, the format of OpenSSH key fingerprints. NUL-terminated. */
+#define NT_CERT_PIN_STR_LEN (7 + 43 + 1)
+void nt_cert_pin_str(char out[NT_CERT_PIN_STR_LEN], const uint8_t pin[NT_CERT_PIN_LEN]);
+/* Parses that format back (e.g. a pin given on the command line); anything
+ * else, trailing characters included, is CR_ERR_MALFORMED. */
+cr_err nt_cert_pin_parse(uint8_t pin[NT_CERT_PIN_LEN], const char *s) CR_MUST_CHECK;
+
 /* The self-signed certificate of priv's key, in DER. */
 cr_err nt_cert_create(uint8_t out[NT_CERT_MAX], size_t *out_len,
 		      const uint8_t priv[CR_P256_PRIV_LEN]) CR_MUST_CHECK;

@@ -270,6 +270,41 @@ TEST(cert_spki_and_pin)
 	CHECK_MEM(pin, k.pin, NT_CERT_PIN_LEN);
 }
 
+TEST(pin_string_round_trip)
+{
+	server_key k;
+	CHECK(make_key(&k, 1));
+	char str[NT_CERT_PIN_STR_LEN];
+	nt_cert_pin_str(str, k.pin);
+	CHECK(strlen(str) == NT_CERT_PIN_STR_LEN - 1);
+	CHECK(strncmp(str, "SHA256:", 7) == 0);
+	uint8_t back[NT_CERT_PIN_LEN];
+	CHECK_OK(nt_cert_pin_parse(back, str));
+	CHECK_MEM(back, k.pin, NT_CERT_PIN_LEN);
+	/* Known answer: 32 zero bytes. */
+	uint8_t zero[NT_CERT_PIN_LEN] = {0};
+	nt_cert_pin_str(str, zero);
+	CHECK(strcmp(str, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA") == 0);
+	/* Refused: other prefix, wrong length, padding, bad characters, and
+	 * a last character with non-zero unused bits. */
+	nt_cert_pin_str(str, k.pin);
+	char bad[NT_CERT_PIN_STR_LEN + 2];
+	memcpy(bad, str, sizeof str);
+	bad[0] = 's';
+	CHECK_ERR(nt_cert_pin_parse(back, bad), CR_ERR_MALFORMED);
+	memcpy(bad, str, sizeof str);
+	bad[NT_CERT_PIN_STR_LEN - 2] = '\0';
+	CHECK_ERR(nt_cert_pin_parse(back, bad), CR_ERR_MALFORMED);
+	memcpy(bad, str, sizeof str);
+	strcat(bad, "=");
+	CHECK_ERR(nt_cert_pin_parse(back, bad), CR_ERR_MALFORMED);
+	memcpy(bad, str, sizeof str);
+	bad[10] = '*';
+	CHECK_ERR(nt_cert_pin_parse(back, bad), CR_ERR_MALFORMED);
+	CHECK_ERR(nt_cert_pin_parse(back, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB"), CR_ERR_MALFORMED);
+	CHECK_ERR(nt_cert_pin_parse(back, NULL), CR_ERR_MALFORMED);
+}
+
 TEST(cert_is_deterministic_per_key)
 {
 	server_key a, b, c;
@@ -815,6 +850,7 @@ static const t_case cases[] = {
 	T(cert_parses_back_and_verifies),
 	T(cert_spki_and_pin),
 	T(cert_is_deterministic_per_key),
+	T(pin_string_round_trip),
 	T(cert_decode_rejects_truncated_and_oversized),
 	T(cert_bad_private_key_refused),
 	T(cred_refuses_a_foreign_certificate),
