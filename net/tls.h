@@ -43,9 +43,11 @@
  *     NT_TLS_TOO_LARGE.
  * Per server connection: 38,274 bytes full, 13,698 small, 6,530 with
  * NT_TLS_BUF_MIN (512-byte records).
- * Both directions keep their own buffer (full duplex): the server may push
- * mail while the client sends, and a shared (half-duplex) BearSSL buffer
- * would stall whenever both have a record in flight.
+ * Both directions keep their own buffer (full duplex). BearSSL's shared
+ * buffer (BR_SSL_BUFSIZE_MONO, 16,709 bytes) cannot take outgoing data while
+ * an incoming record is partly received, which would tie the server's pushes
+ * to the client's sends; the small split buffer is smaller still and has no
+ * such coupling.
  */
 #ifndef ECHOVER_NT_TLS_H
 #define ECHOVER_NT_TLS_H
@@ -73,7 +75,8 @@
 #define NT_TLS_CONTEXT_MAX 65535 /* RFC 5705: context length is a uint16 */
 
 /* The server's key and certificate, made once and shared by all of its
- * connections (which point at it: it must outlive them). */
+ * connections (which point at it: it must outlive them). It points into
+ * itself: never copy it, initialise it in place. */
 typedef struct nt_tls_cred {
 	uint8_t priv[CR_P256_PRIV_LEN];
 	uint8_t pub[CR_P256_PUB_LEN];
