@@ -345,6 +345,34 @@ size_t nt_tls_pull_ciphertext(nt_tls *ctx, uint8_t *out, size_t cap)
 	return done;
 }
 
+uint8_t *nt_tls_recv_buf(nt_tls *ctx, size_t *len)
+{
+	uint8_t *b = br_ssl_engine_recvrec_buf(ctx->eng, len);
+	if (b == NULL)
+		*len = 0;
+	return b;
+}
+
+void nt_tls_recv_done(nt_tls *ctx, size_t n)
+{
+	if (n > 0)
+		br_ssl_engine_recvrec_ack(ctx->eng, n);
+}
+
+const uint8_t *nt_tls_send_buf(nt_tls *ctx, size_t *len)
+{
+	const uint8_t *b = br_ssl_engine_sendrec_buf(ctx->eng, len);
+	if (b == NULL)
+		*len = 0;
+	return b;
+}
+
+void nt_tls_send_done(nt_tls *ctx, size_t n)
+{
+	if (n > 0)
+		br_ssl_engine_sendrec_ack(ctx->eng, n);
+}
+
 bool nt_tls_want_write(const nt_tls *ctx)
 {
 	return (br_ssl_engine_current_state(ctx->eng) & BR_SSL_SENDREC) != 0;

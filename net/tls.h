@@ -161,6 +161,17 @@ size_t nt_tls_push_ciphertext(nt_tls *ctx, const uint8_t *p, size_t n);
 size_t nt_tls_pull_ciphertext(nt_tls *ctx, uint8_t *out, size_t cap);
 /* True when nt_tls_pull_ciphertext has bytes to give (poll for writing). */
 bool nt_tls_want_write(const nt_tls *ctx);
+/* The same for sockets, without a copy (BearSSL's own buffers):
+ *   p = nt_tls_recv_buf(t, &len); n = read(fd, p, len); nt_tls_recv_done(t, n);
+ *   p = nt_tls_send_buf(t, &len); n = write(fd, p, len); nt_tls_send_done(t, n);
+ * A NULL buffer means: nothing to take / nothing to send now. Reading only
+ * what the engine can take means no leftover bytes to keep per connection.
+ * n must not exceed len. */
+uint8_t *nt_tls_recv_buf(nt_tls *ctx, size_t *len);
+void nt_tls_recv_done(nt_tls *ctx, size_t n);
+const uint8_t *nt_tls_send_buf(nt_tls *ctx, size_t *len);
+void nt_tls_send_done(nt_tls *ctx, size_t n);
+
 /* Plaintext to protect: returns how many bytes were taken (0 before the
  * handshake is done, or while the record buffer is full: pull ciphertext
  * first). What was taken is flushed into records at once. */

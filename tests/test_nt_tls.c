@@ -522,6 +522,53 @@ TEST(renegotiation_refused)
 	pair_free(&p);
 }
 
+/* The zero-copy calls, as an event loop uses them, with short reads and
+ * writes of a few bytes each. */
+static size_t dribble(nt_tls *from, nt_tls *to, size_t step)
+{
+	size_t moved = 0;
+	for (;;) {
+		size_t slen, rlen;
+		const uint8_t *s = nt_tls_send_buf(from, &slen);
+		uint8_t *r = nt_tls_recv_buf(to, &rlen);
+		if (s == NULL || r == NULL)
+			return moved;
+		size_t k = slen < rlen ? slen : rlen;
+		k = k < step ? k : step;
+		memcpy(r, s, k);
+		nt_tls_send_done(from, k);
+		nt_tls_recv_done(to, k);
+		moved += k;
+	}
+}
+
+TEST(zero_copy_calls_with_short_io)
+{
+	pair p;
+	CHECK(pair_init(&p, NT_TLS_BUF_FULL, NT_TLS_BUF_FULL, 0));
+	/* Start over, moving at most 7 bytes per call. */
+	CHECK_OK(nt_tls_server_init(&p.server, &p.cred, p.sbuf, NT_TLS_BUF_FULL, &p.srng));
+	CHECK_OK(nt_tls_client_init(&p.client, p.key.pin, p.cbuf, NT_TLS_BUF_FULL, &p.crng));
+	size_t len;
+	CHECK(nt_tls_send_buf(&p.server, &len) == NULL && len == 0);
+	for (int i = 0; i < 10000; i++) {
+		size_t m = dribble(&p.client, &p.server, 7);
+		m += dribble(&p.server, &p.client, 7);
+		if (m == 0)
+			break;
+	}
+	CHECK(nt_tls_status(&p.client) == NT_TLS_READY);
+	CHECK(nt_tls_status(&p.server) == NT_TLS_READY);
+	static const uint8_t msg[] = "one byte at a time";
+	CHECK(nt_tls_push_plaintext(&p.client, msg, sizeof msg) == sizeof msg);
+	while (dribble(&p.client, &p.server, 1) > 0)
+		;
+	uint8_t got[64];
+	CHECK(nt_tls_pull_plaintext(&p.server, got, sizeof got) == sizeof msg);
+	CHECK_MEM(got, msg, sizeof msg);
+	pair_free(&p);
+}
+
 TEST(exporter_refused_before_handshake)
 {
 	nt_tls c;
@@ -859,6 +906,7 @@ static const t_case cases[] = {
 	T(server_order_wins),
 	T(p256_ecdhe_when_no_x25519),
 	T(renegotiation_refused),
+	T(zero_copy_calls_with_short_io),
 	T(exporter_refused_before_handshake),
 	T(pin_mismatch_is_refused_distinctly),
 	T(first_use_reports_the_pin),
