@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "tree.h"
-#include "tree_validate.h"
 #include "vec.h"
 
 static bool detect(json_t *root)

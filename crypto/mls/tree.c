@@ -631,6 +631,23 @@ out:
 	return err;
 }
 
+cr_err mls_tree_verify_leaves(const mls_tree *t, const uint8_t *group_id, size_t group_id_len)
+{
+	for (uint32_t i = 0; i < t->n_leaves; i++) {
+		const mls_leaf_node *l = mls_tree_leaf(t, i);
+		if (l)
+			CR_TRY(mls_leaf_verify(l, group_id, group_id_len, i));
+	}
+	return CR_OK;
+}
+
+cr_err mls_tree_validate(mls_tree *t, const uint8_t *group_id, size_t group_id_len)
+{
+	CR_TRY(mls_tree_check_structure(t));
+	CR_TRY(mls_tree_verify_parent_hashes(t));
+	return mls_tree_verify_leaves(t, group_id, group_id_len);
+}
+
 /* ---- operations (section 12.1) ---- */
 
 static void blank_direct_path(mls_tree *t, uint32_t x)

@@ -117,6 +117,15 @@ cr_err mls_tree_verify_parent_hashes(mls_tree *t) CR_MUST_CHECK;
  * every member). CR_ERR_INVALID if one fails. */
 cr_err mls_tree_check_structure(const mls_tree *t) CR_MUST_CHECK;
 
+/* Verifies the signature of every non-blank leaf (section 7.3), with
+ * group_id as context for the update and commit sources. CR_ERR_AUTH if
+ * one fails. */
+cr_err mls_tree_verify_leaves(const mls_tree *t, const uint8_t *group_id, size_t group_id_len) CR_MUST_CHECK;
+/* Everything a joiner checks about a ratchet tree (section 12.4.3.1) except
+ * the comparison of the root hash with the GroupInfo's tree_hash: parent
+ * hashes, structure, leaf signatures. */
+cr_err mls_tree_validate(mls_tree *t, const uint8_t *group_id, size_t group_id_len) CR_MUST_CHECK;
+
 /* Tree operations (section 12.1). */
 /* Add (12.1.1): copies leaf into the leftmost blank leaf (extending the
  * tree when full), adds it to the unmerged lists of its non-blank direct
