@@ -71,6 +71,9 @@
 /* application_data, and the ciphertexts that carry it or a handshake
  * message: bounded by the message limit. */
 #define MLS_MAX_CONTENT MLS_MAX_MESSAGE
+/* ciphertext of a PrivateMessage: an encrypted PrivateMessageContent
+ * (content, signature, tag, padding) fits in a message too. */
+#define MLS_MAX_CIPHERTEXT MLS_MAX_MESSAGE
 /* encrypted_sender_data: a SenderData (4 + 4 + 4 bytes) plus a GCM tag,
  * with room for a larger AEAD tag. */
 #define MLS_MAX_SENDER_DATA_CT 64
