@@ -2,8 +2,11 @@
  * test_mls_tree.c: ratchet tree codec, hashes, validation, operations and
  * TreeKEM (crypto/mls/tree.h, treekem.h), on groups built by the API.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "ed25519.h"
 #include "hpke.h"
@@ -358,9 +361,43 @@ TEST(treekem_roundtrip_with_new_member_excluded)
 	free_group(&t, ms, 7);
 }
 
+/* The ratchet trees of messages.json: each suite-1 tree (32-byte keys)
+ * decodes and re-encodes byte for byte; suite-2 trees (65-byte P-256
+ * keys) are refused. */
+TEST(messages_vector_trees_roundtrip)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/mls/messages.json", t_vectors_dir());
+	json_error_t e;
+	json_t *root = json_load_file(path, 0, &e);
+	if (!CHECK(root != NULL))
+		return;
+	size_t i, ok = 0, refused = 0;
+	json_t *c;
+	json_array_foreach(root, i, c) {
+		size_t n = 0;
+		uint8_t *b = t_unhex(json_string_value(json_object_get(c, "ratchet_tree")), &n);
+		mls_tree t = { 0 };
+		if (b && mls_tree_decode(b, n, &t) == CR_OK) {
+			cr_writer w;
+			cr_writer_init_dynamic(&w, MLS_TREE_MAX_ENC);
+			mls_tree_encode(&w, &t);
+			if (CHECK(cr_writer_error(&w) == CR_OK && w.len == n && memcmp(w.p, b, n) == 0))
+				ok++;
+			cr_writer_free(&w);
+			mls_tree_free(&t);
+		} else {
+			refused++;
+		}
+		free(b);
+	}
+	CHECK(ok == 200 && refused == 100);
+	json_decref(root);
+}
+
 static const t_case cases[] = {
 	T(group_validates_and_tamper_fails), T(operations_keep_hash_cache_exact), T(decode_rejects_bad_trees),
-	T(treekem_roundtrip_with_new_member_excluded), { 0 },
+	T(treekem_roundtrip_with_new_member_excluded), T(messages_vector_trees_roundtrip), { 0 },
 };
 
 int main(int argc, char **argv) { return t_main(argc, argv, cases); }

@@ -599,7 +599,8 @@ cr_err mls_tree_check_structure(const mls_tree *t)
 				/* Section 12.4.3.1: a non-blank descendant leaf
 				 * (descent is a decoder invariant), listed in every
 				 * non-blank node between it and x. */
-				if (t->nodes[2 * u].type != MLS_NODE_LEAF) {
+				if (2 * u >= w || !mls_tm_in_subtree(2 * u, x) ||
+				    t->nodes[2 * u].type != MLS_NODE_LEAF) {
 					err = CR_ERR_INVALID;
 					goto out;
 				}
