@@ -217,6 +217,11 @@ TEST(operations_keep_hash_cache_exact)
 			CHECK_MEM(h, f, sizeof h);
 		/* update: replaces the leaf and blanks its path */
 		if (make_leaf(1, &ms[1], &l)) {
+			/* the same encryption key: refused (section 7.3) */
+			CHECK_ERR(mls_tree_update_leaf(&t, 1, &l), CR_ERR_INVALID);
+			mls_leaf_free(&l);
+		}
+		if (make_leaf(40, &ms[1], &l)) {
 			CHECK_OK(mls_tree_update_leaf(&t, 1, &l));
 			CHECK(mls_tree_is_blank(&t, 1) && mls_tree_is_blank(&t, 3));
 			mls_leaf_free(&l);

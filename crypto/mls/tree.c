@@ -704,7 +704,9 @@ cr_err mls_tree_add_leaf(mls_tree *t, const mls_leaf_node *leaf, uint32_t *index
 
 cr_err mls_tree_update_leaf(mls_tree *t, uint32_t i, const mls_leaf_node *leaf)
 {
-	CR_ENSURE(mls_tree_leaf(t, i) != NULL, CR_ERR_INVALID);
+	const mls_leaf_node *old = mls_tree_leaf(t, i);
+	CR_ENSURE(old != NULL, CR_ERR_INVALID);
+	CR_ENSURE(memcmp(old->encryption_key, leaf->encryption_key, MLS_KEY_LEN) != 0, CR_ERR_INVALID);
 	mls_leaf_node copy;
 	CR_TRY(mls_leaf_copy(&copy, leaf));
 	mls_node *ln = &t->nodes[2 * i];
