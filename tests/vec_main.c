@@ -111,13 +111,17 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every .json file under DIR/mls and DIR/wycheproof, in name order. */
+/* Every .json file under DIR/mls and DIR/wycheproof, then the project's own
+ * ./vectors (run from the worktree root, as build.sh does), in name order. */
 static void run_all(void)
 {
-	static const char *const subdirs[] = { "mls", "wycheproof" };
-	for (size_t s = 0; s < 2; s++) {
+	static const char *const subdirs[] = { "mls", "wycheproof", NULL };
+	for (size_t s = 0; s < 3; s++) {
 		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/%s", t_vectors_dir(), subdirs[s]);
+		if (subdirs[s])
+			snprintf(dir, sizeof dir, "%s/%s", t_vectors_dir(), subdirs[s]);
+		else
+			snprintf(dir, sizeof dir, "vectors");
 		DIR *d = opendir(dir);
 		if (!d) {
 			t_begin("vector folder %s", dir);

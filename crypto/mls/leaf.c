@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "leaf.h"
+#include "suite.h"
 #include "wipe.h"
 
 /* A uint16 vector: its contents, of even length. */
@@ -234,6 +235,47 @@ void mls_leaf_fields_of(const mls_leaf_node *l, mls_leaf_fields *f)
 	f->not_after = l->not_after;
 	f->parent_hash = l->parent_hash;
 	f->extensions = l->extensions;
+}
+
+static cr_err tbs_of_fields(cr_writer *w, const mls_leaf_fields *f, const uint8_t *group_id,
+			   size_t group_id_len, uint32_t leaf_index)
+{
+	mls_leaf_write_fields(w, f);
+	if (f->source == MLS_SRC_UPDATE || f->source == MLS_SRC_COMMIT) {
+		cr_write_opaque(w, group_id, group_id_len);
+		cr_write_u32(w, leaf_index);
+	}
+	return cr_writer_error(w);
+}
+
+cr_err mls_leaf_sign(const mls_leaf_fields *f, const uint8_t seed[32], const uint8_t *group_id,
+		     size_t group_id_len, uint32_t leaf_index, mls_leaf_node *out)
+{
+	memset(out, 0, sizeof *out);
+	uint8_t sig[MLS_SIG_LEN];
+	cr_writer w;
+	cr_writer_init_dynamic(&w, MLS_LEAF_MAX_LEN + MLS_GROUP_ID_MAX + 16);
+	cr_err err = tbs_of_fields(&w, f, group_id, group_id_len, leaf_index);
+	if (!err)
+		err = mls_sign_with_label(sig, seed, "LeafNodeTBS", w.p, w.len);
+	cr_writer_free(&w);
+	if (!err)
+		err = mls_leaf_assemble(f, sig, sizeof sig, out);
+	return err;
+}
+
+cr_err mls_leaf_verify(const mls_leaf_node *l, const uint8_t *group_id, size_t group_id_len,
+		       uint32_t leaf_index)
+{
+	CR_ENSURE(l->signature.n == MLS_SIG_LEN, CR_ERR_AUTH);
+	cr_writer w;
+	cr_writer_init_dynamic(&w, MLS_LEAF_MAX_LEN + MLS_GROUP_ID_MAX + 16);
+	mls_leaf_write_tbs(&w, l, group_id, group_id_len, leaf_index);
+	cr_err err = cr_writer_error(&w);
+	if (!err)
+		err = mls_verify_with_label(l->signature.p, l->signature_key, "LeafNodeTBS", w.p, w.len);
+	cr_writer_free(&w);
+	return err;
 }
 
 /* ---- ParentNode ---- */

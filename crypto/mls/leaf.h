@@ -132,6 +132,17 @@ cr_err mls_leaf_assemble(const mls_leaf_fields *f, const uint8_t *sig, size_t si
 /* The fields of a decoded leaf (spans point into l). */
 void mls_leaf_fields_of(const mls_leaf_node *l, mls_leaf_fields *f);
 
+/* Signs f with SignWithLabel(seed, "LeafNodeTBS", LeafNodeTBS) (section
+ * 7.2; group_id and leaf_index are used for the update and commit sources
+ * only) and assembles the leaf. */
+cr_err mls_leaf_sign(const mls_leaf_fields *f, const uint8_t seed[32], const uint8_t *group_id,
+		     size_t group_id_len, uint32_t leaf_index, mls_leaf_node *out) CR_MUST_CHECK;
+/* Verifies the leaf's signature with its own signature_key (section 7.3).
+ * CR_ERR_AUTH when it does not verify (a signature of another length than
+ * 64 bytes included). */
+cr_err mls_leaf_verify(const mls_leaf_node *l, const uint8_t *group_id, size_t group_id_len,
+		       uint32_t leaf_index) CR_MUST_CHECK;
+
 /*
  * ParentNode (RFC 9420 section 7.1):
  *   struct {
