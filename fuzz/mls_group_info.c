@@ -1,5 +1,5 @@
 /*
- * fuzz: mls_group_info_decode, mls_group_info_write, mls_group_info_tbs_write, mls_group_context_decode (crypto/mls/msg_groupinfo.h)
+ * fuzz: mls_group_info_decode, mls_group_info_write, mls_group_info_tbs_write, mls_group_context_read (crypto/mls/msg_groupinfo.h, key_schedule.h)
  *
  * A GroupInfo that decodes must re-encode to exactly the input bytes; its
  * TBS must be the input minus the signature; its GroupContext must decode
@@ -32,7 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE + 64);
 	mls_group_context_write(&w, &gi.group_context);
 	mls_group_context gc;
-	if (cr_writer_error(&w) != CR_OK || mls_group_context_decode(w.p, w.len, &gc) != CR_OK ||
+	cr_reader r;
+	cr_reader_init(&r, w.p, w.len);
+	if (cr_writer_error(&w) != CR_OK || mls_group_context_read(&r, &gc) != CR_OK || cr_reader_end(&r) != CR_OK ||
 	    gc.epoch != gi.group_context.epoch)
 		abort();
 	cr_writer_free(&w);

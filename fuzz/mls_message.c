@@ -56,10 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	same(&w, data, size);
 	cr_writer_free(&w);
 	switch (m.wire_format) {
-	case MLS_WIRE_GROUP_INFO:
+	case MLS_WIRE_GROUP_INFO: {
+		mls_vec gc_ext;
 		walk_extensions(&m.u.group_info.extensions);
-		walk_extensions(&m.u.group_info.group_context.extensions);
+		if (mls_extensions_check(m.u.group_info.group_context.extensions, &gc_ext) != CR_OK)
+			abort(); /* the GroupInfo reader checked it already */
+		walk_extensions(&gc_ext);
 		break;
+	}
 	case MLS_WIRE_KEY_PACKAGE:
 		walk_extensions(&m.u.key_package.extensions);
 		break;

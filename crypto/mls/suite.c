@@ -97,19 +97,22 @@ cr_err mls_make_proposal_ref(uint8_t out[MLS_NH], const uint8_t *authenticated_c
 	return mls_ref_hash(out, "MLS 1.0 Proposal Reference", authenticated_content, n);
 }
 
-cr_err mls_expand_with_label(uint8_t *out, size_t out_len, const uint8_t *secret, size_t secret_len,
-			     const char *label, const uint8_t *context, size_t context_len)
+cr_err mls_expand_with_label_n(uint8_t *out, size_t out_len, const uint8_t *secret, size_t secret_len,
+			       const uint8_t *label, size_t llen, const uint8_t *context, size_t context_len)
 {
-	size_t llen;
 	cr_err err;
 	uint8_t buf[STACK_BUF];
 	cr_writer w;
 	cr_writer_init_fixed(&w, buf, sizeof buf); /* so that the exit path is uniform */
-	CR_CHECK(check_label(label, &llen));
-	CR_CHECK(out_len <= 255 * MLS_NH && context_len <= MLS_LABELED_INPUT_MAX ? CR_OK : CR_ERR_LIMIT);
+	CR_CHECK(label || llen == 0 ? CR_OK : CR_ERR_ARG);
+	CR_CHECK(llen <= MLS_LABEL_MAX && out_len <= 255 * MLS_NH && context_len <= MLS_LABELED_INPUT_MAX
+			 ? CR_OK
+			 : CR_ERR_LIMIT);
 	lw_init(&w, buf, 2 + 8 + MLS_PREFIX_LEN + llen + context_len);
 	cr_write_u16(&w, (uint16_t)out_len);
-	put_mls_label(&w, label, llen);
+	cr_write_varint(&w, MLS_PREFIX_LEN + llen);
+	cr_write_bytes(&w, (const uint8_t *)MLS_PREFIX, MLS_PREFIX_LEN);
+	cr_write_bytes(&w, label, llen);
 	cr_write_opaque(&w, context, context_len);
 	CR_CHECK(cr_writer_error(&w));
 	CR_CHECK(cr_hkdf_expand(out, out_len, secret, secret_len, w.p, w.len));
@@ -119,6 +122,19 @@ out:
 	cr_writer_free(&w);
 	cr_wipe(buf, sizeof buf);
 	return err;
+}
+
+cr_err mls_expand_with_label(uint8_t *out, size_t out_len, const uint8_t *secret, size_t secret_len,
+			     const char *label, const uint8_t *context, size_t context_len)
+{
+	size_t llen;
+	cr_err err = check_label(label, &llen);
+	if (err) {
+		cr_wipe(out, out_len);
+		return err;
+	}
+	return mls_expand_with_label_n(out, out_len, secret, secret_len, (const uint8_t *)label, llen, context,
+				       context_len);
 }
 
 cr_err mls_derive_secret(uint8_t out[MLS_NH], const uint8_t *secret, size_t secret_len, const char *label)

@@ -36,7 +36,7 @@
 #define MLS_SIG_PUB_LEN 32
 #define MLS_SIG_LEN 64
 
-#define MLS_LABEL_MAX 64
+#define MLS_LABEL_MAX 255
 #define MLS_LABELED_INPUT_MAX (1u << 24)
 
 /* Hash(data): SHA-256. */
@@ -58,6 +58,11 @@ cr_err mls_make_proposal_ref(uint8_t out[MLS_NH], const uint8_t *authenticated_c
  * length) (RFC 9420 5.1.3). length <= 255 * 32. */
 cr_err mls_expand_with_label(uint8_t *out, size_t out_len, const uint8_t *secret, size_t secret_len,
 			     const char *label, const uint8_t *context, size_t context_len) CR_MUST_CHECK;
+/* The same with a label of arbitrary bytes (MLS-Exporter labels), at most
+ * MLS_LABEL_MAX bytes. */
+cr_err mls_expand_with_label_n(uint8_t *out, size_t out_len, const uint8_t *secret, size_t secret_len,
+			       const uint8_t *label, size_t label_len, const uint8_t *context,
+			       size_t context_len) CR_MUST_CHECK;
 /* DeriveSecret(secret, label) = ExpandWithLabel(secret, label, "", Nh). */
 cr_err mls_derive_secret(uint8_t out[MLS_NH], const uint8_t *secret, size_t secret_len,
 			 const char *label) CR_MUST_CHECK;
