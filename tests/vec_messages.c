@@ -5,9 +5,7 @@
  * (proposals, extensions, secrets, PSK ids) must too. Each field is also
  * fed truncated by one byte and with one trailing byte, which the strict
  * decoders must refuse.
- *
- * ratchet_tree is the ratchet tree codec's (mlsb's) field and is not read
- * here.
+ * ratchet_tree goes through the ratchet tree codec of tree.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +13,7 @@
 
 #include "leaf.h"
 #include "msg_message.h"
+#include "tree.h"
 #include "vec.h"
 
 enum kind {
@@ -22,6 +21,7 @@ enum kind {
 	K_GROUP_SECRETS,
 	K_PROPOSAL_BODY,
 	K_COMMIT,
+	K_RATCHET_TREE,
 };
 
 /* Re-encodes every extension of a decoded list and compares. */
@@ -194,6 +194,13 @@ static cr_err decode_encode(enum kind kind, unsigned arg, const uint8_t *p, size
 		mls_commit_write(w, &c);
 		break;
 	}
+	case K_RATCHET_TREE: {
+		mls_tree t;
+		CR_TRY(mls_tree_decode(p, n, &t));
+		mls_tree_encode(w, &t);
+		mls_tree_free(&t);
+		break;
+	}
 	}
 	return cr_writer_error(w);
 }
@@ -277,6 +284,7 @@ static void run(json_t *root, const char *path)
 		check_field(c, "mls_welcome", K_MESSAGE, MLS_WIRE_WELCOME);
 		check_field(c, "mls_group_info", K_MESSAGE, MLS_WIRE_GROUP_INFO);
 		check_field(c, "mls_key_package", K_MESSAGE, MLS_WIRE_KEY_PACKAGE);
+		check_field(c, "ratchet_tree", K_RATCHET_TREE, 0);
 		check_field(c, "group_secrets", K_GROUP_SECRETS, 0);
 		check_field(c, "add_proposal", K_PROPOSAL_BODY, MLS_PROPOSAL_ADD);
 		check_field(c, "update_proposal", K_PROPOSAL_BODY, MLS_PROPOSAL_UPDATE);

@@ -378,9 +378,16 @@ bool mls_parent_has_unmerged(const mls_parent_node *pn, uint32_t leaf)
 
 cr_err mls_parent_add_unmerged(mls_parent_node *pn, uint32_t leaf)
 {
-	size_t pos = 0;
-	while (pos < pn->n_unmerged && pn->unmerged[pos] < leaf)
-		pos++;
+	/* Binary search: Adds append in increasing order, and a root's list
+	 * can hold every member added since the last commit. */
+	size_t pos = 0, hi = pn->n_unmerged;
+	while (pos < hi) {
+		size_t mid = pos + (hi - pos) / 2;
+		if (pn->unmerged[mid] < leaf)
+			pos = mid + 1;
+		else
+			hi = mid;
+	}
 	if (pos < pn->n_unmerged && pn->unmerged[pos] == leaf)
 		return CR_OK;
 	if (pn->n_unmerged == pn->cap_unmerged) {
