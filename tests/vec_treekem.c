@@ -35,7 +35,6 @@ static bool context(const vcase *vc, mls_tree *t, cr_writer *w)
 		return false;
 	mls_group_context gc;
 	memset(&gc, 0, sizeof gc);
-	gc.version = MLS_VERSION_MLS10;
 	gc.cipher_suite = 1;
 	gc.group_id = (cr_span){ vc->gid, vc->gid_len };
 	gc.epoch = vc->epoch;

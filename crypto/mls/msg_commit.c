@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "treekem.h"
+
 cr_err mls_commit_read(cr_reader *r, mls_commit *out)
 {
 	cr_reader save = *r, sub;
@@ -58,42 +60,14 @@ cr_err mls_commit_proposals_next(cr_reader *it, mls_proposal_or_ref *out)
 	return mls_proposal_or_ref_read(it, out);
 }
 
-/* UpdatePath (RFC 9420 section 7.6), checked for syntax only until
- * treekem.h offers its decoder:
- *   struct { HPKEPublicKey encryption_key;
- *            HPKECiphertext encrypted_path_secret<V>; } UpdatePathNode;
- *   struct { LeafNode leaf_node; UpdatePathNode nodes<V>; } UpdatePath;
- * A path has one node per level of the tree (at most 1 + log2 of
- * MLS_MAX_MEMBERS, bounded here by 32) and each node at most one
- * ciphertext per member. */
-static cr_err update_path_node_check(cr_reader *r)
-{
-	cr_span key, kem_output, ct;
-	cr_reader sub;
-	size_t n = 0;
-	CR_TRY(cr_read_opaque(r, MLS_MAX_HPKE_KEY, &key));
-	CR_TRY(mls_vec_begin(r, MLS_MAX_MESSAGE, &sub));
-	while (cr_reader_left(&sub) > 0) {
-		CR_ENSURE(n < MLS_MAX_MEMBERS, CR_ERR_LIMIT);
-		CR_TRY(cr_read_opaque(&sub, MLS_MAX_HPKE_KEY, &kem_output));
-		CR_TRY(cr_read_opaque(&sub, MLS_MAX_HASH + 16, &ct));
-		n++;
-	}
-	return CR_OK;
-}
-
+/* The UpdatePath is treekem.h's: parse it on a copy of the reader, then
+ * take exactly the bytes it consumed as a borrowed span of r. */
 cr_err mls_update_path_span_read(cr_reader *r, cr_span *out)
 {
-	cr_reader probe = *r, sub;
-	cr_span leaf;
-	size_t n = 0;
+	cr_reader probe = *r;
+	mls_update_path up;
 	memset(out, 0, sizeof *out);
-	CR_TRY(mls_leaf_node_span_read(&probe, &leaf));
-	CR_TRY(mls_vec_begin(&probe, MLS_MAX_MESSAGE, &sub));
-	while (cr_reader_left(&sub) > 0) {
-		CR_ENSURE(n < 32, CR_ERR_LIMIT);
-		CR_TRY(update_path_node_check(&sub));
-		n++;
-	}
+	CR_TRY(mls_update_path_read(&probe, &up));
+	mls_update_path_free(&up);
 	return cr_read_span(r, cr_reader_left(r) - cr_reader_left(&probe), out);
 }

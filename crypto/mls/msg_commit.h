@@ -5,7 +5,7 @@
  *
  * proposals holds at most MLS_MAX_PROPOSALS items, each checked by
  * mls_proposal_or_ref_read; walk them with mls_commit_proposals_next. The
- * UpdatePath is parsed and checked by mlsb's treekem.h and kept here as
+ * UpdatePath is parsed and checked by treekem.h (mls_update_path_read) and kept here as
  * its validated encoding (path); the rules of section 12.4.2 (which
  * proposals need a path, ...) belong to the protocol layer.
  * Conventions (read/decode/write, spans, mls_vec): see msg_common.h.

@@ -32,36 +32,40 @@ void mls_write_opaque_max(cr_writer *w, cr_span s, size_t max)
 	cr_write_opaque(w, s.p, s.n);
 }
 
-/* Body bytes a list of at most max_items items can take is not known in
- * advance, so lists are bounded by the message limit in bytes and by
- * max_items in count. */
+/* Lists of structs are bounded twice: in bytes by the message limit
+ * (before the body is read) and in items by their own limit. */
 static cr_err extension_read(cr_reader *r, mls_extension *e)
 {
 	CR_TRY(cr_read_u16(r, &e->type));
 	return cr_read_opaque(r, MLS_MAX_EXTENSION_DATA, &e->data);
 }
 
-cr_err mls_extensions_read(cr_reader *r, mls_vec *out)
+cr_err mls_extensions_check(cr_span body, mls_vec *out)
 {
-	cr_reader save = *r, sub;
-	cr_err err;
+	cr_reader sub;
 	memset(out, 0, sizeof *out);
-	CR_CHECK(mls_vec_begin(r, MLS_MAX_MESSAGE, &sub));
-	out->body.p = sub.p;
-	out->body.n = sub.n;
+	cr_reader_init(&sub, body.p, body.n);
+	size_t count = 0;
 	while (cr_reader_left(&sub) > 0) {
 		mls_extension e;
-		if (out->count == MLS_MAX_EXTENSIONS) {
-			err = CR_ERR_LIMIT;
-			goto out;
-		}
-		CR_CHECK(extension_read(&sub, &e));
-		out->count++;
+		CR_ENSURE(count < MLS_MAX_EXTENSIONS, CR_ERR_LIMIT);
+		CR_TRY(extension_read(&sub, &e));
+		count++;
 	}
+	out->body = body;
+	out->count = count;
 	return CR_OK;
-out:
-	*r = save;
+}
+
+cr_err mls_extensions_read(cr_reader *r, mls_vec *out)
+{
+	cr_reader save = *r;
+	cr_span body;
 	memset(out, 0, sizeof *out);
+	CR_TRY(cr_read_opaque(r, MLS_MAX_MESSAGE, &body));
+	cr_err err = mls_extensions_check(body, out);
+	if (err)
+		*r = save;
 	return err;
 }
 

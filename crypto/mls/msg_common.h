@@ -82,6 +82,9 @@ typedef struct mls_extension {
 
 /* Extension extensions<V>: at most MLS_MAX_EXTENSIONS items. */
 cr_err mls_extensions_read(cr_reader *r, mls_vec *out) CR_MUST_CHECK;
+/* Checks that body (the content of an extensions<V>) is a list of at most
+ * MLS_MAX_EXTENSIONS well-formed Extensions; out gets body and count. */
+cr_err mls_extensions_check(cr_span body, mls_vec *out) CR_MUST_CHECK;
 /* Next extension of a decoded list; CR_ERR_NOT_FOUND at the end. */
 cr_err mls_extensions_next(cr_reader *it, mls_extension *out) CR_MUST_CHECK;
 void mls_extension_write(cr_writer *w, const mls_extension *e);

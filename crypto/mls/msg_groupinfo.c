@@ -2,59 +2,14 @@
 
 #include <string.h>
 
-cr_err mls_group_context_read(cr_reader *r, mls_group_context *out)
-{
-	cr_reader save = *r;
-	cr_err err;
-	memset(out, 0, sizeof *out);
-	CR_CHECK(cr_read_u16(r, &out->version));
-	if (out->version != MLS_VERSION_MLS10) {
-		err = CR_ERR_UNSUPPORTED;
-		goto out;
-	}
-	CR_CHECK(cr_read_u16(r, &out->cipher_suite));
-	CR_CHECK(cr_read_opaque(r, MLS_MAX_GROUP_ID, &out->group_id));
-	CR_CHECK(cr_read_u64(r, &out->epoch));
-	CR_CHECK(cr_read_opaque(r, MLS_MAX_HASH, &out->tree_hash));
-	CR_CHECK(cr_read_opaque(r, MLS_MAX_HASH, &out->confirmed_transcript_hash));
-	CR_CHECK(mls_extensions_read(r, &out->extensions));
-	return CR_OK;
-out:
-	*r = save;
-	memset(out, 0, sizeof *out);
-	return err;
-}
-
-cr_err mls_group_context_decode(const uint8_t *p, size_t n, mls_group_context *out)
-{
-	cr_reader r;
-	cr_reader_init(&r, p, n);
-	CR_TRY(mls_group_context_read(&r, out));
-	cr_err err = cr_reader_end(&r);
-	if (err)
-		memset(out, 0, sizeof *out);
-	return err;
-}
-
-void mls_group_context_write(cr_writer *w, const mls_group_context *gc)
-{
-	if (gc->version != MLS_VERSION_MLS10)
-		mls_writer_fail(w, CR_ERR_ARG);
-	cr_write_u16(w, gc->version);
-	cr_write_u16(w, gc->cipher_suite);
-	mls_write_opaque_max(w, gc->group_id, MLS_MAX_GROUP_ID);
-	cr_write_u64(w, gc->epoch);
-	mls_write_opaque_max(w, gc->tree_hash, MLS_MAX_HASH);
-	mls_write_opaque_max(w, gc->confirmed_transcript_hash, MLS_MAX_HASH);
-	mls_vec_write(w, &gc->extensions);
-}
-
 cr_err mls_group_info_read(cr_reader *r, mls_group_info *out)
 {
 	cr_reader save = *r;
 	cr_err err;
+	mls_vec gc_ext;
 	memset(out, 0, sizeof *out);
 	CR_CHECK(mls_group_context_read(r, &out->group_context));
+	CR_CHECK(mls_extensions_check(out->group_context.extensions, &gc_ext));
 	CR_CHECK(mls_extensions_read(r, &out->extensions));
 	CR_CHECK(cr_read_opaque(r, MLS_MAX_HASH, &out->confirmation_tag));
 	CR_CHECK(cr_read_u32(r, &out->signer));

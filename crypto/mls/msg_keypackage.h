@@ -6,7 +6,7 @@
  *            Extension extensions<V>; opaque signature<V>; } KeyPackage;
  *
  * version must be mls10 (CR_ERR_UNSUPPORTED otherwise, section 6). The
- * LeafNode is parsed and checked by mlsb's leaf.h (mls_leaf_decode) and kept
+ * LeafNode is parsed and checked by leaf.h (mls_leaf_decode) and kept
  * here as its validated encoding (leaf_node); mls_leaf_parse() on that span
  * gives its fields. The signature and the semantic rules of section 10.1
  * (leaf_node_source, init_key != encryption_key, ...) are checked by the
