@@ -56,13 +56,13 @@ lib_sources() {
 	local d
 	for d in $LIB_DIRS; do
 		[ -f "$d/SOURCES" ] && grep -v '^\s*#' "$d/SOURCES" | sed '/^\s*$/d'
-	done
+	done | awk '!seen[$0]++'
 	return 0
 }
 
 list_entries() { # FILE... : the non-comment lines of list files that exist
 	local f
-	for f in "$@"; do [ -f "$f" ] && grep -v '^\s*#' "$f" | sed '/^\s*$/d'; done
+	for f in "$@"; do [ -f "$f" ] && grep -v '^\s*#' "$f" | sed '/^\s*$/d'; done | awk '!seen[$0]++'
 	return 0
 }
 
