@@ -153,8 +153,8 @@ static void write_extensions(cr_writer *w)
 
 void nt_cert_spki(uint8_t out[NT_CERT_SPKI_LEN], const uint8_t pub[CR_P256_PUB_LEN])
 {
-	uint8_t b1[32], b2[80];
-	cr_writer alg, bits, spki;
+	uint8_t b1[32], b2[80], b3[NT_CERT_SPKI_LEN];
+	cr_writer alg, bits, body, spki;
 	cr_writer_init_fixed(&alg, b1, sizeof b1);
 	der_tlv(&alg, DER_OID, OID_EC_PUBLIC_KEY, sizeof OID_EC_PUBLIC_KEY);
 	der_tlv(&alg, DER_OID, OID_PRIME256V1, sizeof OID_PRIME256V1);
@@ -162,15 +162,14 @@ void nt_cert_spki(uint8_t out[NT_CERT_SPKI_LEN], const uint8_t pub[CR_P256_PUB_L
 	cr_writer_init_fixed(&bits, b2, sizeof b2);
 	cr_write_u8(&bits, 0x00);
 	cr_write_bytes(&bits, pub, CR_P256_PUB_LEN);
+	cr_writer_init_fixed(&body, b3, sizeof b3);
+	der_wrap(&body, DER_SEQUENCE, &alg);
+	der_wrap(&body, DER_BIT_STRING, &bits);
 	cr_writer_init_fixed(&spki, out, NT_CERT_SPKI_LEN);
-	cr_write_u8(&spki, DER_SEQUENCE);
-	/* Contents: alg (2 + 19) + bit string (2 + 66) = 89. */
-	der_len(&spki, (size_t)2 + alg.len + 2 + bits.len);
-	der_wrap(&spki, DER_SEQUENCE, &alg);
-	der_wrap(&spki, DER_BIT_STRING, &bits);
-	/* Fixed-size inputs into a buffer sized for them: cannot fail; should
+	der_wrap(&spki, DER_SEQUENCE, &body);
+	/* Fixed-size inputs into buffers sized for them: cannot fail; should
 	 * it ever, the output is all zeros, which no pin will match. */
-	if (cr_writer_error(&spki) != CR_OK)
+	if (cr_writer_error(&spki) != CR_OK || spki.len != NT_CERT_SPKI_LEN)
 		memset(out, 0, NT_CERT_SPKI_LEN);
 }
 

@@ -569,6 +569,76 @@ TEST(zero_copy_calls_with_short_io)
 	pair_free(&p);
 }
 
+/* The pinning X.509 class on its own, driven as BearSSL drives it. */
+static unsigned run_chain(nt_tls *c, const uint8_t *const *certs, const size_t *lens, size_t n)
+{
+	const br_x509_class **x = &c->u.client.pinner.vtable;
+	(*x)->start_chain(x, NULL);
+	for (size_t i = 0; i < n; i++) {
+		(*x)->start_cert(x, (uint32_t)lens[i]);
+		/* in two pieces, as records may split it */
+		(*x)->append(x, certs[i], lens[i] / 2);
+		(*x)->append(x, certs[i] + lens[i] / 2, lens[i] - lens[i] / 2);
+		(*x)->end_cert(x);
+	}
+	return (*x)->end_chain(x);
+}
+
+TEST(pinner_accepts_only_the_pinned_p256_key)
+{
+	server_key k, other;
+	CHECK(make_key(&k, 1));
+	CHECK(make_key(&other, 2));
+	uint8_t *buf = malloc(NT_TLS_BUF_MIN);
+	nt_tls c;
+	CHECK_OK(nt_tls_client_init(&c, k.pin, buf, NT_TLS_BUF_MIN, cr_rng_system()));
+	const br_x509_class **x = &c.u.client.pinner.vtable;
+	const uint8_t *certs[2];
+	size_t lens[2];
+	unsigned usages = 0;
+
+	certs[0] = k.cert;
+	lens[0] = k.cert_len;
+	CHECK(run_chain(&c, certs, lens, 1) == 0);
+	const br_x509_pkey *pk = (*x)->get_pkey(x, &usages);
+	CHECK(pk != NULL && usages == BR_KEYTYPE_SIGN);
+	if (pk != NULL)
+		CHECK(pk->key_type == BR_KEYTYPE_EC && memcmp(pk->key.ec.q, k.pub, CR_P256_PUB_LEN) == 0);
+
+	/* Extra certificates after the end-entity one are ignored. */
+	certs[1] = other.cert;
+	lens[1] = other.cert_len;
+	CHECK(run_chain(&c, certs, lens, 2) == 0);
+
+	/* Another key: refused, and reported as a pin mismatch. */
+	certs[0] = other.cert;
+	lens[0] = other.cert_len;
+	CHECK(run_chain(&c, certs, lens, 1) == BR_ERR_X509_NOT_TRUSTED);
+	CHECK((*x)->get_pkey(x, NULL) == NULL);
+	CHECK(nt_tls_reason_of(&c, NULL) == NT_TLS_PIN_MISMATCH);
+
+	/* The right certificate behind a wrong one does not help. */
+	certs[1] = k.cert;
+	lens[1] = k.cert_len;
+	CHECK(run_chain(&c, certs, lens, 2) == BR_ERR_X509_NOT_TRUSTED);
+
+	/* An empty chain, a truncated or a garbage certificate. */
+	CHECK(run_chain(&c, certs, lens, 0) == BR_ERR_X509_EMPTY_CHAIN);
+	certs[0] = k.cert;
+	lens[0] = k.cert_len - 1;
+	CHECK(run_chain(&c, certs, lens, 1) != 0);
+	CHECK(nt_tls_reason_of(&c, NULL) == NT_TLS_BAD_CERT);
+	static const uint8_t junk[40] = {0x30, 0x26};
+	certs[0] = junk;
+	lens[0] = sizeof junk;
+	CHECK(run_chain(&c, certs, lens, 1) != 0);
+	CHECK((*x)->get_pkey(x, NULL) == NULL);
+	uint8_t seen[NT_TLS_PIN_LEN];
+	CHECK_ERR(nt_tls_peer_pin(&c, seen), CR_ERR_STATE);
+	nt_tls_wipe(&c);
+	free(buf);
+}
+
 TEST(exporter_refused_before_handshake)
 {
 	nt_tls c;
@@ -907,6 +977,7 @@ static const t_case cases[] = {
 	T(p256_ecdhe_when_no_x25519),
 	T(renegotiation_refused),
 	T(zero_copy_calls_with_short_io),
+	T(pinner_accepts_only_the_pinned_p256_key),
 	T(exporter_refused_before_handshake),
 	T(pin_mismatch_is_refused_distinctly),
 	T(first_use_reports_the_pin),
