@@ -1,0 +1,112 @@
+/*
+ * keystore.h: secrets sealed under a passphrase (the client's identity key
+ * and anything else it must keep on disk), DESIGN.md section 3.
+ *
+ * Format, version 1 (all integers big-endian):
+ *
+ *   offset  size  field
+ *        0     4  magic "EVKS"
+ *        4     1  version (1)
+ *        5     4  Argon2id ops (passes, t_cost)
+ *        9     4  Argon2id memory in KiB
+ *       13    16  Argon2id salt (random per seal)
+ *       29    12  AES-128-GCM nonce (random per seal)
+ *       41   n+16 AES-128-GCM ciphertext of the secret, then the tag
+ *
+ * The 41-byte header is the AEAD's associated data, so every header byte is
+ * authenticated: a tampered parameter, salt or nonce fails like a wrong
+ * passphrase. The ciphertext runs to the end of the blob (its length is
+ * authenticated by the tag's position).
+ *
+ * Key derivation (domain separated, so the Argon2id output is never used
+ * directly as an AES key):
+ *   ikm = Argon2id(passphrase, salt, ops, mem_kib, 32 bytes)
+ *   prk = HKDF-Extract(salt = "echover keystore v1", ikm)
+ *   key = HKDF-Expand(prk, "aes-128-gcm key", 16)
+ *
+ * Invariants:
+ *   - the parser (cr_keystore_parse) reads through the codec only and checks
+ *     the Argon2id parameters against the caller's maximum BEFORE any key
+ *     derivation, so a hostile file cannot ask for absurd work or memory; the
+ *     caller passes the maximum (CR_KEYSTORE_MAX_PARAMS in production, a tiny
+ *     one in the fuzz harness), so no build flag changes the code;
+ *   - opening fails with CR_ERR_AUTH for a wrong passphrase or any tampered
+ *     byte, and then the output buffer is zeroed;
+ *   - derived keys and intermediate secrets are wiped on every path;
+ *   - every seal draws a fresh salt and nonce, so the (key, nonce) pair is
+ *     never reused, including across passphrase changes (cr_keystore_reseal).
+ *
+ * Sizes: secrets 1..CR_KEYSTORE_SECRET_MAX bytes, passphrases
+ * 1..CR_KEYSTORE_PASS_MAX bytes; a blob is CR_KEYSTORE_SEALED_LEN(n) bytes.
+ */
+#ifndef ECHOVER_KEYSTORE_H
+#define ECHOVER_KEYSTORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aes_gcm.h"
+#include "argon2id.h"
+#include "codec.h"
+#include "cr_err.h"
+#include "rng.h"
+
+#define CR_KEYSTORE_VERSION 1
+#define CR_KEYSTORE_HEADER_LEN 41
+/* A keystore holds keys, not files: 64 KiB is far above an identity seed
+ * plus a few HPKE private keys, and small enough to buffer whole. */
+#define CR_KEYSTORE_SECRET_MAX 65536
+#define CR_KEYSTORE_PASS_MAX 1024
+#define CR_KEYSTORE_SEALED_LEN(n) ((size_t)CR_KEYSTORE_HEADER_LEN + (size_t)(n) + CR_GCM_TAG_LEN)
+
+/* What new keystores use: CR_ARGON2_SENSITIVE (3 passes, 256 MiB); see the
+ * README for the time this takes. */
+extern const cr_argon2_params CR_KEYSTORE_DEFAULT_PARAMS;
+/* The most a stored keystore may ask for: 8 passes over 1 GiB. Above that the
+ * file is refused (CR_ERR_LIMIT) without running Argon2id; cr_keystore_seal
+ * refuses to write what this limit would not open. */
+extern const cr_argon2_params CR_KEYSTORE_MAX_PARAMS;
+
+typedef struct cr_keystore_header {
+	uint8_t version;
+	cr_argon2_params params;
+	uint8_t salt[CR_ARGON2_SALT_LEN];
+	uint8_t nonce[CR_GCM_NONCE_LEN];
+	cr_span header;     /* the 41 header bytes (the AEAD's associated data) */
+	cr_span ciphertext; /* ciphertext and tag, 17..SECRET_MAX + 16 bytes */
+} cr_keystore_header;
+
+/* Parses a blob without the passphrase. Errors: CR_ERR_MALFORMED (bad magic,
+ * parameters Argon2id cannot take: ops < 1 or mem_kib < 8),
+ * CR_ERR_UNSUPPORTED (another version), CR_ERR_TRUNCATED (shorter than a
+ * header, a tag and one byte), CR_ERR_LIMIT (parameters above max, or a
+ * ciphertext above the secret maximum). Spans borrow from p. */
+cr_err cr_keystore_parse(const uint8_t *p, size_t n, cr_argon2_params max,
+			 cr_keystore_header *h) CR_MUST_CHECK;
+
+/* Seals secret[secret_len] into out[cap]; *out_len = CR_KEYSTORE_SEALED_LEN.
+ * CR_ERR_LIMIT when params exceed CR_KEYSTORE_MAX_PARAMS, CR_ERR_ARG for an
+ * empty or over-long secret or passphrase, CR_ERR_SPACE when cap is short. */
+cr_err cr_keystore_seal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *secret,
+			size_t secret_len, const uint8_t *pass, size_t pass_len,
+			cr_argon2_params params, const cr_rng *rng) CR_MUST_CHECK;
+
+/* Opens a blob into secret[cap]; *secret_len gets the secret's length.
+ * Parameters above max are refused before Argon2id runs. A wrong passphrase
+ * or any changed byte gives CR_ERR_AUTH; on every failure secret[cap] is
+ * zeroed and *secret_len is 0. CR_ERR_SPACE when cap is short (checked
+ * before the expensive derivation). */
+cr_err cr_keystore_open(uint8_t *secret, size_t cap, size_t *secret_len, const uint8_t *blob,
+			size_t n, const uint8_t *pass, size_t pass_len,
+			cr_argon2_params max) CR_MUST_CHECK;
+
+/* Passphrase change (or parameter upgrade): opens blob under old_pass and
+ * seals the same secret under new_pass with new_params, a fresh salt and a
+ * fresh nonce, into out[cap]. The old blob stays valid until the caller
+ * replaces it; the secret only lives in a wiped temporary buffer. */
+cr_err cr_keystore_reseal(uint8_t *out, size_t cap, size_t *out_len, const uint8_t *blob,
+			  size_t n, const uint8_t *old_pass, size_t old_len,
+			  const uint8_t *new_pass, size_t new_len, cr_argon2_params new_params,
+			  cr_argon2_params max, const cr_rng *rng) CR_MUST_CHECK;
+
+#endif
