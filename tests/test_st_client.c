@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "st_client.h"
@@ -330,7 +332,8 @@ static st_client_incoming msg(const char *gid, const char *id, uint64_t pos, con
 	st_client_incoming in = {
 		.gid = (const uint8_t *)gid, .gid_len = strlen(gid),
 		.msg_id = (const uint8_t *)id, .msg_id_len = strlen(id),
-		.log_pos = pos, .epoch = epoch, .sent_at = (int64_t)pos * 10, .received_at = (int64_t)pos * 10 + 1,
+		.log_pos = pos, .epoch = epoch, .sent_at = (int64_t)(pos % 1000) * 10,
+		.received_at = (int64_t)(pos % 1000) * 10 + 1,
 	};
 	if (state) {
 		in.state = (const uint8_t *)state;
@@ -486,6 +489,50 @@ TEST(transactions_compose_and_roll_back)
 	tmp_clean();
 }
 
+/* A client killed (SIGKILL) in the middle of a transaction: after a restart
+ * what it committed is there and what it had not committed is not, so the
+ * message is processed again rather than lost or half-applied. */
+TEST(killed_client_keeps_committed_and_drops_uncommitted)
+{
+	const char *path = tmp_db();
+	st_client *c = NULL;
+	CHECK_OK(st_client_open(&c, path));
+	CHECK_OK(st_client_group_add(c, B("g"), B("s0"), 0, 0, 0));
+	st_client_close(c);
+	pid_t pid = fork();
+	if (pid == 0) {
+		st_client *k = NULL;
+		if (st_client_open(&k, path))
+			_exit(2);
+		st_client_incoming a = msg("g", "m1", 1, "s1", 1, "bob", "kept");
+		if (st_client_process(k, &a))
+			_exit(3);
+		if (st_client_begin(k))
+			_exit(4);
+		st_client_incoming b = msg("g", "m2", 2, "s2", 2, "bob", "lost");
+		if (st_client_process(k, &b))
+			_exit(5);
+		kill(getpid(), SIGKILL);
+		_exit(6);
+	}
+	int status = 0;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	c = NULL;
+	CHECK_OK(st_client_open(&c, path));
+	check_group(c, "g", "s1", 1, 1);
+	hist h = history_of(c, "g", 10);
+	CHECK(h.n == 1 && strcmp(h.text, "bob:kept@1") == 0);
+	bool seen = true;
+	CHECK_OK(st_client_processed_has(c, B("g"), B("m2"), &seen));
+	CHECK(!seen);
+	st_client_incoming b = msg("g", "m2", 2, "s2", 2, "bob", "again");
+	CHECK_OK(st_client_process(c, &b));
+	check_group(c, "g", "s2", 2, 2);
+	st_client_close(c);
+	tmp_clean();
+}
+
 TEST(prune_forgets_ids_but_position_still_refuses_replays)
 {
 	st_client *c = mem();
@@ -600,6 +647,7 @@ static const t_case cases[] = {
 	T(process_is_exactly_once),
 	T(process_refuses_bad_arguments),
 	T(transactions_compose_and_roll_back),
+	T(killed_client_keeps_committed_and_drops_uncommitted),
 	T(prune_forgets_ids_but_position_still_refuses_replays),
 	T(outbox_is_fifo),
 	T(history_returns_last_messages_oldest_first),
