@@ -175,3 +175,83 @@ out:
 	free(secret);
 	return err;
 }
+
+static const char RECORD_INFO[] = "echover record v1";
+
+/* key[16] || nonce[12] of one record from the data key and its salt. */
+static cr_err record_keys(uint8_t key[CR_AES128_KEY_LEN], uint8_t nonce[CR_GCM_NONCE_LEN],
+			  const uint8_t data_key[CR_KEYSTORE_DATA_KEY_LEN], const uint8_t salt[16])
+{
+	uint8_t prk[CR_SHA256_LEN], okm[CR_AES128_KEY_LEN + CR_GCM_NONCE_LEN];
+	cr_hkdf_extract(prk, salt, 16, data_key, CR_KEYSTORE_DATA_KEY_LEN);
+	cr_err err = cr_hkdf_expand(okm, sizeof okm, prk, sizeof prk, (const uint8_t *)RECORD_INFO,
+				    sizeof RECORD_INFO - 1);
+	if (err == CR_OK) {
+		cr_reader r;
+		cr_reader_init(&r, okm, sizeof okm);
+		err = cr_read_copy(&r, key, CR_AES128_KEY_LEN);
+		if (err == CR_OK)
+			err = cr_read_copy(&r, nonce, CR_GCM_NONCE_LEN);
+	}
+	cr_wipe(prk, sizeof prk);
+	cr_wipe(okm, sizeof okm);
+	return err;
+}
+
+cr_err cr_keystore_record_seal(uint8_t *out, size_t cap, size_t *out_len,
+			       const uint8_t key[CR_KEYSTORE_DATA_KEY_LEN], const uint8_t *aad,
+			       size_t aad_len, const uint8_t *pt, size_t n, const cr_rng *rng)
+{
+	*out_len = 0;
+	CR_ENSURE(out && key && (pt || n == 0) && (aad || aad_len == 0), CR_ERR_ARG);
+	CR_ENSURE(n <= CR_KEYSTORE_RECORD_MAX && aad_len <= CR_KEYSTORE_RECORD_AAD_MAX, CR_ERR_ARG);
+	CR_ENSURE(cap >= n + CR_KEYSTORE_RECORD_OVERHEAD, CR_ERR_SPACE);
+	uint8_t salt[16], k[CR_AES128_KEY_LEN], nonce[CR_GCM_NONCE_LEN];
+	cr_err err;
+	CR_CHECK(cr_random(rng, salt, sizeof salt));
+	CR_CHECK(record_keys(k, nonce, key, salt));
+	cr_writer w;
+	cr_writer_init_fixed(&w, out, cap);
+	cr_write_u8(&w, CR_KEYSTORE_RECORD_VERSION);
+	cr_write_bytes(&w, salt, sizeof salt);
+	CR_CHECK(cr_writer_error(&w));
+	CR_CHECK(cr_aes128gcm_seal(&out[w.len], k, nonce, aad, aad_len, pt, n));
+	*out_len = n + CR_KEYSTORE_RECORD_OVERHEAD;
+out:
+	cr_wipe(k, sizeof k);
+	cr_wipe(nonce, sizeof nonce);
+	if (err)
+		cr_wipe(out, cap);
+	return err;
+}
+
+cr_err cr_keystore_record_open(uint8_t *out, size_t cap, size_t *out_len,
+			       const uint8_t key[CR_KEYSTORE_DATA_KEY_LEN], const uint8_t *aad,
+			       size_t aad_len, const uint8_t *rec, size_t n)
+{
+	*out_len = 0;
+	uint8_t salt[16], k[CR_AES128_KEY_LEN] = { 0 }, nonce[CR_GCM_NONCE_LEN] = { 0 };
+	cr_err err;
+	CR_CHECK(out && key && (aad || aad_len == 0) && aad_len <= CR_KEYSTORE_RECORD_AAD_MAX ? CR_OK : CR_ERR_ARG);
+	cr_reader r;
+	cr_reader_init(&r, rec, n);
+	uint8_t version;
+	CR_CHECK(cr_read_u8(&r, &version));
+	CR_CHECK(version == CR_KEYSTORE_RECORD_VERSION ? CR_OK : CR_ERR_UNSUPPORTED);
+	CR_CHECK(cr_read_copy(&r, salt, sizeof salt));
+	size_t left = cr_reader_left(&r);
+	CR_CHECK(left >= CR_GCM_TAG_LEN ? CR_OK : CR_ERR_TRUNCATED);
+	CR_CHECK(left - CR_GCM_TAG_LEN <= CR_KEYSTORE_RECORD_MAX ? CR_OK : CR_ERR_LIMIT);
+	CR_CHECK(cap >= left - CR_GCM_TAG_LEN ? CR_OK : CR_ERR_SPACE);
+	cr_span ct;
+	CR_CHECK(cr_read_span(&r, left, &ct));
+	CR_CHECK(record_keys(k, nonce, key, salt));
+	CR_CHECK(cr_aes128gcm_open(out, k, nonce, aad, aad_len, ct.p, ct.n));
+	*out_len = ct.n - CR_GCM_TAG_LEN;
+out:
+	cr_wipe(k, sizeof k);
+	cr_wipe(nonce, sizeof nonce);
+	if (err && out)
+		cr_wipe(out, cap);
+	return err;
+}

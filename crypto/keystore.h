@@ -109,4 +109,45 @@ cr_err cr_keystore_reseal(uint8_t *out, size_t cap, size_t *out_len, const uint8
 			  const uint8_t *new_pass, size_t new_len, cr_argon2_params new_params,
 			  cr_argon2_params max, const cr_rng *rng) CR_MUST_CHECK;
 
+/*
+ * Records: data sealed under a 32-byte data key that lives inside the
+ * keystore (so that the passphrase, through one Argon2id run per unlock,
+ * protects any number of records: the client's MLS group states at rest).
+ *
+ *   offset  size  field
+ *        0     1  version (1)
+ *        1    16  salt (random per seal)
+ *       17  n+16  AES-128-GCM ciphertext, then the tag
+ *
+ *   prk = HKDF-Extract(salt, data_key)
+ *   key[16] || nonce[12] = HKDF-Expand(prk, "echover record v1", 28)
+ *   AAD = the caller's binding (for a group state: the group id), so a
+ *         record moved to another row does not open.
+ *
+ * A fresh salt per seal gives a fresh key and nonce, so there is no nonce
+ * budget to count however often a state is rewritten (a 128-bit salt
+ * collides after ~2^64 seals). The version byte is not in the AAD: any
+ * other value is refused before decryption, and the salt feeds the key.
+ * Sizes: plaintexts 0..CR_KEYSTORE_RECORD_MAX, AAD 0..CR_KEYSTORE_RECORD_AAD_MAX.
+ */
+#define CR_KEYSTORE_DATA_KEY_LEN 32
+#define CR_KEYSTORE_RECORD_VERSION 1
+#define CR_KEYSTORE_RECORD_OVERHEAD (1 + 16 + CR_GCM_TAG_LEN)
+/* Fits a store/ blob of 16 MiB with its overhead. */
+#define CR_KEYSTORE_RECORD_MAX (16u * 1024 * 1024 - 64)
+#define CR_KEYSTORE_RECORD_AAD_MAX 1024
+
+/* Seals pt[n] into out[cap] (n + CR_KEYSTORE_RECORD_OVERHEAD bytes). */
+cr_err cr_keystore_record_seal(uint8_t *out, size_t cap, size_t *out_len,
+			       const uint8_t key[CR_KEYSTORE_DATA_KEY_LEN], const uint8_t *aad,
+			       size_t aad_len, const uint8_t *pt, size_t n,
+			       const cr_rng *rng) CR_MUST_CHECK;
+/* Opens rec[n] into out[cap]. CR_ERR_AUTH for a wrong key, a wrong AAD or
+ * any changed byte (out zeroed); CR_ERR_UNSUPPORTED for another version;
+ * CR_ERR_TRUNCATED below the overhead; CR_ERR_LIMIT above the maximum;
+ * CR_ERR_SPACE when cap is short. */
+cr_err cr_keystore_record_open(uint8_t *out, size_t cap, size_t *out_len,
+			       const uint8_t key[CR_KEYSTORE_DATA_KEY_LEN], const uint8_t *aad,
+			       size_t aad_len, const uint8_t *rec, size_t n) CR_MUST_CHECK;
+
 #endif

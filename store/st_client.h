@@ -8,6 +8,9 @@
  * Invariants:
  *   - store/ does no cryptography and never includes crypto/: it stores and
  *     returns bytes (a sealed keystore, a serialized group state, a pin);
+ *     callers hand in group states already sealed (crypto/keystore.h
+ *     records under the data key kept in the keystore, AAD = the group id),
+ *     so the file never holds epoch secrets in clear;
  *   - every query is a prepared statement; writes that belong together run
  *     in one transaction: st_client_process() stores the new group state,
  *     advances the group's log position, records the message id and the

@@ -15,6 +15,7 @@
 static const cr_argon2_params SMALL = { 1, 8 };
 static const uint8_t PASS[] = "correct horse battery staple";
 #define PASS_LEN (sizeof PASS - 1)
+#define B2(s) (const uint8_t *)(s), (sizeof(s) - 1)
 
 static cr_rng_det det_state;
 static cr_rng det_rng;
@@ -319,6 +320,82 @@ TEST(reseal_changes_passphrase_salt_and_nonce)
 				     p2, CR_KEYSTORE_MAX_PARAMS, rng), CR_ERR_SPACE);
 }
 
+/* Record known answer from Python's `cryptography` (HMAC for the extract,
+ * HKDFExpand, AESGCM), following keystore.h:
+ *   prk = HMAC-SHA256(salt, data_key); okm = HKDF-Expand(prk, "echover record v1", 28)
+ *   rec = 01 || salt || AESGCM(okm[:16]).encrypt(okm[16:], pt, aad)
+ * with data_key = 40..5f, salt = a0..af, pt = "group state bytes",
+ * aad = "group-id-1". */
+TEST(record_known_answer_from_independent_implementation)
+{
+	static const char want_hex[] =
+		"01a0a1a2a3a4a5a6a7a8a9aaabacadaeaf8dbbe221e7d0e979d6916e044a3c785af2"
+		"eb62412b0745168db0914c1c8d40c8d2";
+	size_t want_len;
+	uint8_t *want = t_unhex(want_hex, &want_len);
+	uint8_t dk[32];
+	for (int i = 0; i < 32; i++)
+		dk[i] = (uint8_t)(0x40 + i);
+	unsigned calls = 0;
+	cr_rng fixed = { fixed_fill, &calls };
+	uint8_t rec[64], back[64];
+	size_t n, m;
+	CHECK_OK(cr_keystore_record_seal(rec, sizeof rec, &n, dk, (const uint8_t *)"group-id-1", 10,
+					 (const uint8_t *)"group state bytes", 17, &fixed));
+	CHECK(n == want_len && n == 17 + CR_KEYSTORE_RECORD_OVERHEAD);
+	CHECK_MEM(rec, want, want_len);
+	CHECK_OK(cr_keystore_record_open(back, sizeof back, &m, dk, (const uint8_t *)"group-id-1", 10, want, want_len));
+	CHECK(m == 17 && memcmp(back, "group state bytes", 17) == 0);
+	free(want);
+}
+
+TEST(record_rejects_wrong_key_aad_tampering_and_truncation)
+{
+	uint8_t dk[32], dk2[32], rec[64], back[64];
+	memset(dk, 9, 32);
+	memcpy(dk2, dk, 32);
+	dk2[0] ^= 1;
+	size_t n, m;
+	const cr_rng *rng = rng_det();
+	CHECK_OK(cr_keystore_record_seal(rec, sizeof rec, &n, dk, B2("gid"), B2("secret state"), rng));
+	CHECK_OK(cr_keystore_record_open(back, sizeof back, &m, dk, B2("gid"), rec, n));
+	CHECK(m == 12 && memcmp(back, "secret state", 12) == 0);
+	CHECK_ERR(cr_keystore_record_open(back, sizeof back, &m, dk2, B2("gid"), rec, n), CR_ERR_AUTH);
+	CHECK_ERR(cr_keystore_record_open(back, sizeof back, &m, dk, B2("gie"), rec, n), CR_ERR_AUTH);
+	CHECK_ERR(cr_keystore_record_open(back, sizeof back, &m, dk, NULL, 0, rec, n), CR_ERR_AUTH);
+	static const uint8_t zero[64];
+	CHECK_MEM(back, zero, sizeof back);
+	CHECK(m == 0);
+	for (size_t i = 0; i < n; i++) {
+		rec[i] ^= 0x20;
+		cr_err e = cr_keystore_record_open(back, sizeof back, &m, dk, B2("gid"), rec, n);
+		CHECK_ERR(e, i == 0 ? CR_ERR_UNSUPPORTED : CR_ERR_AUTH);
+		rec[i] ^= 0x20;
+	}
+	for (size_t cut = 0; cut < n; cut++) {
+		cr_err e = cr_keystore_record_open(back, sizeof back, &m, dk, B2("gid"), rec, cut);
+		CHECK_ERR(e, cut < CR_KEYSTORE_RECORD_OVERHEAD ? CR_ERR_TRUNCATED : CR_ERR_AUTH);
+	}
+	CHECK_ERR(cr_keystore_record_open(back, 11, &m, dk, B2("gid"), rec, n), CR_ERR_SPACE);
+	/* two seals of the same state differ (fresh salt) */
+	uint8_t rec2[64];
+	size_t n2;
+	CHECK_OK(cr_keystore_record_seal(rec2, sizeof rec2, &n2, dk, B2("gid"), B2("secret state"), rng));
+	CHECK(n2 == n && memcmp(rec, rec2, n) != 0);
+	/* an empty record is a record */
+	CHECK_OK(cr_keystore_record_seal(rec2, sizeof rec2, &n2, dk, NULL, 0, NULL, 0, rng));
+	CHECK(n2 == CR_KEYSTORE_RECORD_OVERHEAD);
+	CHECK_OK(cr_keystore_record_open(back, 0, &m, dk, NULL, 0, rec2, n2));
+	CHECK(m == 0);
+	/* arguments */
+	CHECK_ERR(cr_keystore_record_seal(rec2, 12 + CR_KEYSTORE_RECORD_OVERHEAD - 1, &n2, dk, NULL, 0,
+					  B2("secret state"), rng), CR_ERR_SPACE);
+	CHECK_ERR(cr_keystore_record_seal(rec2, sizeof rec2, &n2, dk, rec, CR_KEYSTORE_RECORD_AAD_MAX + 1,
+					  B2("x"), rng), CR_ERR_ARG);
+	cr_rng bad = { failing_fill, NULL };
+	CHECK_ERR(cr_keystore_record_seal(rec2, sizeof rec2, &n2, dk, NULL, 0, B2("x"), &bad), CR_ERR_RANDOM);
+}
+
 static const t_case cases[] = {
 	T(known_answer_from_independent_implementation),
 	T(round_trip_and_header_fields),
@@ -330,6 +407,8 @@ static const t_case cases[] = {
 	T(parser_refuses_ciphertext_above_limit),
 	T(seal_and_open_argument_errors),
 	T(reseal_changes_passphrase_salt_and_nonce),
+	T(record_known_answer_from_independent_implementation),
+	T(record_rejects_wrong_key_aad_tampering_and_truncation),
 	{ 0 },
 };
 
