@@ -59,7 +59,12 @@ static const char *const migrations[] = {
 	"  body BLOB NOT NULL,"
 	"  sent_at INTEGER NOT NULL,"
 	"  received_at INTEGER NOT NULL);"
-	"CREATE INDEX history_gid ON history(gid, id);",
+	"CREATE INDEX history_gid ON history(gid, id);"
+	"CREATE TABLE key_packages ("
+	"  ref BLOB PRIMARY KEY,"
+	"  sealed BLOB NOT NULL,"
+	"  last_resort INTEGER NOT NULL CHECK (last_resort IN (0, 1)),"
+	"  created INTEGER NOT NULL) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
 #if ST_CLIENT_SCHEMA_VERSION != 1
@@ -75,6 +80,7 @@ enum q {
 	Q_PROC_HAS, Q_PROC_ADD, Q_PROC_PRUNE,
 	Q_OUT_ADD, Q_OUT_PEEK, Q_OUT_DEL, Q_OUT_COUNT,
 	Q_HIST_ADD, Q_HIST_LIST,
+	Q_KP_ADD, Q_KP_GET, Q_KP_DEL, Q_KP_COUNT,
 	Q_COUNT
 };
 
@@ -113,6 +119,10 @@ static const char *const sql[Q_COUNT] = {
 		       " VALUES (?, ?, ?, ?, ?, ?)",
 	[Q_HIST_LIST] = "SELECT id, log_pos, sender, body, sent_at, received_at FROM"
 			" (SELECT * FROM history WHERE gid = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+	[Q_KP_ADD] = "INSERT INTO key_packages (ref, sealed, last_resort, created) VALUES (?, ?, ?, ?)",
+	[Q_KP_GET] = "SELECT sealed, last_resort FROM key_packages WHERE ref = ?",
+	[Q_KP_DEL] = "DELETE FROM key_packages WHERE ref = ?",
+	[Q_KP_COUNT] = "SELECT count(*) FROM key_packages WHERE last_resort = 0",
 };
 
 struct st_client {
@@ -914,4 +924,54 @@ st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsig
 		e = map_rc(rc) == ST_OK ? ST_ERR_DB : map_rc(rc);
 	done(st);
 	return e;
+}
+
+/* --------------------------------------------------------- KeyPackages */
+
+st_err st_client_kp_add(st_client *c, const uint8_t *ref, size_t ref_len, const uint8_t *sealed,
+			size_t sealed_len, bool last_resort, int64_t now)
+{
+	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
+	ST_ENSURE(len_ok(sealed, sealed_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_KP_ADD);
+	ST_TRY(bind_blob(st, 1, ref, ref_len));
+	ST_TRY(bind_blob(st, 2, sealed, sealed_len));
+	ST_TRY(bind_i64(st, 3, last_resort ? 1 : 0));
+	ST_TRY(bind_i64(st, 4, now));
+	return run(st);
+}
+
+st_err st_client_kp_get(st_client *c, const uint8_t *ref, size_t ref_len, uint8_t **sealed,
+			size_t *sealed_len, bool *last_resort)
+{
+	*sealed = NULL;
+	*sealed_len = 0;
+	*last_resort = false;
+	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_KP_GET);
+	ST_TRY(bind_blob(st, 1, ref, ref_len));
+	ST_TRY(row(st));
+	*last_resort = sqlite3_column_int64(st, 1) == 1;
+	st_err e = col_dup(st, 0, sealed, sealed_len);
+	done(st);
+	return e;
+}
+
+st_err st_client_kp_remove(st_client *c, const uint8_t *ref, size_t ref_len)
+{
+	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_KP_DEL);
+	ST_TRY(bind_blob(st, 1, ref, ref_len));
+	ST_TRY(run(st));
+	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_client_kp_count(st_client *c, int64_t *one_time)
+{
+	*one_time = 0;
+	sqlite3_stmt *st = q(c, Q_KP_COUNT);
+	ST_TRY(row(st));
+	*one_time = sqlite3_column_int64(st, 0);
+	done(st);
+	return ST_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * st_client.h: the client's state in its own SQLite database (DESIGN.md
  * section 6): its identity (username and passphrase-sealed keystore), server
- * and contact key pins, its MLS groups, the ids of the messages it has
+ * and contact key pins, its MLS groups, the sealed private keys of its own
+ * KeyPackages, the ids of the messages it has
  * processed (exactly-once delivery), the outgoing queue, and the history of
  * received messages.
  *
@@ -39,7 +40,7 @@
  *
  * Sizes: usernames 1..ST_CLIENT_NAME_MAX bytes, hosts 1..ST_CLIENT_HOST_MAX,
  * pins 1..ST_CLIENT_PIN_MAX, group ids 1..ST_CLIENT_GROUP_ID_MAX, message
- * ids 1..ST_CLIENT_MSG_ID_MAX, blobs (keystore, group state, bodies)
+ * ids 1..ST_CLIENT_MSG_ID_MAX, KeyPackage refs 1..ST_CLIENT_KP_REF_MAX, blobs (keystore, group state, bodies)
  * 1..ST_CLIENT_BLOB_MAX (bodies may be empty); epochs and log positions
  * 0..INT64_MAX.
  */
@@ -59,6 +60,7 @@
 #define ST_CLIENT_PIN_MAX 64       /* SHA-256 SPKI pins and Ed25519 keys are 32 */
 #define ST_CLIENT_GROUP_ID_MAX 64
 #define ST_CLIENT_MSG_ID_MAX 64
+#define ST_CLIENT_KP_REF_MAX 64     /* a KeyPackageRef is 32 bytes (SHA-256) */
 /* A group state holds the ratchet tree: ~100 bytes a member plus the secret
  * tree; 16 MiB is far above a 10 000-member group and still bounded. */
 #define ST_CLIENT_BLOB_MAX (16u * 1024 * 1024)
@@ -206,6 +208,22 @@ st_err st_client_processed_has(st_client *c, const uint8_t *gid, size_t gid_len,
  * position check still refuses their replays). *removed counts them. */
 st_err st_client_processed_prune(st_client *c, const uint8_t *gid, size_t gid_len, uint64_t below,
 				 int64_t *removed) ST_MUST_CHECK;
+
+/* --- own KeyPackages awaiting a Welcome (RFC 9420 section 10) ---
+ * The private keys (init and leaf encryption keys) arrive sealed by the
+ * caller. A Welcome names the KeyPackage by its reference; the caller reads
+ * the keys, joins, and in the same transaction adds the group and removes a
+ * one-time KeyPackage (RFC 9420 section 16.8: a KeyPackage is used once;
+ * the last-resort one stays). */
+
+st_err st_client_kp_add(st_client *c, const uint8_t *ref, size_t ref_len, const uint8_t *sealed,
+			size_t sealed_len, bool last_resort, int64_t now) ST_MUST_CHECK;
+/* *sealed malloc'ed (st_client_free). ST_ERR_NOT_FOUND for an unknown ref. */
+st_err st_client_kp_get(st_client *c, const uint8_t *ref, size_t ref_len, uint8_t **sealed,
+			size_t *sealed_len, bool *last_resort) ST_MUST_CHECK;
+st_err st_client_kp_remove(st_client *c, const uint8_t *ref, size_t ref_len) ST_MUST_CHECK;
+/* How many one-time KeyPackages are left (to replenish the server's). */
+st_err st_client_kp_count(st_client *c, int64_t *one_time) ST_MUST_CHECK;
 
 /* --- pending outgoing queue (first in, first out) --- */
 

@@ -636,6 +636,44 @@ TEST(history_returns_last_messages_oldest_first)
 	st_client_close(c);
 }
 
+TEST(key_packages_add_get_remove_count)
+{
+	st_client *c = mem();
+	int64_t n = -1;
+	CHECK_OK(st_client_kp_count(c, &n));
+	CHECK(n == 0);
+	CHECK_OK(st_client_kp_add(c, B("ref-1"), B("sealed-1"), false, 1));
+	CHECK_OK(st_client_kp_add(c, B("ref-2"), B("sealed-2"), false, 2));
+	CHECK_OK(st_client_kp_add(c, B("ref-L"), B("sealed-L"), true, 3));
+	CHECK_ERR(st_client_kp_add(c, B("ref-1"), B("other"), false, 4), ST_ERR_EXISTS);
+	CHECK_OK(st_client_kp_count(c, &n));
+	CHECK(n == 2);
+	uint8_t *p;
+	size_t len;
+	bool last = true;
+	CHECK_OK(st_client_kp_get(c, B("ref-1"), &p, &len, &last));
+	CHECK(len == 8 && memcmp(p, "sealed-1", 8) == 0 && !last);
+	st_client_free(p, len);
+	CHECK_OK(st_client_kp_get(c, B("ref-L"), &p, &len, &last));
+	CHECK(last);
+	st_client_free(p, len);
+	CHECK_ERR(st_client_kp_get(c, B("ref-9"), &p, &len, &last), ST_ERR_NOT_FOUND);
+	CHECK(p == NULL && !last);
+	/* a Welcome consumes a one-time KeyPackage together with the join */
+	CHECK_OK(st_client_begin(c));
+	CHECK_OK(st_client_group_add(c, B("g"), B("s"), 1, 0, 0));
+	CHECK_OK(st_client_kp_remove(c, B("ref-1")));
+	CHECK_OK(st_client_commit(c));
+	CHECK_ERR(st_client_kp_remove(c, B("ref-1")), ST_ERR_NOT_FOUND);
+	CHECK_OK(st_client_kp_count(c, &n));
+	CHECK(n == 1);
+	uint8_t long_ref[ST_CLIENT_KP_REF_MAX + 1] = { 0 };
+	CHECK_ERR(st_client_kp_add(c, long_ref, sizeof long_ref, B("s"), false, 1), ST_ERR_ARG);
+	CHECK_ERR(st_client_kp_add(c, B("r"), NULL, 0, false, 1), ST_ERR_ARG);
+	CHECK_ERR(st_client_kp_get(c, NULL, 0, &p, &len, &last), ST_ERR_ARG);
+	st_client_close(c);
+}
+
 static const t_case cases[] = {
 	T(opens_memory_with_schema_and_settings),
 	T(file_is_private_wal_and_survives_reopen),
@@ -649,6 +687,7 @@ static const t_case cases[] = {
 	T(transactions_compose_and_roll_back),
 	T(killed_client_keeps_committed_and_drops_uncommitted),
 	T(prune_forgets_ids_but_position_still_refuses_replays),
+	T(key_packages_add_get_remove_count),
 	T(outbox_is_fifo),
 	T(history_returns_last_messages_oldest_first),
 	{ 0 },
