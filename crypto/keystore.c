@@ -255,3 +255,52 @@ out:
 		cr_wipe(out, cap);
 	return err;
 }
+
+/* ------------------------------------------------------------ identity */
+
+void cr_keystore_identity_wipe(cr_keystore_identity *id)
+{
+	cr_wipe(id, sizeof *id);
+}
+
+cr_err cr_keystore_identity_new(cr_keystore_identity *id, uint8_t pub[CR_ED25519_PUB_LEN],
+				const cr_rng *rng)
+{
+	cr_err err;
+	CR_CHECK(cr_ed25519_keygen(id->seed, pub, rng));
+	CR_CHECK(cr_random(rng, id->data_key, sizeof id->data_key));
+out:
+	if (err) {
+		cr_keystore_identity_wipe(id);
+		cr_wipe(pub, CR_ED25519_PUB_LEN);
+	}
+	return err;
+}
+
+void cr_keystore_identity_encode(uint8_t out[CR_KEYSTORE_IDENTITY_LEN], const cr_keystore_identity *id)
+{
+	cr_writer w;
+	cr_writer_init_fixed(&w, out, CR_KEYSTORE_IDENTITY_LEN);
+	cr_write_u8(&w, CR_KEYSTORE_IDENTITY_VERSION);
+	cr_write_bytes(&w, id->seed, sizeof id->seed);
+	cr_write_bytes(&w, id->data_key, sizeof id->data_key);
+	if (cr_writer_error(&w)) /* cannot fail: the buffer is sized for it */
+		cr_wipe(out, CR_KEYSTORE_IDENTITY_LEN);
+}
+
+cr_err cr_keystore_identity_decode(const uint8_t *p, size_t n, cr_keystore_identity *id)
+{
+	cr_reader r;
+	cr_reader_init(&r, p, n);
+	uint8_t version;
+	cr_err err;
+	CR_CHECK(cr_read_u8(&r, &version));
+	CR_CHECK(version == CR_KEYSTORE_IDENTITY_VERSION ? CR_OK : CR_ERR_UNSUPPORTED);
+	CR_CHECK(cr_read_copy(&r, id->seed, sizeof id->seed));
+	CR_CHECK(cr_read_copy(&r, id->data_key, sizeof id->data_key));
+	CR_CHECK(cr_reader_end(&r));
+out:
+	if (err)
+		cr_keystore_identity_wipe(id);
+	return err;
+}

@@ -49,6 +49,7 @@
 #include "argon2id.h"
 #include "codec.h"
 #include "cr_err.h"
+#include "ed25519.h"
 #include "rng.h"
 
 #define CR_KEYSTORE_VERSION 1
@@ -149,5 +150,31 @@ cr_err cr_keystore_record_seal(uint8_t *out, size_t cap, size_t *out_len,
 cr_err cr_keystore_record_open(uint8_t *out, size_t cap, size_t *out_len,
 			       const uint8_t key[CR_KEYSTORE_DATA_KEY_LEN], const uint8_t *aad,
 			       size_t aad_len, const uint8_t *rec, size_t n) CR_MUST_CHECK;
+
+/*
+ * The client's identity secret: what it seals in its keystore.
+ *
+ *   u8 version (1) || Ed25519 identity seed[32] || record data key[32]
+ *
+ * The data key seals the records above (group states, KeyPackage private
+ * keys), so that one passphrase unlock opens them all and a passphrase
+ * change re-seals only the keystore.
+ */
+#define CR_KEYSTORE_IDENTITY_VERSION 1
+#define CR_KEYSTORE_IDENTITY_LEN (1 + CR_ED25519_SEED_LEN + CR_KEYSTORE_DATA_KEY_LEN)
+
+typedef struct cr_keystore_identity {
+	uint8_t seed[CR_ED25519_SEED_LEN];
+	uint8_t data_key[CR_KEYSTORE_DATA_KEY_LEN];
+} cr_keystore_identity;
+
+/* A new identity key pair and data key; pub gets the identity public key. */
+cr_err cr_keystore_identity_new(cr_keystore_identity *id, uint8_t pub[CR_ED25519_PUB_LEN],
+				const cr_rng *rng) CR_MUST_CHECK;
+void cr_keystore_identity_encode(uint8_t out[CR_KEYSTORE_IDENTITY_LEN], const cr_keystore_identity *id);
+/* Strict: exactly CR_KEYSTORE_IDENTITY_LEN bytes of version 1; id zeroed on failure. */
+cr_err cr_keystore_identity_decode(const uint8_t *p, size_t n, cr_keystore_identity *id) CR_MUST_CHECK;
+/* Wipes id. */
+void cr_keystore_identity_wipe(cr_keystore_identity *id);
 
 #endif

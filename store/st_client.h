@@ -2,9 +2,8 @@
  * st_client.h: the client's state in its own SQLite database (DESIGN.md
  * section 6): its identity (username and passphrase-sealed keystore), server
  * and contact key pins, its MLS groups, the sealed private keys of its own
- * KeyPackages, the ids of the messages it has
- * processed (exactly-once delivery), the outgoing queue, and the history of
- * received messages.
+ * KeyPackages, the ids of the messages it has processed (exactly-once
+ * delivery), the outgoing queue, and the history of received messages.
  *
  * Invariants:
  *   - store/ does no cryptography and never includes crypto/: it stores and

@@ -396,6 +396,45 @@ TEST(record_rejects_wrong_key_aad_tampering_and_truncation)
 	CHECK_ERR(cr_keystore_record_seal(rec2, sizeof rec2, &n2, dk, NULL, 0, B2("x"), &bad), CR_ERR_RANDOM);
 }
 
+/* The whole unlock path: a new identity, sealed, opened, decoded, and the
+ * public key recomputed from the seed. */
+TEST(identity_new_seal_open_decode)
+{
+	cr_keystore_identity id, back;
+	uint8_t pub[32], pub2[32], enc[CR_KEYSTORE_IDENTITY_LEN], blob[CR_KEYSTORE_SEALED_LEN(CR_KEYSTORE_IDENTITY_LEN)];
+	uint8_t plain[CR_KEYSTORE_IDENTITY_LEN];
+	const cr_rng *rng = rng_det();
+	CHECK_OK(cr_keystore_identity_new(&id, pub, rng));
+	cr_keystore_identity_encode(enc, &id);
+	CHECK(enc[0] == 1);
+	CHECK_MEM(&enc[1], id.seed, 32);
+	CHECK_MEM(&enc[33], id.data_key, 32);
+	CHECK(memcmp(id.seed, id.data_key, 32) != 0);
+	size_t n, m;
+	CHECK_OK(cr_keystore_seal(blob, sizeof blob, &n, enc, sizeof enc, PASS, PASS_LEN, SMALL, rng));
+	CHECK_OK(cr_keystore_open(plain, sizeof plain, &m, blob, n, PASS, PASS_LEN, SMALL));
+	CHECK_OK(cr_keystore_identity_decode(plain, m, &back));
+	CHECK_MEM(back.seed, id.seed, 32);
+	CHECK_MEM(back.data_key, id.data_key, 32);
+	CHECK_OK(cr_ed25519_public(pub2, back.seed));
+	CHECK_MEM(pub2, pub, 32);
+	/* strict decoding */
+	CHECK_ERR(cr_keystore_identity_decode(enc, sizeof enc - 1, &back), CR_ERR_TRUNCATED);
+	static const cr_keystore_identity zero;
+	CHECK_MEM(&back, &zero, sizeof back);
+	uint8_t longer[CR_KEYSTORE_IDENTITY_LEN + 1];
+	memcpy(longer, enc, sizeof enc);
+	longer[sizeof enc] = 0;
+	CHECK_ERR(cr_keystore_identity_decode(longer, sizeof longer, &back), CR_ERR_MALFORMED);
+	enc[0] = 2;
+	CHECK_ERR(cr_keystore_identity_decode(enc, sizeof enc, &back), CR_ERR_UNSUPPORTED);
+	CHECK_ERR(cr_keystore_identity_decode(NULL, 0, &back), CR_ERR_TRUNCATED);
+	cr_rng bad = { failing_fill, NULL };
+	CHECK_ERR(cr_keystore_identity_new(&id, pub, &bad), CR_ERR_RANDOM);
+	CHECK_MEM(&id, &zero, sizeof id);
+	cr_keystore_identity_wipe(&back);
+}
+
 static const t_case cases[] = {
 	T(known_answer_from_independent_implementation),
 	T(round_trip_and_header_fields),
@@ -409,6 +448,7 @@ static const t_case cases[] = {
 	T(reseal_changes_passphrase_salt_and_nonce),
 	T(record_known_answer_from_independent_implementation),
 	T(record_rejects_wrong_key_aad_tampering_and_truncation),
+	T(identity_new_seal_open_decode),
 	{ 0 },
 };
 
