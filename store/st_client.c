@@ -264,15 +264,31 @@ static bool len_ok(const void *p, size_t n, size_t max)
 	return p && n >= 1 && n <= max;
 }
 
-/* A savepoint around one multi-statement operation: it nests inside a
- * caller's transaction and is a transaction of its own otherwise. */
-static st_err sp_begin(st_client *c)
+/* One multi-statement operation, atomic. Outside a caller's transaction it
+ * is a transaction of its own, begun IMMEDIATE so that it takes the write
+ * lock before its first read (a deferred transaction that reads, then
+ * writes, can fail at once with SQLITE_BUSY when another process, such as a
+ * one-shot `echover send` beside the interactive client, wrote meanwhile).
+ * Inside a caller's transaction it is a savepoint, so that a refused
+ * operation undoes only itself. */
+static st_err op_begin(st_client *c, bool *own)
 {
-	return exec1(c, Q_SP);
+	*own = sqlite3_get_autocommit(c->db) != 0;
+	return exec1(c, *own ? Q_BEGIN : Q_SP);
 }
 
-static st_err sp_end(st_client *c, st_err err)
+static st_err op_end(st_client *c, bool own, st_err err)
 {
+	if (own) {
+		if (err == ST_OK) {
+			err = exec1(c, Q_COMMIT);
+			if (err == ST_OK)
+				return ST_OK;
+		}
+		if (!sqlite3_get_autocommit(c->db))
+			(void)exec1(c, Q_ROLLBACK);
+		return err;
+	}
 	if (err == ST_OK) {
 		err = exec1(c, Q_SP_RELEASE);
 		if (err == ST_OK)
@@ -621,7 +637,8 @@ st_err st_client_contact_pin_replace(st_client *c, const uint8_t *name, size_t n
 st_err st_client_contact_set_verified(st_client *c, const uint8_t *name, size_t name_len,
 				      const uint8_t *key, size_t key_len)
 {
-	ST_TRY(sp_begin(c));
+	bool own;
+	ST_TRY(op_begin(c, &own));
 	st_pin_info info;
 	st_err e = st_client_contact_pin_check(c, name, name_len, key, key_len, &info);
 	if (e == ST_OK && info.status == ST_PIN_UNKNOWN)
@@ -634,7 +651,7 @@ st_err st_client_contact_set_verified(st_client *c, const uint8_t *name, size_t 
 		if (e == ST_OK)
 			e = run(st);
 	}
-	return sp_end(c, e);
+	return op_end(c, own, e);
 }
 
 /* -------------------------------------------------------------- groups */
@@ -799,8 +816,9 @@ st_err st_client_process(st_client *c, const st_client_incoming *in)
 		ST_ENSURE(len_ok(in->sender, in->sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
 		ST_ENSURE((in->body || in->body_len == 0) && in->body_len <= ST_CLIENT_BLOB_MAX, ST_ERR_ARG);
 	}
-	ST_TRY(sp_begin(c));
-	return sp_end(c, process_in_tx(c, in));
+	bool own;
+	ST_TRY(op_begin(c, &own));
+	return op_end(c, own, process_in_tx(c, in));
 }
 
 st_err st_client_processed_has(st_client *c, const uint8_t *gid, size_t gid_len,

@@ -674,6 +674,29 @@ TEST(key_packages_add_get_remove_count)
 	st_client_close(c);
 }
 
+/* Two handles on one file (the interactive client and a one-shot command):
+ * each sees the other's committed writes; a duplicate is caught across them. */
+TEST(two_handles_share_one_file)
+{
+	const char *path = tmp_db();
+	st_client *a = NULL, *b = NULL;
+	CHECK_OK(st_client_open(&a, path));
+	CHECK_OK(st_client_open(&b, path));
+	CHECK_OK(st_client_group_add(a, B("g"), B("s"), 0, 0, 0));
+	st_client_incoming m = msg("g", "m1", 1, "s1", 1, "bob", "x");
+	CHECK_OK(st_client_process(b, &m));
+	CHECK_ERR(st_client_process(a, &m), ST_ERR_EXISTS);
+	check_group(a, "g", "s1", 1, 1);
+	CHECK_OK(st_client_begin(a));
+	st_client_incoming m2 = msg("g", "m2", 2, NULL, 0, NULL, NULL);
+	CHECK_OK(st_client_process(a, &m2));
+	CHECK_OK(st_client_commit(a));
+	CHECK_ERR(st_client_process(b, &m2), ST_ERR_EXISTS);
+	st_client_close(a);
+	st_client_close(b);
+	tmp_clean();
+}
+
 static const t_case cases[] = {
 	T(opens_memory_with_schema_and_settings),
 	T(file_is_private_wal_and_survives_reopen),
@@ -688,6 +711,7 @@ static const t_case cases[] = {
 	T(killed_client_keeps_committed_and_drops_uncommitted),
 	T(prune_forgets_ids_but_position_still_refuses_replays),
 	T(key_packages_add_get_remove_count),
+	T(two_handles_share_one_file),
 	T(outbox_is_fifo),
 	T(history_returns_last_messages_oldest_first),
 	{ 0 },
