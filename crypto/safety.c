@@ -4,6 +4,7 @@
 
 #include "codec.h"
 #include "hash.h"
+#include "wipe.h"
 
 /* One hex digit of a nibble v (0..15) without a branch or a table:
  * for v < 10, (v - 10) >> 8 is all ones and the mask turns 'a' - 10 + v
@@ -25,6 +26,45 @@ cr_err cr_hex_encode(char *out, size_t cap, const uint8_t *in, size_t n)
 		out[2 * i + 1] = hex_digit(in[i] & 0xfU);
 	}
 	out[2 * n] = '\0';
+	return CR_OK;
+}
+
+/* The value of one hex digit c in *v, and 0xff when c is a hex digit, 0
+ * otherwise, without a branch: (c ^ '0') < 10 for a decimal digit, and
+ * (c & ~0x20) - 55 in 10..15 for a letter of either case. */
+static unsigned hex_value(unsigned char c, unsigned *v)
+{
+	unsigned num = c ^ 48U;
+	unsigned num_ok = ((num - 10U) >> 8) & 0xffU;
+	unsigned alpha = (c & ~32U) - 55U;
+	unsigned alpha_ok = (((alpha - 10U) ^ (alpha - 16U)) >> 8) & 0xffU;
+	*v = (num_ok & num) | (alpha_ok & alpha);
+	return num_ok | alpha_ok;
+}
+
+cr_err cr_hex_decode(uint8_t *out, size_t cap, size_t *out_len, const char *hex, size_t hex_len)
+{
+	*out_len = 0;
+	if (hex_len % 2 != 0 || (hex_len && !hex)) {
+		cr_wipe(out, cap);
+		return CR_ERR_MALFORMED;
+	}
+	if (cap < hex_len / 2) {
+		cr_wipe(out, cap);
+		return CR_ERR_SPACE;
+	}
+	unsigned ok = 0xffU;
+	for (size_t i = 0; i < hex_len / 2; i++) {
+		unsigned hi, lo;
+		ok &= hex_value((unsigned char)hex[2 * i], &hi);
+		ok &= hex_value((unsigned char)hex[2 * i + 1], &lo);
+		out[i] = (uint8_t)(((hi << 4) | lo) & 0xffU);
+	}
+	if (ok != 0xffU) {
+		cr_wipe(out, cap);
+		return CR_ERR_MALFORMED;
+	}
+	*out_len = hex_len / 2;
 	return CR_OK;
 }
 

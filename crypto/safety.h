@@ -28,8 +28,9 @@
  * groups of 4 digits separated by spaces ("1a2b 3c4d ..."): short enough to
  * read aloud, 128 bits so that no second key matches it.
  *
- * Keys are public, but hex encoding follows the secret-data habit: no table
- * indexed by a byte, no branch on a byte (libsodium's sodium_bin2hex trick).
+ * Keys are public, but hex encoding and decoding follow the secret-data
+ * habit: no table indexed by a byte, no branch on a byte (libsodium's
+ * sodium_bin2hex and sodium_hex2bin arithmetic).
  */
 #ifndef ECHOVER_SAFETY_H
 #define ECHOVER_SAFETY_H
@@ -62,5 +63,13 @@ void cr_key_fingerprint(char out[CR_FINGERPRINT_STR_LEN], const uint8_t pub[CR_E
  * least 2n + 1 (else CR_ERR_SPACE and out is "" when cap > 0). Time depends
  * only on n. */
 cr_err cr_hex_encode(char *out, size_t cap, const uint8_t *in, size_t n) CR_MUST_CHECK;
+
+/* Hex (either case) of hex[hex_len] into out[cap]: *out_len = hex_len / 2.
+ * An odd length or any non-hex character is CR_ERR_MALFORMED (the whole
+ * input is read either way: time depends only on hex_len), cap below
+ * hex_len / 2 is CR_ERR_SPACE; on failure out[cap] is zeroed. For keys and
+ * pins typed or passed as options. */
+cr_err cr_hex_decode(uint8_t *out, size_t cap, size_t *out_len, const char *hex,
+		     size_t hex_len) CR_MUST_CHECK;
 
 #endif

@@ -15,6 +15,7 @@
  *
  * with A = bytes(range(32)) and B = bytes(range(32, 64)).
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -125,6 +126,56 @@ TEST(hex_refuses_short_output)
 	CHECK_ERR(cr_hex_encode(out, 0, in, 0), CR_ERR_SPACE);
 }
 
+TEST(hex_decode_round_trips_and_accepts_both_cases)
+{
+	uint8_t all[256], back[256];
+	for (int i = 0; i < 256; i++)
+		all[i] = (uint8_t)i;
+	char hex[513];
+	CHECK_OK(cr_hex_encode(hex, sizeof hex, all, sizeof all));
+	size_t n = 0;
+	CHECK_OK(cr_hex_decode(back, sizeof back, &n, hex, 512));
+	CHECK(n == 256);
+	CHECK_MEM(back, all, 256);
+	for (int i = 0; i < 512; i++)
+		if (hex[i] >= 'a' && hex[i] <= 'f')
+			hex[i] = (char)(hex[i] - 'a' + 'A');
+	memset(back, 0, sizeof back);
+	CHECK_OK(cr_hex_decode(back, sizeof back, &n, hex, 512));
+	CHECK_MEM(back, all, 256);
+	CHECK_OK(cr_hex_decode(back, 0, &n, "", 0));
+	CHECK(n == 0);
+}
+
+/* Every character that is not a hex digit, at each position, is refused;
+ * in particular the neighbours of the ranges ('/', ':', '@', 'G', '`', 'g'). */
+TEST(hex_decode_refuses_non_hex_odd_and_short)
+{
+	uint8_t out[4];
+	size_t n = 9;
+	int bad = 0, good = 0;
+	for (int c = 0; c < 256; c++) {
+		bool is_hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+		for (int pos = 0; pos < 4; pos++) {
+			char in[5] = "a0b1";
+			in[pos] = (char)c;
+			memset(out, 0xee, sizeof out);
+			cr_err e = cr_hex_decode(out, sizeof out, &n, in, 4);
+			if (is_hex)
+				good += e == CR_OK && n == 2;
+			else
+				bad += e == CR_ERR_MALFORMED && n == 0 && out[0] == 0 && out[3] == 0;
+		}
+	}
+	CHECK(good == 22 * 4);
+	CHECK(bad == (256 - 22) * 4);
+	CHECK_ERR(cr_hex_decode(out, sizeof out, &n, "abc", 3), CR_ERR_MALFORMED);
+	CHECK_ERR(cr_hex_decode(out, 1, &n, "abcd", 4), CR_ERR_SPACE);
+	CHECK(out[0] == 0);
+	CHECK_OK(cr_hex_decode(out, 2, &n, "abcd", 4));
+	CHECK(n == 2 && out[0] == 0xab && out[1] == 0xcd);
+}
+
 static const t_case cases[] = {
 	T(safety_number_known_answer),
 	T(safety_number_is_order_independent),
@@ -133,6 +184,8 @@ static const t_case cases[] = {
 	T(fingerprint_known_answer_and_format),
 	T(hex_matches_printf_for_every_byte),
 	T(hex_refuses_short_output),
+	T(hex_decode_round_trips_and_accepts_both_cases),
+	T(hex_decode_refuses_non_hex_odd_and_short),
 	{ 0 },
 };
 
