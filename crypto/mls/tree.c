@@ -551,23 +551,6 @@ static bool has_dup(uint8_t (*keys)[MLS_KEY_LEN], size_t n)
 	return false;
 }
 
-static bool leaf_ok(const mls_leaf_node *l)
-{
-	if (!mls_u16_list_has(l->caps.credentials, l->credential_type))
-		return false;
-	cr_reader r;
-	cr_reader_init(&r, l->extensions.p, l->extensions.n);
-	while (cr_reader_left(&r) > 0) {
-		uint16_t type;
-		cr_span d;
-		if (cr_read_u16(&r, &type) || cr_read_opaque(&r, MLS_LEAF_MAX_LEN, &d))
-			return false;
-		if (type > MLS_EXT_DEFAULT_MAX && !mls_u16_list_has(l->caps.extensions, type))
-			return false;
-	}
-	return true;
-}
-
 cr_err mls_tree_check_structure(const mls_tree *t)
 {
 	uint32_t w = mls_tree_width(t);
@@ -583,7 +566,7 @@ cr_err mls_tree_check_structure(const mls_tree *t)
 	for (uint32_t x = 0; x < w; x++) {
 		const mls_node *nd = &t->nodes[x];
 		if (nd->type == MLS_NODE_LEAF) {
-			if (!leaf_ok(&nd->leaf)) {
+			if (mls_leaf_check(&nd->leaf, 0) != CR_OK) {
 				err = CR_ERR_INVALID;
 				goto out;
 			}

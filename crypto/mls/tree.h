@@ -45,10 +45,6 @@
 
 enum { MLS_NODE_BLANK = 0, MLS_NODE_LEAF = 1, MLS_NODE_PARENT = 2 };
 
-/* Default extension types (RFC 9420 section 7.2): never listed in
- * capabilities. */
-#define MLS_EXT_DEFAULT_MAX 5
-
 typedef struct mls_node {
 	uint8_t type;            /* MLS_NODE_* */
 	bool hash_ok;            /* hash caches the node's tree hash */
