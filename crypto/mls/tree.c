@@ -267,6 +267,18 @@ void mls_tree_encode(cr_writer *w, const mls_tree *t)
 	cr_write_vector_end(w, m);
 }
 
+cr_err mls_tree_find_leaf(const mls_tree *t, const mls_leaf_node *leaf, uint32_t *index)
+{
+	for (uint32_t i = 0; i < t->n_leaves; i++) {
+		const mls_leaf_node *l = mls_tree_leaf(t, i);
+		if (l && l->enc_len == leaf->enc_len && memcmp(l->enc, leaf->enc, l->enc_len) == 0) {
+			*index = i;
+			return CR_OK;
+		}
+	}
+	return CR_ERR_NOT_FOUND;
+}
+
 /* ---- resolution ---- */
 
 static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)

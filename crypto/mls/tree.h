@@ -86,6 +86,10 @@ bool mls_tree_is_blank(const mls_tree *t, uint32_t x);
 /* The leaf at leaf index i, or NULL when blank or out of range. */
 const mls_leaf_node *mls_tree_leaf(const mls_tree *t, uint32_t i);
 
+/* The leaf whose LeafNode encoding equals leaf's (a joiner finding itself,
+ * section 12.4.3.1). CR_ERR_NOT_FOUND if none. */
+cr_err mls_tree_find_leaf(const mls_tree *t, const mls_leaf_node *leaf, uint32_t *index) CR_MUST_CHECK;
+
 /* Resolution of node x (section 4.1.1), appended to out; leaves listed in
  * excl (sorted leaf indices, the members added by the current commit) are
  * left out (section 7.6). */

@@ -135,4 +135,12 @@ cr_err mls_treekem_decrypt(const mls_tree *t, uint32_t sender, const mls_update_
 			   uint8_t path_secret[MLS_PATH_SECRET_LEN],
 			   uint8_t commit_secret[MLS_PATH_SECRET_LEN]) CR_MUST_CHECK;
 
+/* Joiner (section 12.4.3.1): path_secret is the one of the lowest common
+ * ancestor of me->leaf and sender (GroupSecrets.path_secret). Derives the
+ * keys of that node and of the nodes above it on sender's filtered direct
+ * path, checks them against t's public keys (CR_ERR_INVALID if one
+ * differs) and stores them in me. */
+cr_err mls_treekem_join(const mls_tree *t, uint32_t sender, const uint8_t path_secret[MLS_PATH_SECRET_LEN],
+			mls_tree_priv *me) CR_MUST_CHECK;
+
 #endif
