@@ -327,6 +327,10 @@ TEST(treekem_roundtrip_with_new_member_excluded)
 		CHECK_OK(mls_tree_root_hash(&sender_tree, h2));
 		CHECK_MEM(h1, h2, sizeof h1);
 		CHECK_OK(mls_tree_validate(&recv, gid, sizeof gid));
+		/* the same path again: the leaf's key is no longer new */
+		CHECK_ERR(mls_treekem_merge(&recv, 4, &dec, gid, sizeof gid), CR_ERR_INVALID);
+		CHECK_OK(mls_tree_root_hash(&recv, h1));
+		CHECK_MEM(h1, h2, sizeof h1);
 		for (uint32_t j = 0; j < 7; j++) {
 			if (j == 4)
 				continue;

@@ -338,8 +338,11 @@ cr_err mls_treekem_merge(mls_tree *t, uint32_t sender, const mls_update_path *up
 	uint32_t fdp[MLS_TM_MAX_DEPTH], ln = 2 * sender;
 	uint32_t n = mls_tree_filtered_direct_path(t, sender, fdp);
 	CR_ENSURE(up->n_nodes == n, CR_ERR_INVALID);
-	/* Section 7.3: a path's leaf has source commit. */
+	/* Section 7.3: a path's leaf has source commit and, as for an Update
+	 * (section 7.5), a new encryption key. */
 	CR_ENSURE(up->leaf.source == MLS_SRC_COMMIT, CR_ERR_INVALID);
+	CR_ENSURE(memcmp(mls_tree_leaf(t, sender)->encryption_key, up->leaf.encryption_key, MLS_KEY_LEN) != 0,
+		  CR_ERR_INVALID);
 	uint8_t keys[MLS_TM_MAX_DEPTH][MLS_KEY_LEN], ph[MLS_TM_MAX_DEPTH][MLS_HASH_LEN], leaf_ph[MLS_HASH_LEN];
 	size_t ph_len[MLS_TM_MAX_DEPTH], leaf_ph_len;
 	for (uint32_t k = 0; k < n; k++)

@@ -116,8 +116,8 @@ cr_err mls_treekem_encrypt(const mls_tree *t, uint32_t me, const mls_treekem_sec
 
 /* Receiver, step 1 (section 7.5 "merges UpdatePath into the tree"): the
  * path must have one node per filtered-direct-path node of sender; the
- * leaf must have source commit, the parent hash computed for it (7.9.2)
- * and a valid signature. On success the sender's direct path is blanked,
+ * leaf must have source commit, a new encryption key, the parent hash
+ * computed for it (7.9.2) and a valid signature. On success the sender's direct path is blanked,
  * the path's keys set (unmerged lists emptied) and the leaf replaced; on
  * failure t is unchanged. The other LeafNode rules of section 7.3 (key
  * uniqueness, capabilities) are mls_tree_check_structure on the result. */
