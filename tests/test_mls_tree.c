@@ -327,6 +327,10 @@ TEST(treekem_roundtrip_with_new_member_excluded)
 		CHECK_OK(mls_tree_root_hash(&sender_tree, h2));
 		CHECK_MEM(h1, h2, sizeof h1);
 		CHECK_OK(mls_tree_validate(&recv, gid, sizeof gid));
+		/* the same path again: the leaf's key is no longer new */
+		CHECK_ERR(mls_treekem_merge(&recv, 4, &dec, gid, sizeof gid), CR_ERR_INVALID);
+		CHECK_OK(mls_tree_root_hash(&recv, h1));
+		CHECK_MEM(h1, h2, sizeof h1);
 		for (uint32_t j = 0; j < 7; j++) {
 			if (j == 4)
 				continue;
@@ -336,6 +340,22 @@ TEST(treekem_roundtrip_with_new_member_excluded)
 				/* excluded from the resolution: nothing to decrypt */
 				CHECK_ERR(mls_treekem_decrypt(&recv, 4, &dec, excl, 1, ctx, sizeof ctx, &p, NULL, cs),
 					  CR_ERR_NOT_FOUND);
+				/* it joins with the path secret of the lowest common
+				 * ancestor, as a Welcome carries it */
+				uint32_t k = 0;
+				while (k < sec.n && !mls_tm_in_subtree(2 * added, sec.node[k]))
+					k++;
+				if (CHECK(k < sec.n)) {
+					uint8_t wrong[32] = { 1 };
+					CHECK_ERR(mls_treekem_join(&recv, 4, wrong, &p), CR_ERR_INVALID);
+					CHECK_OK(mls_treekem_join(&recv, 4, sec.path_secret[k], &p));
+					CHECK(p.n == sec.n - k);
+					CHECK_OK(mls_tree_priv_check(&p, &recv));
+				}
+				uint32_t found;
+				CHECK_OK(mls_tree_find_leaf(&recv, mls_tree_leaf(&t, added), &found));
+				CHECK(found == added);
+				CHECK_ERR(mls_tree_find_leaf(&recv, &keep, &found), CR_ERR_NOT_FOUND);
 			} else {
 				if (CHECK_OK(mls_treekem_decrypt(&recv, 4, &dec, excl, 1, ctx, sizeof ctx, &p, NULL, cs)))
 					CHECK_MEM(cs, sec.commit_secret, 32);

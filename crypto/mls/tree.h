@@ -45,10 +45,6 @@
 
 enum { MLS_NODE_BLANK = 0, MLS_NODE_LEAF = 1, MLS_NODE_PARENT = 2 };
 
-/* Default extension types (RFC 9420 section 7.2): never listed in
- * capabilities. */
-#define MLS_EXT_DEFAULT_MAX 5
-
 typedef struct mls_node {
 	uint8_t type;            /* MLS_NODE_* */
 	bool hash_ok;            /* hash caches the node's tree hash */
@@ -89,6 +85,10 @@ void mls_tree_encode(cr_writer *w, const mls_tree *t);
 bool mls_tree_is_blank(const mls_tree *t, uint32_t x);
 /* The leaf at leaf index i, or NULL when blank or out of range. */
 const mls_leaf_node *mls_tree_leaf(const mls_tree *t, uint32_t i);
+
+/* The leaf whose LeafNode encoding equals leaf's (a joiner finding itself,
+ * section 12.4.3.1). CR_ERR_NOT_FOUND if none. */
+cr_err mls_tree_find_leaf(const mls_tree *t, const mls_leaf_node *leaf, uint32_t *index) CR_MUST_CHECK;
 
 /* Resolution of node x (section 4.1.1), appended to out; leaves listed in
  * excl (sorted leaf indices, the members added by the current commit) are
