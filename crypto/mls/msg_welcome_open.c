@@ -78,3 +78,28 @@ cr_err mls_group_info_check_confirmation(const mls_group_info *gi, const uint8_t
 	cr_wipe(tag, sizeof tag);
 	return ok ? CR_OK : CR_ERR_AUTH;
 }
+
+cr_err mls_welcome_seal_group_info(uint8_t *egi, const uint8_t joiner_secret[MLS_NH], const uint8_t *psk_secret,
+				   const uint8_t *gi, size_t gi_len)
+{
+	mls_epoch_secrets es;
+	uint8_t key[MLS_NK], nonce[MLS_NN];
+	cr_err err;
+	memset(&es, 0, sizeof es);
+	CR_CHECK(mls_key_schedule_from_joiner(&es, joiner_secret, psk_secret, NULL, 0));
+	CR_CHECK(mls_welcome_key_nonce(key, nonce, es.welcome_secret));
+	CR_CHECK(cr_aes128gcm_seal(egi, key, nonce, NULL, 0, gi, gi_len));
+out:
+	mls_epoch_secrets_wipe(&es);
+	cr_wipe(key, sizeof key);
+	cr_wipe(nonce, sizeof nonce);
+	return err;
+}
+
+cr_err mls_welcome_seal_secrets(uint8_t ref[MLS_NH], uint8_t kem_output[MLS_KEM_OUTPUT_LEN], uint8_t *ct,
+				const uint8_t *key_package, size_t kp_len, const uint8_t init_key[MLS_HPKE_KEY_LEN],
+				cr_span egi, const uint8_t *gs, size_t gs_len, const cr_rng *rng)
+{
+	CR_TRY(mls_key_package_ref_of(ref, key_package, kp_len));
+	return mls_encrypt_with_label(kem_output, ct, init_key, "Welcome", egi.p, egi.n, gs, gs_len, rng);
+}

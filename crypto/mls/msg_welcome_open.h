@@ -44,4 +44,15 @@ cr_err mls_group_info_verify(const mls_group_info *gi, const uint8_t signer_pub[
 cr_err mls_group_info_check_confirmation(const mls_group_info *gi,
 					 const uint8_t confirmation_key[MLS_NH]) CR_MUST_CHECK;
 
+/* The committer's side, the inverse of steps 1 and 2. */
+/* egi[gi_len + 16]: the GroupInfo sealed under the welcome key. */
+cr_err mls_welcome_seal_group_info(uint8_t *egi, const uint8_t joiner_secret[MLS_NH], const uint8_t *psk_secret,
+				   const uint8_t *gi, size_t gi_len) CR_MUST_CHECK;
+/* One EncryptedGroupSecrets for the KeyPackage key_package[kp_len] whose
+ * init_key is given: ref gets its KeyPackageRef, kem_output and
+ * ct[gs_len + 16] the HPKE encryption of gs with egi as context. */
+cr_err mls_welcome_seal_secrets(uint8_t ref[MLS_NH], uint8_t kem_output[MLS_KEM_OUTPUT_LEN], uint8_t *ct,
+				const uint8_t *key_package, size_t kp_len, const uint8_t init_key[MLS_HPKE_KEY_LEN],
+				cr_span egi, const uint8_t *gs, size_t gs_len, const cr_rng *rng) CR_MUST_CHECK;
+
 #endif
