@@ -78,6 +78,11 @@
  * with room for a larger AEAD tag. */
 #define MLS_MAX_SENDER_DATA_CT 64
 
+/* Zero padding a sender adds to a PrivateMessageContent (RFC 9420
+ * section 6.3.1 leaves the amount to the application): enough to hide the
+ * length of chat lines, small against the message limit. */
+#define MLS_MAX_PADDING 4096
+
 #if MLS_MAX_MEMBERS < 2 || MLS_MAX_MEMBERS > (1 << 20)
 #error "MLS_MAX_MEMBERS must be in 2 .. 2^20 (leaf indices are uint32, trees grow as 2n-1)"
 #endif

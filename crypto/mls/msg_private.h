@@ -28,6 +28,11 @@
  * a non-blank leaf and verifies the signature (mls_framed_content_verify
  * with MLS_WIRE_PRIVATE_MESSAGE) with that leaf's key. Keys, nonces and
  * the plaintext copy are wiped on every path.
+ *
+ * A key is consumed when it is fetched, before the content AEAD runs: a
+ * message whose sender data opened (so it came from a holder of this
+ * epoch's sender_data_secret) but whose content does not, burns that
+ * generation. Only group members can do that, and only to themselves.
  */
 #ifndef ECHOVER_MLS_MSG_PRIVATE_H
 #define ECHOVER_MLS_MSG_PRIVATE_H
@@ -39,7 +44,6 @@
 #include "secret_tree.h"
 
 #define MLS_SENDER_DATA_LEN 12  /* leaf_index, generation, reuse_guard */
-#define MLS_MAX_PADDING 4096     /* sender-chosen padding this encoder accepts */
 
 /* A decrypted PrivateMessage: content's spans point into the caller's
  * plaintext buffer and into the PrivateMessage. */
