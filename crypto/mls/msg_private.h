@@ -32,7 +32,8 @@
  * A key is consumed when it is fetched, before the content AEAD runs: a
  * message whose sender data opened (so it came from a holder of this
  * epoch's sender_data_secret) but whose content does not, burns that
- * generation. Only group members can do that, and only to themselves.
+ * generation of that sender, and the genuine message for it is then
+ * refused: a denial of service open only to members of the epoch.
  */
 #ifndef ECHOVER_MLS_MSG_PRIVATE_H
 #define ECHOVER_MLS_MSG_PRIVATE_H
