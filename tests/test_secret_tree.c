@@ -68,6 +68,43 @@ TEST(forward_limit_and_eviction)
 	mls_secret_tree_free(&t);
 }
 
+TEST(peek_changes_nothing_until_consume)
+{
+	mls_secret_tree rx, tx;
+	mls_ratchet_key sent[6], k, k2;
+	CHECK_OK(mls_secret_tree_init(&rx, ES, 8));
+	CHECK_OK(mls_secret_tree_init(&tx, ES, 8));
+	for (int g = 0; g < 6; g++)
+		CHECK_OK(mls_secret_tree_next(&tx, 5, MLS_RATCHET_APPLICATION, &sent[g]));
+	/* A forged message claiming generation 1000 is peeked, fails to
+	 * authenticate, and is never consumed: nothing is lost. */
+	CHECK_OK(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 1000, &k));
+	CHECK(k.generation == 1000);
+	uint32_t g;
+	CHECK_OK(mls_secret_tree_generation(&rx, 5, MLS_RATCHET_APPLICATION, &g));
+	CHECK(g == 0);
+	/* Peek twice gives the same key; consume once. */
+	CHECK_OK(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 4, &k));
+	CHECK_OK(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 4, &k2));
+	CHECK_MEM(k.key, k2.key, MLS_NK);
+	CHECK_MEM(k.key, sent[4].key, MLS_NK);
+	CHECK_OK(mls_secret_tree_consume(&rx, 5, MLS_RATCHET_APPLICATION, 4));
+	CHECK_ERR(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 4, &k), CR_ERR_INVALID);
+	CHECK_ERR(mls_secret_tree_consume(&rx, 5, MLS_RATCHET_APPLICATION, 4), CR_ERR_INVALID);
+	/* The skipped ones are still there, and also peek-then-consume. */
+	CHECK_OK(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 1, &k));
+	CHECK_MEM(k.nonce, sent[1].nonce, MLS_NN);
+	CHECK_OK(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 1, &k));
+	CHECK_OK(mls_secret_tree_consume(&rx, 5, MLS_RATCHET_APPLICATION, 1));
+	CHECK_ERR(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 1, &k), CR_ERR_INVALID);
+	CHECK_OK(mls_secret_tree_get(&rx, 5, MLS_RATCHET_APPLICATION, 5, &k));
+	CHECK_MEM(k.key, sent[5].key, MLS_NK);
+	CHECK_ERR(mls_secret_tree_peek(&rx, 5, MLS_RATCHET_APPLICATION, 7 + MLS_SECRET_TREE_MAX_FORWARD, &k),
+		  CR_ERR_LIMIT);
+	mls_secret_tree_free(&rx);
+	mls_secret_tree_free(&tx);
+}
+
 TEST(bad_arguments)
 {
 	mls_secret_tree t;
@@ -149,7 +186,7 @@ TEST(sender_data_sample)
 }
 
 static const t_case cases[] = {
-	T(out_of_order_within_window), T(forward_limit_and_eviction), T(bad_arguments),
+	T(out_of_order_within_window), T(forward_limit_and_eviction), T(peek_changes_nothing_until_consume), T(bad_arguments),
 	T(odd_sizes_and_deletion), T(large_group_is_lazy), T(sender_data_sample), { 0 },
 };
 

@@ -2,8 +2,8 @@
  * vec_hpke.c: RFC 9180 base-mode vectors (vectors/hpke_*.json, transcribed
  * from the RFC's appendix), suite DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
  * AES-128-GCM. Checks DeriveKeyPair, Encap (from ikmE), Decap, the key
- * schedule, every encryption (seal and open, at its sequence number, plus a
- * tampered copy) and every export.
+ * schedule, every encryption (seal and open, at its sequence number, also in
+ * place, plus a tampered copy) and every export.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +46,17 @@ static void run_encryptions(json_t *v, const mls_hpke_ctx *sctx, const mls_hpke_
 		CHECK(s.seq == seq + 1);
 		if (CHECK(ct_len >= MLS_HPKE_NT) && CHECK_OK(mls_hpke_open(&r, back, aad, aad_len, ct, ct_len)))
 			vec_check_hex(e, "pt", back, ct_len - MLS_HPKE_NT);
+		/* In place: seal over the plaintext's own buffer, open over the ciphertext's. */
+		uint8_t *io = malloc(pt_len + MLS_HPKE_NT);
+		memcpy(io, pt, pt_len);
+		s.seq = seq;
+		if (CHECK_OK(mls_hpke_seal(&s, io, aad, aad_len, io, pt_len)))
+			vec_check_hex(e, "ct", io, pt_len + MLS_HPKE_NT);
+		r.seq = seq;
+		if (CHECK_OK(mls_hpke_open(&r, io, aad, aad_len, io, pt_len + MLS_HPKE_NT)))
+			vec_check_hex(e, "pt", io, pt_len);
+		free(io);
+		r.seq = seq + 1;
 		/* The next sequence number must not open this ciphertext. */
 		CHECK_ERR(mls_hpke_open(&r, back, aad, aad_len, ct, ct_len), CR_ERR_AUTH);
 		r.seq = seq;

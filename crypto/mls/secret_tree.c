@@ -16,7 +16,9 @@ typedef struct ratchet {
 	uint32_t gen;           /* the next generation to hand out */
 	bool exhausted;         /* generation 2^32 - 1 was handed out */
 	uint32_t n_skipped;
-	skipped_key skipped[MLS_SECRET_TREE_WINDOW];
+	/* WINDOW entries, allocated at the first skipped generation: most
+	 * senders never skip, and a 10,000-member tree holds 20,000 ratchets. */
+	skipped_key *skipped;
 } ratchet;
 
 struct mls_ratchet_pair {
@@ -84,6 +86,13 @@ void mls_secret_tree_free(mls_secret_tree *t)
 	if (t->ratchet)
 		for (uint32_t i = 0; i < t->n_leaves; i++)
 			if (t->ratchet[i]) {
+				for (int k = 0; k < 2; k++) {
+					ratchet *r = &t->ratchet[i]->r[k];
+					if (r->skipped) {
+						cr_wipe(r->skipped, MLS_SECRET_TREE_WINDOW * sizeof r->skipped[0]);
+						free(r->skipped);
+					}
+				}
 				cr_wipe(t->ratchet[i], sizeof *t->ratchet[i]);
 				free(t->ratchet[i]);
 			}
@@ -144,7 +153,7 @@ out:
 static cr_err ratchet_of(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, ratchet **out)
 {
 	CR_ENSURE(type == MLS_RATCHET_HANDSHAKE || type == MLS_RATCHET_APPLICATION, CR_ERR_ARG);
-	struct mls_ratchet_pair *p;
+	struct mls_ratchet_pair *p = NULL;
 	CR_TRY(leaf_ratchets(t, leaf, &p));
 	*out = &p->r[type];
 	return CR_OK;
@@ -182,6 +191,10 @@ static void forget_skipped(ratchet *r, uint32_t i)
 /* Keeps the keys of a skipped generation, evicting the oldest when full. */
 static cr_err keep_skipped(ratchet *r)
 {
+	if (!r->skipped) {
+		r->skipped = calloc(MLS_SECRET_TREE_WINDOW, sizeof r->skipped[0]);
+		CR_ENSURE(r->skipped, CR_ERR_NOMEM);
+	}
 	if (r->n_skipped == MLS_SECRET_TREE_WINDOW) {
 		uint32_t oldest = 0;
 		for (uint32_t i = 1; i < r->n_skipped; i++)
@@ -220,22 +233,58 @@ cr_err mls_secret_tree_next(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type 
 	return take_current(r, out);
 }
 
-cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
-			   mls_ratchet_key *out)
+/* The kept key of an old generation, or -1. */
+static int find_skipped(const ratchet *r, uint32_t generation)
+{
+	for (uint32_t i = 0; i < r->n_skipped; i++)
+		if (r->skipped[i].generation == generation)
+			return (int)i;
+	return -1;
+}
+
+cr_err mls_secret_tree_peek(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
+			    mls_ratchet_key *out)
 {
 	ratchet *r;
 	CR_TRY(ratchet_of(t, leaf, type, &r));
 	if (generation < r->gen || r->exhausted) {
-		for (uint32_t i = 0; i < r->n_skipped; i++)
-			if (r->skipped[i].generation == generation) {
-				out->generation = generation;
-				memcpy(out->key, r->skipped[i].key, MLS_NK);
-				memcpy(out->nonce, r->skipped[i].nonce, MLS_NN);
-				forget_skipped(r, i); /* consumed */
-				return CR_OK;
-			}
+		int i = find_skipped(r, generation);
 		/* Consumed already, or older than the window keeps. */
-		return CR_ERR_INVALID;
+		CR_ENSURE(i >= 0, CR_ERR_INVALID);
+		out->generation = generation;
+		memcpy(out->key, r->skipped[i].key, MLS_NK);
+		memcpy(out->nonce, r->skipped[i].nonce, MLS_NN);
+		return CR_OK;
+	}
+	CR_ENSURE(generation - r->gen <= MLS_SECRET_TREE_MAX_FORWARD, CR_ERR_LIMIT);
+	/* Walk a copy: the ratchet itself moves only on consume. */
+	ratchet tmp;
+	cr_err err = CR_OK;
+	memcpy(tmp.secret, r->secret, MLS_NH);
+	tmp.gen = r->gen;
+	tmp.exhausted = false;
+	tmp.n_skipped = 0;
+	tmp.skipped = NULL;
+	while (tmp.gen < generation)
+		CR_CHECK(advance(&tmp));
+	out->generation = generation;
+	CR_CHECK(key_nonce(&tmp, out->key, out->nonce));
+out:
+	cr_wipe(tmp.secret, sizeof tmp.secret);
+	if (err)
+		mls_ratchet_key_wipe(out);
+	return err;
+}
+
+cr_err mls_secret_tree_consume(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation)
+{
+	ratchet *r;
+	CR_TRY(ratchet_of(t, leaf, type, &r));
+	if (generation < r->gen || r->exhausted) {
+		int i = find_skipped(r, generation);
+		CR_ENSURE(i >= 0, CR_ERR_INVALID);
+		forget_skipped(r, (uint32_t)i);
+		return CR_OK;
 	}
 	CR_ENSURE(generation - r->gen <= MLS_SECRET_TREE_MAX_FORWARD, CR_ERR_LIMIT);
 	while (r->gen < generation) {
@@ -244,7 +293,18 @@ cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type t
 			CR_TRY(keep_skipped(r));
 		CR_TRY(advance(r));
 	}
-	return take_current(r, out);
+	CR_ENSURE(!r->exhausted, CR_ERR_LIMIT);
+	return advance(r);
+}
+
+cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
+			   mls_ratchet_key *out)
+{
+	CR_TRY(mls_secret_tree_peek(t, leaf, type, generation, out));
+	cr_err err = mls_secret_tree_consume(t, leaf, type, generation);
+	if (err)
+		mls_ratchet_key_wipe(out);
+	return err;
 }
 
 cr_err mls_secret_tree_generation(const mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type,

@@ -17,7 +17,9 @@
  * (at most log2(n) + 1 ExpandWithLabel calls) and stores the siblings met on
  * the way. A tree of n leaves allocates two zeroed arrays of (2n - 1) node
  * slots and n ratchet pointers (calloc: pages never touched cost nothing);
- * a ratchet pair is allocated at a leaf's first use. No step is quadratic:
+ * a ratchet pair (about 100 bytes) is allocated at a leaf's first use, and a
+ * ratchet's out-of-order window (WINDOW * 32 bytes) at its first skipped
+ * generation. No step is quadratic:
  * a key costs O(log n) hashes the first time a leaf is used, O(1) after,
  * plus one hash chain step per skipped generation.
  *
@@ -25,9 +27,9 @@
  *   - a node secret is wiped as soon as both children's secrets exist;
  *   - a leaf's node secret is wiped once its two ratchet secrets exist;
  *   - a ratchet secret is replaced by the next one when its key is used;
- *   - a key and nonce are wiped once handed out (consumed); handing out the
- *     same generation twice is refused (CR_ERR_INVALID), which also stops
- *     replays of the same (sender, generation).
+ *   - a key and nonce are wiped once consumed; a consumed generation is
+ *     refused afterwards (CR_ERR_INVALID), which also stops replays of the
+ *     same (sender, generation).
  *
  * Out-of-order window (RFC 9420 9.2 leaves the policy to the application):
  *   - a receiver may jump ahead at most MLS_SECRET_TREE_MAX_FORWARD
@@ -87,7 +89,16 @@ void mls_secret_tree_free(mls_secret_tree *t);
  * then moves on (RFC 9420 9.1). */
 cr_err mls_secret_tree_next(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type,
 			    mls_ratchet_key *out) CR_MUST_CHECK;
-/* Receiver side: the key of a given generation, within the window above. */
+/* Receiver side, in two steps, so that a forged message (any member can
+ * write sender data) cannot burn keys: peek gives the key of a generation
+ * within the window above and changes no ratchet; consume, called once the
+ * message authenticated, deletes that key and moves the ratchet (keeping
+ * the skipped generations' keys). A jump costs its hash steps twice. */
+cr_err mls_secret_tree_peek(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
+			    mls_ratchet_key *out) CR_MUST_CHECK;
+cr_err mls_secret_tree_consume(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type,
+			       uint32_t generation) CR_MUST_CHECK;
+/* peek then consume at once (when nothing can fail between them). */
 cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type, uint32_t generation,
 			   mls_ratchet_key *out) CR_MUST_CHECK;
 /* The next generation the ratchet would hand out (0 for an unused leaf). */

@@ -1,0 +1,77 @@
+#include "psk.h"
+
+#include <string.h>
+
+#include "hash.h"
+#include "wipe.h"
+
+void mls_psk_id_write(cr_writer *w, const mls_psk_id *id)
+{
+	cr_write_u8(w, id->psktype);
+	if (id->psktype == MLS_PSK_EXTERNAL) {
+		cr_write_opaque(w, id->psk_id.p, id->psk_id.n);
+	} else {
+		cr_write_u8(w, id->usage);
+		cr_write_opaque(w, id->psk_group_id.p, id->psk_group_id.n);
+		cr_write_u64(w, id->psk_epoch);
+	}
+	cr_write_opaque(w, id->psk_nonce.p, id->psk_nonce.n);
+}
+
+cr_err mls_psk_id_read(cr_reader *r, mls_psk_id *id)
+{
+	cr_reader save = *r;
+	cr_err err;
+	memset(id, 0, sizeof *id);
+	CR_CHECK(cr_read_u8(r, &id->psktype));
+	if (id->psktype == MLS_PSK_EXTERNAL) {
+		CR_CHECK(cr_read_opaque(r, MLS_PSK_ID_MAX, &id->psk_id));
+	} else if (id->psktype == MLS_PSK_RESUMPTION) {
+		CR_CHECK(cr_read_u8(r, &id->usage));
+		CR_CHECK(id->usage >= MLS_PSK_USAGE_APPLICATION && id->usage <= MLS_PSK_USAGE_BRANCH
+				 ? CR_OK
+				 : CR_ERR_MALFORMED);
+		CR_CHECK(cr_read_opaque(r, MLS_PSK_GROUP_ID_MAX, &id->psk_group_id));
+		CR_CHECK(cr_read_u64(r, &id->psk_epoch));
+	} else {
+		CR_CHECK(CR_ERR_MALFORMED);
+	}
+	CR_CHECK(cr_read_opaque(r, MLS_NH, &id->psk_nonce));
+	CR_CHECK(id->psk_nonce.n == MLS_NH ? CR_OK : CR_ERR_MALFORMED);
+out:
+	if (err)
+		*r = save;
+	return err;
+}
+
+static const uint8_t ZERO[MLS_NH];
+
+cr_err mls_psk_secret(uint8_t out[MLS_NH], const mls_psk *psks, size_t count)
+{
+	/* PSKLabel fits: 1 + (4 + 256) + 1 + (4 + 256) + 8 + (4 + 32) + 4 bytes. */
+	uint8_t extracted[MLS_NH], input[MLS_NH], acc[MLS_NH], next[MLS_NH], label[600];
+	cr_err err = CR_OK;
+	memset(acc, 0, sizeof acc);
+	CR_CHECK(count <= MLS_PSK_COUNT_MAX ? CR_OK : CR_ERR_LIMIT);
+	for (size_t i = 0; i < count; i++) {
+		cr_writer w;
+		cr_writer_init_fixed(&w, label, sizeof label);
+		mls_psk_id_write(&w, &psks[i].id);
+		cr_write_u16(&w, (uint16_t)i);
+		cr_write_u16(&w, (uint16_t)count);
+		CR_CHECK(cr_writer_error(&w));
+		cr_hkdf_extract(extracted, ZERO, MLS_NH, psks[i].psk, psks[i].psk_len);
+		CR_CHECK(mls_expand_with_label(input, MLS_NH, extracted, MLS_NH, "derived psk", w.p, w.len));
+		cr_hkdf_extract(next, input, MLS_NH, acc, MLS_NH);
+		memcpy(acc, next, MLS_NH);
+	}
+	memcpy(out, acc, MLS_NH);
+out:
+	cr_wipe(next, sizeof next);
+	cr_wipe(extracted, sizeof extracted);
+	cr_wipe(input, sizeof input);
+	cr_wipe(acc, sizeof acc);
+	if (err)
+		cr_wipe(out, MLS_NH);
+	return err;
+}

@@ -1,0 +1,58 @@
+/*
+ * psk.h: pre-shared keys in the MLS key schedule (RFC 9420 8.4): the
+ * PreSharedKeyID structure and the chained psk_secret.
+ *
+ *   psk_extracted_[i] = KDF.Extract(0, psk_[i])
+ *   psk_input_[i]     = ExpandWithLabel(psk_extracted_[i], "derived psk", PSKLabel, Nh)
+ *   psk_secret_[0]    = 0;  psk_secret_[i] = KDF.Extract(salt = psk_input_[i-1], ikm = psk_secret_[i-1])
+ *   PSKLabel          = { PreSharedKeyID id; uint16 index; uint16 count; }
+ *
+ * With no PSK the psk_secret is Nh zero bytes. The cost is linear in the
+ * number of PSKs (at most MLS_PSK_COUNT_MAX, the uint16 count).
+ *
+ * Decoding limits: psk_id at most MLS_PSK_ID_MAX bytes, psk_group_id at most
+ * MLS_PSK_GROUP_ID_MAX, and psk_nonce exactly Nh bytes ("The psk_nonce MUST
+ * be of length KDF.Nh", RFC 9420 8.4). psktype must be external (1) or
+ * resumption (2), usage application (1), reinit (2) or branch (3).
+ */
+#ifndef ECHOVER_MLS_PSK_H
+#define ECHOVER_MLS_PSK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "cr_err.h"
+#include "suite.h"
+
+#define MLS_PSK_ID_MAX 256
+#define MLS_PSK_GROUP_ID_MAX 256
+#define MLS_PSK_COUNT_MAX 0xffff
+
+enum { MLS_PSK_EXTERNAL = 1, MLS_PSK_RESUMPTION = 2 };
+enum { MLS_PSK_USAGE_APPLICATION = 1, MLS_PSK_USAGE_REINIT = 2, MLS_PSK_USAGE_BRANCH = 3 };
+
+/* A PreSharedKeyID with borrowed byte ranges. */
+typedef struct mls_psk_id {
+	uint8_t psktype;
+	cr_span psk_id;       /* external */
+	uint8_t usage;        /* resumption */
+	cr_span psk_group_id; /* resumption */
+	uint64_t psk_epoch;   /* resumption */
+	cr_span psk_nonce;
+} mls_psk_id;
+
+void mls_psk_id_write(cr_writer *w, const mls_psk_id *id);
+cr_err mls_psk_id_read(cr_reader *r, mls_psk_id *id) CR_MUST_CHECK;
+
+/* One PSK: its identifier and its secret value. */
+typedef struct mls_psk {
+	mls_psk_id id;
+	const uint8_t *psk;
+	size_t psk_len;
+} mls_psk;
+
+/* psk_secret over psks[count] in order (count 0: zeros). */
+cr_err mls_psk_secret(uint8_t out[MLS_NH], const mls_psk *psks, size_t count) CR_MUST_CHECK;
+
+#endif
