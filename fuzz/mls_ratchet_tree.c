@@ -64,8 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fresh_hash(&t, h2);
 		if (memcmp(h, h2, sizeof h) != 0)
 			abort();
-		/* Update the added leaf, then remove the first one. */
-		if (mls_tree_update_leaf(&t, idx, &copy) != CR_OK || mls_tree_remove_leaf(&t, fi) != CR_OK ||
+		/* Updating the added leaf with the same key is refused (section
+		 * 7.3); remove the first leaf. */
+		if (mls_tree_update_leaf(&t, idx, &copy) != CR_ERR_INVALID || mls_tree_remove_leaf(&t, fi) != CR_OK ||
 		    mls_tree_root_hash(&t, h) != CR_OK)
 			abort();
 		fresh_hash(&t, h2);

@@ -153,9 +153,43 @@ TEST(parent_roundtrip_and_unmerged_order)
 	mls_parent_free(&pn);
 }
 
+TEST(leaf_rules_and_lifetime)
+{
+	static const uint8_t ext9[] = { 0, 9, 0 };      /* non-default type 9, empty */
+	static const uint8_t caps9[] = { 0, 9 };
+	static const uint8_t cred1[] = { 0, 1 };
+	mls_leaf_fields f;
+	fields(&f, MLS_SRC_KEY_PACKAGE);
+	f.caps.credentials = (cr_span){ cred1, 2 };
+	mls_leaf_node l;
+	uint8_t sig[MLS_SIG_LEN] = { 0 };
+	if (CHECK_OK(mls_leaf_assemble(&f, sig, sizeof sig, &l))) {
+		CHECK_OK(mls_leaf_check(&l, MLS_SRC_KEY_PACKAGE));  /* type 3 is default */
+		CHECK_ERR(mls_leaf_check(&l, MLS_SRC_COMMIT), CR_ERR_INVALID);
+		CHECK(mls_leaf_lifetime_ok(&l, 1) && mls_leaf_lifetime_ok(&l, 2));
+		CHECK(!mls_leaf_lifetime_ok(&l, 0) && !mls_leaf_lifetime_ok(&l, 3));
+		mls_leaf_free(&l);
+	}
+	f.extensions = (cr_span){ ext9, sizeof ext9 };
+	if (CHECK_OK(mls_leaf_assemble(&f, sig, sizeof sig, &l))) {
+		CHECK_ERR(mls_leaf_check(&l, 0), CR_ERR_INVALID);  /* 9 not in capabilities */
+		mls_leaf_free(&l);
+	}
+	f.caps.extensions = (cr_span){ caps9, 2 };
+	if (CHECK_OK(mls_leaf_assemble(&f, sig, sizeof sig, &l))) {
+		CHECK_OK(mls_leaf_check(&l, 0));
+		mls_leaf_free(&l);
+	}
+	f.caps.credentials = (cr_span){ NULL, 0 };
+	if (CHECK_OK(mls_leaf_assemble(&f, sig, sizeof sig, &l))) {
+		CHECK_ERR(mls_leaf_check(&l, 0), CR_ERR_INVALID);  /* basic not listed */
+		mls_leaf_free(&l);
+	}
+}
+
 static const t_case cases[] = {
 	T(leaf_roundtrip), T(leaf_truncated_and_trailing), T(leaf_rejects_bad_fields),
-	T(parent_roundtrip_and_unmerged_order), { 0 },
+	T(parent_roundtrip_and_unmerged_order), T(leaf_rules_and_lifetime), { 0 },
 };
 
 int main(int argc, char **argv) { return t_main(argc, argv, cases); }

@@ -2,8 +2,11 @@
  * test_mls_tree.c: ratchet tree codec, hashes, validation, operations and
  * TreeKEM (crypto/mls/tree.h, treekem.h), on groups built by the API.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "ed25519.h"
 #include "hpke.h"
@@ -214,6 +217,11 @@ TEST(operations_keep_hash_cache_exact)
 			CHECK_MEM(h, f, sizeof h);
 		/* update: replaces the leaf and blanks its path */
 		if (make_leaf(1, &ms[1], &l)) {
+			/* the same encryption key: refused (section 7.3) */
+			CHECK_ERR(mls_tree_update_leaf(&t, 1, &l), CR_ERR_INVALID);
+			mls_leaf_free(&l);
+		}
+		if (make_leaf(40, &ms[1], &l)) {
 			CHECK_OK(mls_tree_update_leaf(&t, 1, &l));
 			CHECK(mls_tree_is_blank(&t, 1) && mls_tree_is_blank(&t, 3));
 			mls_leaf_free(&l);
@@ -319,6 +327,10 @@ TEST(treekem_roundtrip_with_new_member_excluded)
 		CHECK_OK(mls_tree_root_hash(&sender_tree, h2));
 		CHECK_MEM(h1, h2, sizeof h1);
 		CHECK_OK(mls_tree_validate(&recv, gid, sizeof gid));
+		/* the same path again: the leaf's key is no longer new */
+		CHECK_ERR(mls_treekem_merge(&recv, 4, &dec, gid, sizeof gid), CR_ERR_INVALID);
+		CHECK_OK(mls_tree_root_hash(&recv, h1));
+		CHECK_MEM(h1, h2, sizeof h1);
 		for (uint32_t j = 0; j < 7; j++) {
 			if (j == 4)
 				continue;
@@ -328,6 +340,22 @@ TEST(treekem_roundtrip_with_new_member_excluded)
 				/* excluded from the resolution: nothing to decrypt */
 				CHECK_ERR(mls_treekem_decrypt(&recv, 4, &dec, excl, 1, ctx, sizeof ctx, &p, NULL, cs),
 					  CR_ERR_NOT_FOUND);
+				/* it joins with the path secret of the lowest common
+				 * ancestor, as a Welcome carries it */
+				uint32_t k = 0;
+				while (k < sec.n && !mls_tm_in_subtree(2 * added, sec.node[k]))
+					k++;
+				if (CHECK(k < sec.n)) {
+					uint8_t wrong[32] = { 1 };
+					CHECK_ERR(mls_treekem_join(&recv, 4, wrong, &p), CR_ERR_INVALID);
+					CHECK_OK(mls_treekem_join(&recv, 4, sec.path_secret[k], &p));
+					CHECK(p.n == sec.n - k);
+					CHECK_OK(mls_tree_priv_check(&p, &recv));
+				}
+				uint32_t found;
+				CHECK_OK(mls_tree_find_leaf(&recv, mls_tree_leaf(&t, added), &found));
+				CHECK(found == added);
+				CHECK_ERR(mls_tree_find_leaf(&recv, &keep, &found), CR_ERR_NOT_FOUND);
 			} else {
 				if (CHECK_OK(mls_treekem_decrypt(&recv, 4, &dec, excl, 1, ctx, sizeof ctx, &p, NULL, cs)))
 					CHECK_MEM(cs, sec.commit_secret, 32);
@@ -358,9 +386,43 @@ TEST(treekem_roundtrip_with_new_member_excluded)
 	free_group(&t, ms, 7);
 }
 
+/* The ratchet trees of messages.json: each suite-1 tree (32-byte keys)
+ * decodes and re-encodes byte for byte; suite-2 trees (65-byte P-256
+ * keys) are refused. */
+TEST(messages_vector_trees_roundtrip)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/mls/messages.json", t_vectors_dir());
+	json_error_t e;
+	json_t *root = json_load_file(path, 0, &e);
+	if (!CHECK(root != NULL))
+		return;
+	size_t i, ok = 0, refused = 0;
+	json_t *c;
+	json_array_foreach(root, i, c) {
+		size_t n = 0;
+		uint8_t *b = t_unhex(json_string_value(json_object_get(c, "ratchet_tree")), &n);
+		mls_tree t = { 0 };
+		if (b && mls_tree_decode(b, n, &t) == CR_OK) {
+			cr_writer w;
+			cr_writer_init_dynamic(&w, MLS_TREE_MAX_ENC);
+			mls_tree_encode(&w, &t);
+			if (CHECK(cr_writer_error(&w) == CR_OK && w.len == n && memcmp(w.p, b, n) == 0))
+				ok++;
+			cr_writer_free(&w);
+			mls_tree_free(&t);
+		} else {
+			refused++;
+		}
+		free(b);
+	}
+	CHECK(ok == 200 && refused == 100);
+	json_decref(root);
+}
+
 static const t_case cases[] = {
 	T(group_validates_and_tamper_fails), T(operations_keep_hash_cache_exact), T(decode_rejects_bad_trees),
-	T(treekem_roundtrip_with_new_member_excluded), { 0 },
+	T(treekem_roundtrip_with_new_member_excluded), T(messages_vector_trees_roundtrip), { 0 },
 };
 
 int main(int argc, char **argv) { return t_main(argc, argv, cases); }

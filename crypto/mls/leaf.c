@@ -158,6 +158,27 @@ void mls_leaf_write_tbs(cr_writer *w, const mls_leaf_node *l, const uint8_t *gro
 	}
 }
 
+cr_err mls_leaf_check(const mls_leaf_node *l, uint8_t want_source)
+{
+	CR_ENSURE(want_source == 0 || l->source == want_source, CR_ERR_INVALID);
+	CR_ENSURE(mls_u16_list_has(l->caps.credentials, l->credential_type), CR_ERR_INVALID);
+	cr_reader r;
+	cr_reader_init(&r, l->extensions.p, l->extensions.n);
+	while (cr_reader_left(&r) > 0) {
+		uint16_t type;
+		cr_span d;
+		CR_TRY(cr_read_u16(&r, &type));
+		CR_TRY(cr_read_opaque(&r, MLS_LEAF_MAX_LEN, &d));
+		CR_ENSURE(type <= MLS_EXT_DEFAULT_MAX || mls_u16_list_has(l->caps.extensions, type), CR_ERR_INVALID);
+	}
+	return CR_OK;
+}
+
+bool mls_leaf_lifetime_ok(const mls_leaf_node *l, uint64_t now)
+{
+	return l->source != MLS_SRC_KEY_PACKAGE || (l->not_before <= now && now <= l->not_after);
+}
+
 bool mls_u16_list_has(cr_span list, uint16_t v)
 {
 	cr_reader r;

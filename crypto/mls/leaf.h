@@ -51,6 +51,10 @@
 #define MLS_LEAF_MAX_LEN 65536  /* one encoded LeafNode (credentials included) */
 #define MLS_GROUP_ID_MAX 256    /* group_id bytes accepted in a LeafNodeTBS */
 
+/* Extension types 1..5 are "default" (section 7.2): never listed in
+ * capabilities, always supported. */
+#define MLS_EXT_DEFAULT_MAX 5
+
 #define MLS_CRED_BASIC 1
 #define MLS_CRED_X509 2
 
@@ -101,6 +105,17 @@ void mls_leaf_free(mls_leaf_node *l);
  * leaf_index. */
 void mls_leaf_write_tbs(cr_writer *w, const mls_leaf_node *l, const uint8_t *group_id,
 			size_t group_id_len, uint32_t leaf_index);
+
+/* The rules of section 7.3 a LeafNode can be checked against alone: the
+ * credential type is listed in its capabilities, so is every non-default
+ * extension type (those above 5) of its extension list, and the source is
+ * want_source (0: any). CR_ERR_INVALID if one fails. Signatures are
+ * mls_leaf_verify; group-wide rules are mls_tree_check_structure. */
+cr_err mls_leaf_check(const mls_leaf_node *l, uint8_t want_source) CR_MUST_CHECK;
+/* Section 7.2: a key_package leaf is valid at time now (seconds since the
+ * epoch) when not_before <= now <= not_after; other sources have no
+ * lifetime and always pass. */
+bool mls_leaf_lifetime_ok(const mls_leaf_node *l, uint64_t now);
 
 /* True when the uint16 list (a capabilities span) contains v. */
 bool mls_u16_list_has(cr_span list, uint16_t v);

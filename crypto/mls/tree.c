@@ -267,6 +267,18 @@ void mls_tree_encode(cr_writer *w, const mls_tree *t)
 	cr_write_vector_end(w, m);
 }
 
+cr_err mls_tree_find_leaf(const mls_tree *t, const mls_leaf_node *leaf, uint32_t *index)
+{
+	for (uint32_t i = 0; i < t->n_leaves; i++) {
+		const mls_leaf_node *l = mls_tree_leaf(t, i);
+		if (l && l->enc_len == leaf->enc_len && memcmp(l->enc, leaf->enc, l->enc_len) == 0) {
+			*index = i;
+			return CR_OK;
+		}
+	}
+	return CR_ERR_NOT_FOUND;
+}
+
 /* ---- resolution ---- */
 
 static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
@@ -551,23 +563,6 @@ static bool has_dup(uint8_t (*keys)[MLS_KEY_LEN], size_t n)
 	return false;
 }
 
-static bool leaf_ok(const mls_leaf_node *l)
-{
-	if (!mls_u16_list_has(l->caps.credentials, l->credential_type))
-		return false;
-	cr_reader r;
-	cr_reader_init(&r, l->extensions.p, l->extensions.n);
-	while (cr_reader_left(&r) > 0) {
-		uint16_t type;
-		cr_span d;
-		if (cr_read_u16(&r, &type) || cr_read_opaque(&r, MLS_LEAF_MAX_LEN, &d))
-			return false;
-		if (type > MLS_EXT_DEFAULT_MAX && !mls_u16_list_has(l->caps.extensions, type))
-			return false;
-	}
-	return true;
-}
-
 cr_err mls_tree_check_structure(const mls_tree *t)
 {
 	uint32_t w = mls_tree_width(t);
@@ -583,7 +578,7 @@ cr_err mls_tree_check_structure(const mls_tree *t)
 	for (uint32_t x = 0; x < w; x++) {
 		const mls_node *nd = &t->nodes[x];
 		if (nd->type == MLS_NODE_LEAF) {
-			if (!leaf_ok(&nd->leaf)) {
+			if (mls_leaf_check(&nd->leaf, 0) != CR_OK) {
 				err = CR_ERR_INVALID;
 				goto out;
 			}
@@ -599,7 +594,8 @@ cr_err mls_tree_check_structure(const mls_tree *t)
 				/* Section 12.4.3.1: a non-blank descendant leaf
 				 * (descent is a decoder invariant), listed in every
 				 * non-blank node between it and x. */
-				if (t->nodes[2 * u].type != MLS_NODE_LEAF) {
+				if (2 * u >= w || !mls_tm_in_subtree(2 * u, x) ||
+				    t->nodes[2 * u].type != MLS_NODE_LEAF) {
 					err = CR_ERR_INVALID;
 					goto out;
 				}
@@ -703,7 +699,9 @@ cr_err mls_tree_add_leaf(mls_tree *t, const mls_leaf_node *leaf, uint32_t *index
 
 cr_err mls_tree_update_leaf(mls_tree *t, uint32_t i, const mls_leaf_node *leaf)
 {
-	CR_ENSURE(mls_tree_leaf(t, i) != NULL, CR_ERR_INVALID);
+	const mls_leaf_node *old = mls_tree_leaf(t, i);
+	CR_ENSURE(old != NULL, CR_ERR_INVALID);
+	CR_ENSURE(memcmp(old->encryption_key, leaf->encryption_key, MLS_KEY_LEN) != 0, CR_ERR_INVALID);
 	mls_leaf_node copy;
 	CR_TRY(mls_leaf_copy(&copy, leaf));
 	mls_node *ln = &t->nodes[2 * i];

@@ -36,15 +36,14 @@
 #include "leaf.h"
 #include "tree_math.h"
 
-#define MLS_TREE_MAX_LEAVES ((uint32_t)1 << 20)  /* one million members */
-/* The encoded ratchet_tree vector (a million leaves of ~200 bytes). */
-#define MLS_TREE_MAX_ENC ((size_t)1 << 29)
+/* 65,536 members. A blank node costs one byte on the wire but a whole
+ * mls_node (a few hundred bytes) in memory, so this bounds what a decoded
+ * tree can make us allocate to about 40 MB. */
+#define MLS_TREE_MAX_LEAVES ((uint32_t)1 << 16)
+/* The encoded ratchet_tree vector (65,536 leaves of up to a few KB). */
+#define MLS_TREE_MAX_ENC ((size_t)1 << 28)
 
 enum { MLS_NODE_BLANK = 0, MLS_NODE_LEAF = 1, MLS_NODE_PARENT = 2 };
-
-/* Default extension types (RFC 9420 section 7.2): never listed in
- * capabilities. */
-#define MLS_EXT_DEFAULT_MAX 5
 
 typedef struct mls_node {
 	uint8_t type;            /* MLS_NODE_* */
@@ -86,6 +85,10 @@ void mls_tree_encode(cr_writer *w, const mls_tree *t);
 bool mls_tree_is_blank(const mls_tree *t, uint32_t x);
 /* The leaf at leaf index i, or NULL when blank or out of range. */
 const mls_leaf_node *mls_tree_leaf(const mls_tree *t, uint32_t i);
+
+/* The leaf whose LeafNode encoding equals leaf's (a joiner finding itself,
+ * section 12.4.3.1). CR_ERR_NOT_FOUND if none. */
+cr_err mls_tree_find_leaf(const mls_tree *t, const mls_leaf_node *leaf, uint32_t *index) CR_MUST_CHECK;
 
 /* Resolution of node x (section 4.1.1), appended to out; leaves listed in
  * excl (sorted leaf indices, the members added by the current commit) are
@@ -132,7 +135,8 @@ cr_err mls_tree_validate(mls_tree *t, const uint8_t *group_id, size_t group_id_l
  * path; *index is the new leaf index. */
 cr_err mls_tree_add_leaf(mls_tree *t, const mls_leaf_node *leaf, uint32_t *index) CR_MUST_CHECK;
 /* Update (12.1.2): replaces leaf i (non-blank) with a copy of leaf and
- * blanks its direct path. */
+ * blanks its direct path. Section 7.3: the new encryption_key must differ
+ * from the replaced one (CR_ERR_INVALID). */
 cr_err mls_tree_update_leaf(mls_tree *t, uint32_t i, const mls_leaf_node *leaf) CR_MUST_CHECK;
 /* Remove (12.1.3): blanks leaf i (non-blank) and its direct path, then
  * truncates the tree while its right half is blank. */

@@ -338,8 +338,11 @@ cr_err mls_treekem_merge(mls_tree *t, uint32_t sender, const mls_update_path *up
 	uint32_t fdp[MLS_TM_MAX_DEPTH], ln = 2 * sender;
 	uint32_t n = mls_tree_filtered_direct_path(t, sender, fdp);
 	CR_ENSURE(up->n_nodes == n, CR_ERR_INVALID);
-	/* Section 7.3: a path's leaf has source commit. */
+	/* Section 7.3: a path's leaf has source commit and, as for an Update
+	 * (section 7.5), a new encryption key. */
 	CR_ENSURE(up->leaf.source == MLS_SRC_COMMIT, CR_ERR_INVALID);
+	CR_ENSURE(memcmp(mls_tree_leaf(t, sender)->encryption_key, up->leaf.encryption_key, MLS_KEY_LEN) != 0,
+		  CR_ERR_INVALID);
 	uint8_t keys[MLS_TM_MAX_DEPTH][MLS_KEY_LEN], ph[MLS_TM_MAX_DEPTH][MLS_HASH_LEN], leaf_ph[MLS_HASH_LEN];
 	size_t ph_len[MLS_TM_MAX_DEPTH], leaf_ph_len;
 	for (uint32_t k = 0; k < n; k++)
@@ -436,6 +439,41 @@ out:
 	mls_nodelist_free(&res);
 	cr_wipe(&np, sizeof np);
 	cr_wipe(ps, sizeof ps);
+	cr_wipe(priv, sizeof priv);
+	return err;
+}
+
+cr_err mls_treekem_join(const mls_tree *t, uint32_t sender, const uint8_t path_secret[MLS_PATH_SECRET_LEN],
+			mls_tree_priv *me)
+{
+	uint32_t fdp[MLS_TM_MAX_DEPTH], ln = 2 * me->leaf;
+	CR_ENSURE(me->leaf != sender && me->leaf < t->n_leaves && sender < t->n_leaves, CR_ERR_ARG);
+	uint32_t n = mls_tree_filtered_direct_path(t, sender, fdp);
+	uint32_t k = 0;
+	while (k < n && !mls_tm_in_subtree(ln, fdp[k]))
+		k++;
+	CR_ENSURE(k < n, CR_ERR_INVALID);
+	mls_tree_priv np = *me;
+	uint8_t ps[MLS_PATH_SECRET_LEN], next[MLS_PATH_SECRET_LEN], priv[MLS_KEY_LEN], pub[MLS_KEY_LEN];
+	cr_err err = CR_OK;
+	memcpy(ps, path_secret, sizeof ps);
+	for (uint32_t m = k; m < n; m++) {
+		const mls_node *nd = &t->nodes[fdp[m]];
+		CR_CHECK(node_keypair(ps, priv, pub));
+		if (nd->type != MLS_NODE_PARENT || !cr_ct_equal(pub, nd->parent.encryption_key, MLS_KEY_LEN)) {
+			err = CR_ERR_INVALID;
+			goto out;
+		}
+		priv_store(&np, fdp[m], priv);
+		CR_CHECK(mls_derive_secret(next, ps, MLS_PATH_SECRET_LEN, "path"));
+		memcpy(ps, next, sizeof ps);
+	}
+	mls_tree_priv_wipe(me);
+	*me = np;
+out:
+	cr_wipe(&np, sizeof np);
+	cr_wipe(ps, sizeof ps);
+	cr_wipe(next, sizeof next);
 	cr_wipe(priv, sizeof priv);
 	return err;
 }

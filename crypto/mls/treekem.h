@@ -100,8 +100,10 @@ void mls_treekem_secrets_wipe(mls_treekem_secrets *s);
  * leaf me, draws a new leaf key pair and path secrets from rng, sets the
  * filtered direct path's public keys and parent hashes, and replaces the
  * leaf by one built from tmpl (its encryption_key, source and parent_hash
- * are set here) signed with sig_seed over group_id and me. priv receives
- * the new private keys (replacing the old ones), sec the path secrets. */
+ * are set here) signed with sig_seed over group_id and me; tmpl may point
+ * into me's current leaf in t (it is read before the leaf is replaced).
+ * priv receives the new private keys (replacing the old ones), sec the path
+ * secrets. On failure t and priv are unchanged. */
 cr_err mls_treekem_create(mls_tree *t, uint32_t me, const mls_leaf_fields *tmpl,
 			  const uint8_t sig_seed[32], const uint8_t *group_id, size_t group_id_len,
 			  const cr_rng *rng, mls_tree_priv *priv, mls_treekem_secrets *sec) CR_MUST_CHECK;
@@ -114,10 +116,11 @@ cr_err mls_treekem_encrypt(const mls_tree *t, uint32_t me, const mls_treekem_sec
 
 /* Receiver, step 1 (section 7.5 "merges UpdatePath into the tree"): the
  * path must have one node per filtered-direct-path node of sender; the
- * leaf must have source commit, the parent hash computed for it (7.9.2)
- * and a valid signature. On success the sender's direct path is blanked,
+ * leaf must have source commit, a new encryption key, the parent hash
+ * computed for it (7.9.2) and a valid signature. On success the sender's direct path is blanked,
  * the path's keys set (unmerged lists emptied) and the leaf replaced; on
- * failure t is unchanged. */
+ * failure t is unchanged. The other LeafNode rules of section 7.3 (key
+ * uniqueness, capabilities) are mls_tree_check_structure on the result. */
 cr_err mls_treekem_merge(mls_tree *t, uint32_t sender, const mls_update_path *up, const uint8_t *group_id,
 			 size_t group_id_len) CR_MUST_CHECK;
 /* Receiver, step 2, on the merged tree: decrypts the path secret of the
@@ -131,5 +134,13 @@ cr_err mls_treekem_decrypt(const mls_tree *t, uint32_t sender, const mls_update_
 			   size_t group_context_len, mls_tree_priv *me,
 			   uint8_t path_secret[MLS_PATH_SECRET_LEN],
 			   uint8_t commit_secret[MLS_PATH_SECRET_LEN]) CR_MUST_CHECK;
+
+/* Joiner (section 12.4.3.1): path_secret is the one of the lowest common
+ * ancestor of me->leaf and sender (GroupSecrets.path_secret). Derives the
+ * keys of that node and of the nodes above it on sender's filtered direct
+ * path, checks them against t's public keys (CR_ERR_INVALID if one
+ * differs) and stores them in me. */
+cr_err mls_treekem_join(const mls_tree *t, uint32_t sender, const uint8_t path_secret[MLS_PATH_SECRET_LEN],
+			mls_tree_priv *me) CR_MUST_CHECK;
 
 #endif
