@@ -170,7 +170,7 @@ TEST(proposals_strict)
 	mls_psk_id id;
 	memset(&id, 0, sizeof id);
 	id.psktype = MLS_PSK_RESUMPTION;
-	id.usage = MLS_RESUMPTION_BRANCH;
+	id.usage = MLS_PSK_USAGE_BRANCH;
 	id.psk_group_id = sp(gid, sizeof gid);
 	id.psk_epoch = 9;
 	id.psk_nonce = sp("0123456789abcdef0123456789abcdef", 32);
@@ -181,7 +181,7 @@ TEST(proposals_strict)
 	mls_psk_id got;
 	cr_reader_init(&r, buf, n);
 	CHECK_OK(mls_psk_id_read(&r, &got));
-	CHECK(got.psk_epoch == 9 && got.usage == MLS_RESUMPTION_BRANCH && cr_reader_left(&r) == 0);
+	CHECK(got.psk_epoch == 9 && got.usage == MLS_PSK_USAGE_BRANCH && cr_reader_left(&r) == 0);
 	const uint8_t bad_usage[] = { 0, 4 };
 	for (size_t i = 0; i < 2; i++) {
 		buf[1] = bad_usage[i];

@@ -48,10 +48,7 @@
 /* PreSharedKeyIDs in one GroupSecrets. The PSK secret of RFC 9420 section
  * 8.4 chains one HKDF per PSK; echover injects at most a few. */
 #define MLS_MAX_PSKS 32
-/* psk_id of an external PSK and psk_nonce (KDF.Nh bytes, at most 64 for
- * SHA-512 suites). */
-#define MLS_MAX_PSK_ID 256
-#define MLS_MAX_PSK_NONCE 64
+/* (psk_id and psk_nonce of one PreSharedKeyID are bounded in psk.h.) */
 
 /* EncryptedGroupSecrets in one Welcome: one per new member. */
 #define MLS_MAX_WELCOME_SECRETS MLS_MAX_MEMBERS
