@@ -45,17 +45,25 @@ void mls_sender_write(cr_writer *w, const mls_sender *s)
 
 cr_err mls_content_body_read(cr_reader *r, uint8_t content_type, mls_framed_content *out)
 {
+	cr_reader save = *r;
+	cr_err err;
 	out->content_type = content_type;
 	switch (content_type) {
 	case MLS_CONTENT_APPLICATION:
-		return cr_read_opaque(r, MLS_MAX_CONTENT, &out->application_data);
+		err = cr_read_opaque(r, MLS_MAX_CONTENT, &out->application_data);
+		break;
 	case MLS_CONTENT_PROPOSAL:
-		return mls_proposal_read(r, &out->proposal);
+		err = mls_proposal_read(r, &out->proposal);
+		break;
 	case MLS_CONTENT_COMMIT:
-		return mls_commit_read(r, &out->commit);
+		err = mls_commit_read(r, &out->commit);
+		break;
 	default:
-		return CR_ERR_MALFORMED;
+		err = CR_ERR_MALFORMED;
 	}
+	if (err)
+		*r = save;
+	return err;
 }
 
 void mls_content_body_write(cr_writer *w, const mls_framed_content *fc)

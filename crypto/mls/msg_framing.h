@@ -79,7 +79,8 @@ void mls_sender_write(cr_writer *w, const mls_sender *s);
 cr_err mls_framed_content_read(cr_reader *r, mls_framed_content *out) CR_MUST_CHECK;
 void mls_framed_content_write(cr_writer *w, const mls_framed_content *fc);
 /* The content body alone (application_data, Proposal or Commit), as
- * PrivateMessageContent and the transcript hashes use it. */
+ * PrivateMessageContent uses it; sets out->content_type and the matching
+ * field, leaves the other fields of out alone. */
 cr_err mls_content_body_read(cr_reader *r, uint8_t content_type, mls_framed_content *out) CR_MUST_CHECK;
 void mls_content_body_write(cr_writer *w, const mls_framed_content *fc);
 /* FramedContentAuthData for a content of the given type. */
