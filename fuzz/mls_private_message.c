@@ -1,11 +1,12 @@
 /*
- * fuzz: mls_private_message_open, mls_content_body_read (crypto/mls/msg_private.h)
+ * fuzz: mls_private_message_decrypt, mls_private_message_open, mls_content_body_read (crypto/mls/msg_private.h)
  *
  * The input is an MLSMessage; a PrivateMessage is opened on a fresh 2-leaf
  * secret tree with fixed secrets (those of case 0 of RFC 9420's
- * message-protection.json, suite 0x0001). A message that opens must
+ * message-protection.json, suite 0x0001). A message that decrypts must
  * re-encode to its plaintext: content body, auth data, then only zero
- * padding. Seeds: that case's proposal_priv, commit_priv and
+ * padding; an open whose key lookup fails must leave the tree unchanged
+ * (the message still decrypts). Seeds: that case's proposal_priv, commit_priv and
  * application_priv, which open.
  */
 #include <stdint.h>
@@ -26,6 +27,14 @@ static const uint8_t sd_secret[MLS_NH] = {
 	0xae, 0xc2, 0x2b, 0x42, 0xd8, 0x3f, 0xf1, 0x0a, 0x2e, 0x5e, 0x3f, 0x99, 0x76, 0x72, 0xb8, 0xb3,
 };
 
+static cr_err no_key(void *ctx, uint32_t leaf, uint8_t pub[MLS_SIG_PUB_LEN])
+{
+	(void)ctx;
+	(void)leaf;
+	(void)pub;
+	return CR_ERR_NOT_FOUND;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	mls_message m;
@@ -40,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!pt)
 		abort();
 	mls_private_opened o;
-	if (mls_private_message_open(pm, &st, sd_secret, pt, cap, &o) == CR_OK) {
+	if (mls_private_message_decrypt(pm, &st, sd_secret, pt, cap, &o) == CR_OK) {
 		size_t pt_len = pm->ciphertext.n - 16;
 		cr_writer w;
 		cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE);
@@ -52,11 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (pt[i] != 0)
 				abort();
 		cr_writer_free(&w);
-		/* The same generation again is a replay. */
-		uint8_t *pt2 = malloc(cap ? cap : 1);
-		if (!pt2 || mls_private_message_open(pm, &st, sd_secret, pt2, cap, &o) == CR_OK)
+		/* A failed open consumes nothing: the message decrypts again. */
+		cr_span no_gc = { NULL, 0 };
+		if (mls_private_message_open(pm, &st, sd_secret, no_gc, no_key, NULL, pt, cap, &o) == CR_OK ||
+		    mls_private_message_decrypt(pm, &st, sd_secret, pt, cap, &o) != CR_OK)
 			abort();
-		free(pt2);
 	}
 	free(pt);
 	mls_secret_tree_free(&st);

@@ -123,13 +123,22 @@ TEST(public_tamper)
 	CHECK_ERR(mls_public_message_verify(&bad, sp(gc_buf, gc_len), pub, mkey), CR_ERR_AUTH);
 }
 
+static cr_err key_of(void *ctx, uint32_t leaf, uint8_t out[MLS_SIG_PUB_LEN])
+{
+	(void)ctx;
+	if (leaf != 1)
+		return CR_ERR_NOT_FOUND;
+	memcpy(out, pub, MLS_SIG_PUB_LEN);
+	return CR_OK;
+}
+
 static cr_err open_msg(const uint8_t *msg, size_t n, mls_secret_tree *st, const uint8_t *sds, uint8_t *pt,
 		       size_t cap, mls_private_opened *o)
 {
 	mls_message m;
 	CR_TRY(mls_message_decode(msg, n, &m));
 	CR_ENSURE(m.wire_format == MLS_WIRE_PRIVATE_MESSAGE, CR_ERR_INVALID);
-	return mls_private_message_open(&m.u.private_message, st, sds, pt, cap, o);
+	return mls_private_message_open(&m.u.private_message, st, sds, sp(gc_buf, gc_len), key_of, NULL, pt, cap, o);
 }
 
 TEST(private_roundtrip_replay_and_tamper)
@@ -209,11 +218,14 @@ TEST(private_nonzero_padding)
 		uint8_t content_pt[128], ct[128 + 16], sd[12] = { 0, 0, 0, 1, 0, 0, 0, (uint8_t)nonzero };
 		uint8_t esd[28], sdk[MLS_NK], sdn[MLS_NN], aad[64];
 		cr_writer w;
-		/* application_data "hi", signature (zeros: not checked by open), padding. */
+		/* application_data "hi", its signature, padding. */
+		mls_framed_content fc = content(MLS_SENDER_MEMBER, MLS_CONTENT_APPLICATION);
+		fc.application_data = sp("hi", 2);
+		uint8_t fsig[MLS_SIG_LEN];
+		CHECK_OK(mls_framed_content_sign(fsig, MLS_WIRE_PRIVATE_MESSAGE, &fc, sp(gc_buf, gc_len), seed));
 		cr_writer_init_fixed(&w, content_pt, sizeof content_pt);
 		cr_write_opaque(&w, (const uint8_t *)"hi", 2);
-		uint8_t zsig[MLS_SIG_LEN] = { 0 };
-		cr_write_opaque(&w, zsig, sizeof zsig);
+		cr_write_opaque(&w, fsig, sizeof fsig);
 		cr_write_u8(&w, 0);
 		cr_write_u8(&w, nonzero ? 1 : 0);
 		size_t pt_len = w.len;
@@ -240,10 +252,12 @@ TEST(private_nonzero_padding)
 		pm.ciphertext = sp(ct, pt_len + 16);
 		uint8_t pt[128];
 		mls_private_opened o;
+		cr_err e = mls_private_message_open(&pm, &rx, sd_secret, sp(gc_buf, gc_len), key_of, NULL, pt,
+						    sizeof pt, &o);
 		if (nonzero)
-			CHECK_ERR(mls_private_message_open(&pm, &rx, sd_secret, pt, sizeof pt, &o), CR_ERR_MALFORMED);
+			CHECK_ERR(e, CR_ERR_MALFORMED);
 		else
-			CHECK_OK(mls_private_message_open(&pm, &rx, sd_secret, pt, sizeof pt, &o));
+			CHECK_OK(e);
 	}
 	mls_secret_tree_free(&tx);
 	mls_secret_tree_free(&rx);
@@ -342,7 +356,41 @@ TEST(welcome_seal_and_open)
 	cr_writer_free(&items);
 }
 
+/* Any member can derive leaf 1's keys; a forgery signed with another key
+ * must fail at the signature and must not burn leaf 1's generation. */
+TEST(private_forgery_burns_nothing)
+{
+	setup();
+	mls_secret_tree forger, tx, rx;
+	cr_rng_det det;
+	cr_rng rng;
+	uint8_t rs[32] = { 9 }, other_seed[MLS_SIG_SEED_LEN];
+	memset(other_seed, 0x24, sizeof other_seed);
+	cr_rng_det_init(&det, &rng, rs);
+	CHECK_OK(mls_secret_tree_init(&forger, enc_secret, 2));
+	CHECK_OK(mls_secret_tree_init(&tx, enc_secret, 2));
+	CHECK_OK(mls_secret_tree_init(&rx, enc_secret, 2));
+	mls_framed_content fc = content(MLS_SENDER_MEMBER, MLS_CONTENT_APPLICATION);
+	cr_writer fw, gw;
+	uint8_t pt[512];
+	mls_private_opened o;
+	cr_writer_init_dynamic(&fw, 4096);
+	cr_writer_init_dynamic(&gw, 4096);
+	CHECK_OK(mls_private_message_protect(&fw, &fc, sp(NULL, 0), sp(gc_buf, gc_len), other_seed, &forger, sd_secret,
+					     0, &rng));
+	CHECK_OK(mls_private_message_protect(&gw, &fc, sp(NULL, 0), sp(gc_buf, gc_len), seed, &tx, sd_secret, 0, &rng));
+	CHECK_ERR(open_msg(fw.p, fw.len, &rx, sd_secret, pt, sizeof pt, &o), CR_ERR_AUTH);
+	CHECK_OK(open_msg(gw.p, gw.len, &rx, sd_secret, pt, sizeof pt, &o));
+	CHECK(o.generation == 0);
+	cr_writer_free(&fw);
+	cr_writer_free(&gw);
+	mls_secret_tree_free(&forger);
+	mls_secret_tree_free(&tx);
+	mls_secret_tree_free(&rx);
+}
+
 static const t_case cases[] = {
+	T(private_forgery_burns_nothing),
 	T(welcome_seal_and_open),
 	T(public_sender_rules),
 	T(public_tamper),
