@@ -1,9 +1,11 @@
 /*
- * fuzz: mls_message_decode, mls_message_write and the nested msg_* codecs (crypto/mls/msg_message.h)
+ * fuzz: mls_message_decode, mls_message_write, mls_authenticated_content_decode and the nested msg_* codecs (crypto/mls/msg_message.h)
  *
  * An MLSMessage that decodes must re-encode to exactly the input bytes, and
  * so must every item of the vectors inside it (proposals of a commit,
- * extensions). Seeds: MLSMessages of RFC 9420's messages.json.
+ * extensions). Input that is no MLSMessage is tried as an
+ * AuthenticatedContent, with the same rule. Seeds: MLSMessages of RFC
+ * 9420's messages.json, AuthenticatedContents of transcript-hashes.json.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,9 +50,19 @@ static void walk_commit(const mls_commit *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	mls_message m;
-	if (mls_message_decode(data, size, &m) != CR_OK)
-		return 0;
 	cr_writer w;
+	if (mls_message_decode(data, size, &m) != CR_OK) {
+		mls_authenticated_content ac;
+		if (mls_authenticated_content_decode(data, size, &ac) != CR_OK)
+			return 0;
+		cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE + 64);
+		mls_authenticated_content_write(&w, &ac);
+		same(&w, data, size);
+		cr_writer_free(&w);
+		if (ac.content.content_type == MLS_CONTENT_COMMIT)
+			walk_commit(&ac.content.commit);
+		return 0;
+	}
 	cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE + 64);
 	mls_message_write(&w, &m);
 	same(&w, data, size);

@@ -170,7 +170,7 @@ TEST(proposals_strict)
 	mls_psk_id id;
 	memset(&id, 0, sizeof id);
 	id.psktype = MLS_PSK_RESUMPTION;
-	id.usage = MLS_RESUMPTION_BRANCH;
+	id.usage = MLS_PSK_USAGE_BRANCH;
 	id.psk_group_id = sp(gid, sizeof gid);
 	id.psk_epoch = 9;
 	id.psk_nonce = sp("0123456789abcdef0123456789abcdef", 32);
@@ -181,7 +181,7 @@ TEST(proposals_strict)
 	mls_psk_id got;
 	cr_reader_init(&r, buf, n);
 	CHECK_OK(mls_psk_id_read(&r, &got));
-	CHECK(got.psk_epoch == 9 && got.usage == MLS_RESUMPTION_BRANCH && cr_reader_left(&r) == 0);
+	CHECK(got.psk_epoch == 9 && got.usage == MLS_PSK_USAGE_BRANCH && cr_reader_left(&r) == 0);
 	const uint8_t bad_usage[] = { 0, 4 };
 	for (size_t i = 0; i < 2; i++) {
 		buf[1] = bad_usage[i];
@@ -341,7 +341,39 @@ TEST(welcome_and_group_secrets)
 	CHECK_ERR(mls_group_secrets_decode(nonmin, sizeof nonmin, &got), CR_ERR_MALFORMED);
 }
 
+TEST(authenticated_content)
+{
+	mls_authenticated_content ac, got;
+	uint8_t conf[32];
+	memset(&ac, 0, sizeof ac);
+	memset(conf, 0xcc, sizeof conf);
+	ac.wire_format = MLS_WIRE_PRIVATE_MESSAGE;
+	ac.content.group_id = sp(gid, sizeof gid);
+	ac.content.epoch = 1;
+	ac.content.sender.type = MLS_SENDER_MEMBER;
+	ac.content.content_type = MLS_CONTENT_COMMIT;
+	ac.signature = sp("sig", 3);
+	ac.confirmation_tag = sp(conf, sizeof conf);
+	cr_writer w, o;
+	cr_writer_init_dynamic(&w, 4096);
+	mls_authenticated_content_write(&w, &ac);
+	CHECK_OK(cr_writer_error(&w));
+	CHECK_OK(mls_authenticated_content_decode(w.p, w.len, &got));
+	CHECK(got.confirmation_tag.n == 32 && got.content.commit.proposals.count == 0 && !got.content.commit.has_path);
+	cr_writer_init_dynamic(&o, 4096);
+	mls_authenticated_content_write(&o, &got);
+	CHECK(cr_writer_error(&o) == CR_OK && o.len == w.len && memcmp(o.p, w.p, w.len) == 0);
+	cr_writer_free(&o);
+	/* Only the two framed wire formats; a commit needs its tag. */
+	w.p[1] = MLS_WIRE_WELCOME;
+	CHECK_ERR(mls_authenticated_content_decode(w.p, w.len, &got), CR_ERR_MALFORMED);
+	w.p[1] = MLS_WIRE_PRIVATE_MESSAGE;
+	CHECK_ERR(mls_authenticated_content_decode(w.p, w.len - 33, &got), CR_ERR_TRUNCATED);
+	cr_writer_free(&w);
+}
+
 static const t_case cases[] = {
+	T(authenticated_content),
 	T(public_message_fields_and_roundtrip),
 	T(message_rejects_bad_envelope),
 	T(framing_rejects_unknown_enums),

@@ -1,7 +1,8 @@
 /*
  * test_mls_protect.c: message protection (msg_protect.h, msg_private.h):
  * sender rules, membership tag and signature failures, PrivateMessage
- * round trips, padding, replays, wrong secrets and tampered headers.
+ * round trips, padding, replays, wrong secrets and tampered headers; a
+ * Welcome sealed and opened end to end (msg_welcome_open.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "msg_message.h"
 #include "msg_private.h"
 #include "msg_protect.h"
+#include "msg_welcome_open.h"
+#include "x25519.h"
 #include "t.h"
 
 static cr_span sp(const void *p, size_t n)
@@ -120,13 +123,22 @@ TEST(public_tamper)
 	CHECK_ERR(mls_public_message_verify(&bad, sp(gc_buf, gc_len), pub, mkey), CR_ERR_AUTH);
 }
 
+static cr_err key_of(void *ctx, uint32_t leaf, uint8_t out[MLS_SIG_PUB_LEN])
+{
+	(void)ctx;
+	if (leaf != 1)
+		return CR_ERR_NOT_FOUND;
+	memcpy(out, pub, MLS_SIG_PUB_LEN);
+	return CR_OK;
+}
+
 static cr_err open_msg(const uint8_t *msg, size_t n, mls_secret_tree *st, const uint8_t *sds, uint8_t *pt,
 		       size_t cap, mls_private_opened *o)
 {
 	mls_message m;
 	CR_TRY(mls_message_decode(msg, n, &m));
 	CR_ENSURE(m.wire_format == MLS_WIRE_PRIVATE_MESSAGE, CR_ERR_INVALID);
-	return mls_private_message_open(&m.u.private_message, st, sds, pt, cap, o);
+	return mls_private_message_open(&m.u.private_message, st, sds, sp(gc_buf, gc_len), key_of, NULL, pt, cap, o);
 }
 
 TEST(private_roundtrip_replay_and_tamper)
@@ -206,11 +218,14 @@ TEST(private_nonzero_padding)
 		uint8_t content_pt[128], ct[128 + 16], sd[12] = { 0, 0, 0, 1, 0, 0, 0, (uint8_t)nonzero };
 		uint8_t esd[28], sdk[MLS_NK], sdn[MLS_NN], aad[64];
 		cr_writer w;
-		/* application_data "hi", signature (zeros: not checked by open), padding. */
+		/* application_data "hi", its signature, padding. */
+		mls_framed_content fc = content(MLS_SENDER_MEMBER, MLS_CONTENT_APPLICATION);
+		fc.application_data = sp("hi", 2);
+		uint8_t fsig[MLS_SIG_LEN];
+		CHECK_OK(mls_framed_content_sign(fsig, MLS_WIRE_PRIVATE_MESSAGE, &fc, sp(gc_buf, gc_len), seed));
 		cr_writer_init_fixed(&w, content_pt, sizeof content_pt);
 		cr_write_opaque(&w, (const uint8_t *)"hi", 2);
-		uint8_t zsig[MLS_SIG_LEN] = { 0 };
-		cr_write_opaque(&w, zsig, sizeof zsig);
+		cr_write_opaque(&w, fsig, sizeof fsig);
 		cr_write_u8(&w, 0);
 		cr_write_u8(&w, nonzero ? 1 : 0);
 		size_t pt_len = w.len;
@@ -237,16 +252,146 @@ TEST(private_nonzero_padding)
 		pm.ciphertext = sp(ct, pt_len + 16);
 		uint8_t pt[128];
 		mls_private_opened o;
+		cr_err e = mls_private_message_open(&pm, &rx, sd_secret, sp(gc_buf, gc_len), key_of, NULL, pt,
+						    sizeof pt, &o);
 		if (nonzero)
-			CHECK_ERR(mls_private_message_open(&pm, &rx, sd_secret, pt, sizeof pt, &o), CR_ERR_MALFORMED);
+			CHECK_ERR(e, CR_ERR_MALFORMED);
 		else
-			CHECK_OK(mls_private_message_open(&pm, &rx, sd_secret, pt, sizeof pt, &o));
+			CHECK_OK(e);
 	}
 	mls_secret_tree_free(&tx);
 	mls_secret_tree_free(&rx);
 }
 
+/* A Welcome built with the seal functions opens with the open functions,
+ * for the addressed KeyPackage only. */
+TEST(welcome_seal_and_open)
+{
+	setup();
+	cr_rng_det det;
+	cr_rng rng;
+	uint8_t rs[32] = { 3 };
+	cr_rng_det_init(&det, &rng, rs);
+	uint8_t init_priv[32], init_pub[32];
+	CHECK_OK(cr_x25519_keygen(init_priv, init_pub, &rng));
+	const uint8_t kp_a[] = "key package A", kp_b[] = "key package B";
+
+	/* GroupInfo signed by the "committer" (seed/pub of setup()). */
+	mls_group_info gi;
+	memset(&gi, 0, sizeof gi);
+	cr_reader r;
+	cr_reader_init(&r, gc_buf, gc_len);
+	CHECK_OK(mls_group_context_read(&r, &gi.group_context));
+	uint8_t joiner[MLS_NH] = { 0x77 };
+	mls_epoch_secrets es;
+	CHECK_OK(mls_key_schedule_from_joiner(&es, joiner, NULL, gc_buf, gc_len));
+	uint8_t conf[MLS_NH], sig[MLS_SIG_LEN];
+	mls_mac(conf, es.confirmation_key, MLS_NH, gi.group_context.confirmed_transcript_hash.p, MLS_NH);
+	gi.confirmation_tag = sp(conf, sizeof conf);
+	gi.signer = 0;
+	cr_writer w;
+	cr_writer_init_dynamic(&w, 4096);
+	mls_group_info_tbs_write(&w, &gi);
+	CHECK_OK(mls_sign_with_label(sig, seed, "GroupInfoTBS", w.p, w.len));
+	cr_writer_free(&w);
+	gi.signature = sp(sig, sizeof sig);
+	cr_writer_init_dynamic(&w, 4096);
+	mls_group_info_write(&w, &gi);
+	CHECK_OK(cr_writer_error(&w));
+	uint8_t egi[512];
+	size_t egi_len = w.len + 16;
+	CHECK(egi_len <= sizeof egi);
+	CHECK_OK(mls_welcome_seal_group_info(egi, joiner, NULL, w.p, w.len));
+	cr_writer_free(&w);
+
+	/* GroupSecrets for KeyPackage A. */
+	mls_group_secrets gs;
+	memset(&gs, 0, sizeof gs);
+	gs.joiner_secret = sp(joiner, sizeof joiner);
+	uint8_t gsb[128];
+	cr_writer_init_fixed(&w, gsb, sizeof gsb);
+	mls_group_secrets_write(&w, &gs);
+	CHECK_OK(cr_writer_error(&w));
+	uint8_t ref[MLS_NH], kem[MLS_KEM_OUTPUT_LEN], ct[128 + 16];
+	CHECK_OK(mls_welcome_seal_secrets(ref, kem, ct, kp_a, sizeof kp_a, init_pub, sp(egi, egi_len), gsb, w.len, &rng));
+	mls_welcome wl;
+	memset(&wl, 0, sizeof wl);
+	wl.cipher_suite = MLS_SUITE_ID;
+	cr_writer items;
+	cr_writer_init_dynamic(&items, 4096);
+	mls_encrypted_group_secrets e = { sp(ref, sizeof ref), sp(kem, sizeof kem), sp(ct, w.len + 16) };
+	mls_encrypted_group_secrets_write(&items, &e);
+	CHECK_OK(cr_writer_error(&items));
+	wl.secrets.body = sp(items.p, items.len);
+	wl.secrets.count = 1;
+	wl.encrypted_group_info = sp(egi, egi_len);
+
+	/* Round trip through the wire, then open. */
+	cr_writer ww;
+	cr_writer_init_dynamic(&ww, 4096);
+	mls_welcome_write(&ww, &wl);
+	mls_welcome back;
+	CHECK_OK(cr_writer_error(&ww));
+	CHECK_OK(mls_welcome_decode(ww.p, ww.len, &back));
+	uint8_t pt[512];
+	size_t n = 0;
+	CHECK_ERR(mls_welcome_open_secrets(&back, kp_b, sizeof kp_b, init_priv, pt, sizeof pt, &n), CR_ERR_NOT_FOUND);
+	CHECK_OK(mls_welcome_open_secrets(&back, kp_a, sizeof kp_a, init_priv, pt, sizeof pt, &n));
+	mls_group_secrets gs2;
+	CHECK_OK(mls_group_secrets_decode(pt, n, &gs2));
+	CHECK(gs2.joiner_secret.n == MLS_NH && memcmp(gs2.joiner_secret.p, joiner, MLS_NH) == 0);
+	CHECK_OK(mls_welcome_open_group_info(&back, joiner, NULL, pt, sizeof pt, &n));
+	mls_group_info gi2;
+	CHECK_OK(mls_group_info_decode(pt, n, &gi2));
+	CHECK_OK(mls_group_info_verify(&gi2, pub));
+	CHECK_OK(mls_group_info_check_confirmation(&gi2, es.confirmation_key));
+	/* With a PSK the welcome key differs: the GroupInfo does not open. */
+	uint8_t psk[MLS_NH] = { 1 };
+	CHECK_ERR(mls_welcome_open_group_info(&back, joiner, psk, pt, sizeof pt, &n), CR_ERR_AUTH);
+	/* Another suite is refused before any work. */
+	back.cipher_suite = 2;
+	CHECK_ERR(mls_welcome_open_secrets(&back, kp_a, sizeof kp_a, init_priv, pt, sizeof pt, &n), CR_ERR_UNSUPPORTED);
+	mls_epoch_secrets_wipe(&es);
+	cr_writer_free(&ww);
+	cr_writer_free(&items);
+}
+
+/* Any member can derive leaf 1's keys; a forgery signed with another key
+ * must fail at the signature and must not burn leaf 1's generation. */
+TEST(private_forgery_burns_nothing)
+{
+	setup();
+	mls_secret_tree forger, tx, rx;
+	cr_rng_det det;
+	cr_rng rng;
+	uint8_t rs[32] = { 9 }, other_seed[MLS_SIG_SEED_LEN];
+	memset(other_seed, 0x24, sizeof other_seed);
+	cr_rng_det_init(&det, &rng, rs);
+	CHECK_OK(mls_secret_tree_init(&forger, enc_secret, 2));
+	CHECK_OK(mls_secret_tree_init(&tx, enc_secret, 2));
+	CHECK_OK(mls_secret_tree_init(&rx, enc_secret, 2));
+	mls_framed_content fc = content(MLS_SENDER_MEMBER, MLS_CONTENT_APPLICATION);
+	cr_writer fw, gw;
+	uint8_t pt[512];
+	mls_private_opened o;
+	cr_writer_init_dynamic(&fw, 4096);
+	cr_writer_init_dynamic(&gw, 4096);
+	CHECK_OK(mls_private_message_protect(&fw, &fc, sp(NULL, 0), sp(gc_buf, gc_len), other_seed, &forger, sd_secret,
+					     0, &rng));
+	CHECK_OK(mls_private_message_protect(&gw, &fc, sp(NULL, 0), sp(gc_buf, gc_len), seed, &tx, sd_secret, 0, &rng));
+	CHECK_ERR(open_msg(fw.p, fw.len, &rx, sd_secret, pt, sizeof pt, &o), CR_ERR_AUTH);
+	CHECK_OK(open_msg(gw.p, gw.len, &rx, sd_secret, pt, sizeof pt, &o));
+	CHECK(o.generation == 0);
+	cr_writer_free(&fw);
+	cr_writer_free(&gw);
+	mls_secret_tree_free(&forger);
+	mls_secret_tree_free(&tx);
+	mls_secret_tree_free(&rx);
+}
+
 static const t_case cases[] = {
+	T(private_forgery_burns_nothing),
+	T(welcome_seal_and_open),
 	T(public_sender_rules),
 	T(public_tamper),
 	T(private_roundtrip_replay_and_tamper),

@@ -9,7 +9,9 @@
  *   - the raw value protected as a PublicMessage verifies, and fails with a
  *     wrong membership key;
  *   - the _priv message opens and its signature verifies, carrying the raw
- *     value; opening it again (replay) and opening it tampered fail;
+ *     value, also after an open that failed at the key lookup (nothing is
+ *     consumed before the signature verified); opening it again (replay)
+ *     and opening it tampered fail;
  *   - the raw value protected as a PrivateMessage opens on a fresh tree and
  *     verifies.
  */
@@ -52,7 +54,25 @@ static bool body_is(const mls_framed_content *fc, const uint8_t *want, size_t n)
 	return ok;
 }
 
-/* Opens an encoded MLSMessage(PrivateMessage) on tree st and verifies it. */
+static cr_err key_of(void *ctx, uint32_t leaf, uint8_t pub[MLS_SIG_PUB_LEN])
+{
+	const pcase *k = ctx;
+	if (leaf != 1)
+		return CR_ERR_NOT_FOUND;
+	memcpy(pub, k->pub, MLS_SIG_PUB_LEN);
+	return CR_OK;
+}
+
+static cr_err no_key(void *ctx, uint32_t leaf, uint8_t pub[MLS_SIG_PUB_LEN])
+{
+	(void)ctx;
+	(void)leaf;
+	(void)pub;
+	return CR_ERR_NOT_FOUND;
+}
+
+/* Opens an encoded MLSMessage(PrivateMessage) on tree st and verifies it;
+ * first with a key lookup that fails, which must leave the tree as it was. */
 static bool open_priv(const pcase *k, mls_secret_tree *st, const uint8_t *msg, size_t n, uint8_t ct,
 		      const uint8_t *raw, size_t raw_len, cr_err *open_err)
 {
@@ -62,7 +82,10 @@ static bool open_priv(const pcase *k, mls_secret_tree *st, const uint8_t *msg, s
 	size_t cap = m.u.private_message.ciphertext.n;
 	uint8_t *pt = malloc(cap ? cap : 1);
 	mls_private_opened o;
-	*open_err = mls_private_message_open(&m.u.private_message, st, k->sd_secret, pt, cap, &o);
+	CHECK(mls_private_message_open(&m.u.private_message, st, k->sd_secret, sp(k->gc, k->gc_len), no_key, NULL, pt,
+				       cap, &o) != CR_OK);
+	*open_err = mls_private_message_open(&m.u.private_message, st, k->sd_secret, sp(k->gc, k->gc_len), key_of,
+					     (void *)k, pt, cap, &o);
 	bool ok = false;
 	if (*open_err == CR_OK) {
 		ok = CHECK(o.content.sender.index == 1 && o.content.content_type == ct) &&

@@ -4,7 +4,8 @@
  * re-encode to the same bytes; every item of every decoded vector
  * (proposals, extensions, secrets, PSK ids) must too. Each field is also
  * fed truncated by one byte and with one trailing byte, which the strict
- * decoders must refuse.
+ * decoders must refuse, and with each byte tampered, which they must either
+ * refuse or decode to something that re-encodes to the tampered bytes.
  * ratchet_tree goes through the ratchet tree codec of tree.h.
  */
 #include <stdio.h>
@@ -240,6 +241,30 @@ static void check_field(json_t *c, const char *field, enum kind kind, unsigned a
 		if (!CHECK(decode_encode(kind, arg, q, n + 1, &w, &deep) != CR_OK))
 			t_note("%s: trailing byte accepted", field);
 		cr_writer_free(&w);
+		free(q);
+	}
+
+	/* Every byte tampered (low and high bit): the decoder either refuses
+	 * the result or it is canonical, i.e. re-encodes to itself. */
+	q = malloc(n ? n : 1);
+	if (CHECK(q != NULL)) {
+		bool canonical = true;
+		size_t bad_at = 0;
+		for (size_t i = 0; i < n && canonical; i++) {
+			for (int b = 0; b < 2 && canonical; b++) {
+				memcpy(q, p, n);
+				q[i] ^= b ? 0x80 : 0x01;
+				cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE + 64);
+				if (decode_encode(kind, arg, q, n, &w, &deep) == CR_OK &&
+				    (w.len != n || memcmp(w.p, q, n) != 0 || !deep)) {
+					canonical = false;
+					bad_at = i;
+				}
+				cr_writer_free(&w);
+			}
+		}
+		if (!CHECK(canonical))
+			t_note("%s: tampered byte %zu decodes but does not re-encode to itself", field, bad_at);
 		free(q);
 	}
 	free(p);

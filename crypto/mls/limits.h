@@ -48,10 +48,7 @@
 /* PreSharedKeyIDs in one GroupSecrets. The PSK secret of RFC 9420 section
  * 8.4 chains one HKDF per PSK; echover injects at most a few. */
 #define MLS_MAX_PSKS 32
-/* psk_id of an external PSK and psk_nonce (KDF.Nh bytes, at most 64 for
- * SHA-512 suites). */
-#define MLS_MAX_PSK_ID 256
-#define MLS_MAX_PSK_NONCE 64
+/* (psk_id and psk_nonce of one PreSharedKeyID are bounded in psk.h.) */
 
 /* EncryptedGroupSecrets in one Welcome: one per new member. */
 #define MLS_MAX_WELCOME_SECRETS MLS_MAX_MEMBERS
@@ -77,6 +74,11 @@
 /* encrypted_sender_data: a SenderData (4 + 4 + 4 bytes) plus a GCM tag,
  * with room for a larger AEAD tag. */
 #define MLS_MAX_SENDER_DATA_CT 64
+
+/* Zero padding a sender adds to a PrivateMessageContent (RFC 9420
+ * section 6.3.1 leaves the amount to the application): enough to hide the
+ * length of chat lines, small against the message limit. */
+#define MLS_MAX_PADDING 4096
 
 #if MLS_MAX_MEMBERS < 2 || MLS_MAX_MEMBERS > (1 << 20)
 #error "MLS_MAX_MEMBERS must be in 2 .. 2^20 (leaf indices are uint32, trees grow as 2n-1)"

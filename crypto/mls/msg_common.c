@@ -88,60 +88,6 @@ void mls_extension_write(cr_writer *w, const mls_extension *e)
 	mls_write_opaque_max(w, e->data, MLS_MAX_EXTENSION_DATA);
 }
 
-cr_err mls_psk_id_read(cr_reader *r, mls_psk_id *out)
-{
-	cr_reader save = *r;
-	cr_err err;
-	memset(out, 0, sizeof *out);
-	CR_CHECK(cr_read_u8(r, &out->psktype));
-	switch (out->psktype) {
-	case MLS_PSK_EXTERNAL:
-		CR_CHECK(cr_read_opaque(r, MLS_MAX_PSK_ID, &out->psk_id));
-		break;
-	case MLS_PSK_RESUMPTION:
-		CR_CHECK(cr_read_u8(r, &out->usage));
-		/* RFC 9420 section 8.4: usage is application(1), reinit(2) or
-		 * branch(3); 0 is reserved and the rest unassigned. */
-		if (out->usage < MLS_RESUMPTION_APPLICATION || out->usage > MLS_RESUMPTION_BRANCH) {
-			err = CR_ERR_MALFORMED;
-			goto out;
-		}
-		CR_CHECK(cr_read_opaque(r, MLS_MAX_GROUP_ID, &out->psk_group_id));
-		CR_CHECK(cr_read_u64(r, &out->psk_epoch));
-		break;
-	default:
-		err = CR_ERR_MALFORMED;
-		goto out;
-	}
-	CR_CHECK(cr_read_opaque(r, MLS_MAX_PSK_NONCE, &out->psk_nonce));
-	return CR_OK;
-out:
-	*r = save;
-	memset(out, 0, sizeof *out);
-	return err;
-}
-
-void mls_psk_id_write(cr_writer *w, const mls_psk_id *p)
-{
-	cr_write_u8(w, p->psktype);
-	switch (p->psktype) {
-	case MLS_PSK_EXTERNAL:
-		mls_write_opaque_max(w, p->psk_id, MLS_MAX_PSK_ID);
-		break;
-	case MLS_PSK_RESUMPTION:
-		if (p->usage < MLS_RESUMPTION_APPLICATION || p->usage > MLS_RESUMPTION_BRANCH)
-			mls_writer_fail(w, CR_ERR_ARG);
-		cr_write_u8(w, p->usage);
-		mls_write_opaque_max(w, p->psk_group_id, MLS_MAX_GROUP_ID);
-		cr_write_u64(w, p->psk_epoch);
-		break;
-	default:
-		mls_writer_fail(w, CR_ERR_ARG);
-		return;
-	}
-	mls_write_opaque_max(w, p->psk_nonce, MLS_MAX_PSK_NONCE);
-}
-
 cr_err mls_psk_ids_read(cr_reader *r, mls_vec *out)
 {
 	cr_reader save = *r, sub;

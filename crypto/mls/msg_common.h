@@ -1,7 +1,7 @@
 /*
  * msg_common.h: pieces shared by the MLS message codecs (crypto/mls/msg_*):
- * protocol constants, validated vectors, extension lists and the
- * PreSharedKeyID of RFC 9420.
+ * protocol constants, validated vectors, extension lists and lists of
+ * PreSharedKeyIDs of RFC 9420.
  *
  * Conventions of every msg_* codec:
  *   - `cr_err mls_X_read(cr_reader *r, mls_X *out)` reads one X from r and
@@ -36,6 +36,7 @@
 #include "codec.h"
 #include "cr_err.h"
 #include "limits.h"
+#include "psk.h"
 
 /* RFC 9420 section 6: ProtocolVersion mls10(1). */
 #define MLS_VERSION_MLS10 1
@@ -89,24 +90,8 @@ cr_err mls_extensions_check(cr_span body, mls_vec *out) CR_MUST_CHECK;
 cr_err mls_extensions_next(cr_reader *it, mls_extension *out) CR_MUST_CHECK;
 void mls_extension_write(cr_writer *w, const mls_extension *e);
 
-/* RFC 9420 section 8.4: PSKType and ResumptionPSKUsage. */
-enum { MLS_PSK_EXTERNAL = 1, MLS_PSK_RESUMPTION = 2 };
-enum { MLS_RESUMPTION_APPLICATION = 1, MLS_RESUMPTION_REINIT = 2, MLS_RESUMPTION_BRANCH = 3 };
-
-/* RFC 9420 section 8.4: PreSharedKeyID. For an external PSK only psk_id
- * and psk_nonce are meaningful; for a resumption PSK usage, psk_group_id
- * and psk_epoch. */
-typedef struct mls_psk_id {
-	uint8_t psktype;
-	cr_span psk_id;
-	uint8_t usage;
-	cr_span psk_group_id;
-	uint64_t psk_epoch;
-	cr_span psk_nonce;
-} mls_psk_id;
-
-cr_err mls_psk_id_read(cr_reader *r, mls_psk_id *out) CR_MUST_CHECK;
-void mls_psk_id_write(cr_writer *w, const mls_psk_id *p);
+/* PreSharedKeyID (RFC 9420 section 8.4) is psk.h's (mls_psk_id,
+ * mls_psk_id_read/_write). */
 /* PreSharedKeyID psks<V>: at most MLS_MAX_PSKS items. */
 cr_err mls_psk_ids_read(cr_reader *r, mls_vec *out) CR_MUST_CHECK;
 cr_err mls_psk_ids_next(cr_reader *it, mls_psk_id *out) CR_MUST_CHECK;

@@ -45,17 +45,25 @@ void mls_sender_write(cr_writer *w, const mls_sender *s)
 
 cr_err mls_content_body_read(cr_reader *r, uint8_t content_type, mls_framed_content *out)
 {
+	cr_reader save = *r;
+	cr_err err;
 	out->content_type = content_type;
 	switch (content_type) {
 	case MLS_CONTENT_APPLICATION:
-		return cr_read_opaque(r, MLS_MAX_CONTENT, &out->application_data);
+		err = cr_read_opaque(r, MLS_MAX_CONTENT, &out->application_data);
+		break;
 	case MLS_CONTENT_PROPOSAL:
-		return mls_proposal_read(r, &out->proposal);
+		err = mls_proposal_read(r, &out->proposal);
+		break;
 	case MLS_CONTENT_COMMIT:
-		return mls_commit_read(r, &out->commit);
+		err = mls_commit_read(r, &out->commit);
+		break;
 	default:
-		return CR_ERR_MALFORMED;
+		err = CR_ERR_MALFORMED;
 	}
+	if (err)
+		*r = save;
+	return err;
 }
 
 void mls_content_body_write(cr_writer *w, const mls_framed_content *fc)
@@ -191,4 +199,45 @@ void mls_private_message_write(cr_writer *w, const mls_private_message *m)
 	mls_write_opaque_max(w, m->authenticated_data, MLS_MAX_AAD);
 	mls_write_opaque_max(w, m->encrypted_sender_data, MLS_MAX_SENDER_DATA_CT);
 	mls_write_opaque_max(w, m->ciphertext, MLS_MAX_CIPHERTEXT);
+}
+
+cr_err mls_authenticated_content_read(cr_reader *r, mls_authenticated_content *out)
+{
+	cr_reader save = *r;
+	cr_err err;
+	memset(out, 0, sizeof *out);
+	CR_CHECK(cr_read_u16(r, &out->wire_format));
+	if (out->wire_format != MLS_WIRE_PUBLIC_MESSAGE && out->wire_format != MLS_WIRE_PRIVATE_MESSAGE) {
+		err = CR_ERR_MALFORMED;
+		goto out;
+	}
+	CR_CHECK(mls_framed_content_read(r, &out->content));
+	CR_CHECK(cr_read_opaque(r, MLS_MAX_SIGNATURE, &out->signature));
+	if (out->content.content_type == MLS_CONTENT_COMMIT)
+		CR_CHECK(cr_read_opaque(r, MLS_MAX_HASH, &out->confirmation_tag));
+	return CR_OK;
+out:
+	*r = save;
+	memset(out, 0, sizeof *out);
+	return err;
+}
+
+cr_err mls_authenticated_content_decode(const uint8_t *p, size_t n, mls_authenticated_content *out)
+{
+	cr_reader r;
+	cr_reader_init(&r, p, n);
+	CR_TRY(mls_authenticated_content_read(&r, out));
+	cr_err err = cr_reader_end(&r);
+	if (err)
+		memset(out, 0, sizeof *out);
+	return err;
+}
+
+void mls_authenticated_content_write(cr_writer *w, const mls_authenticated_content *ac)
+{
+	if (ac->wire_format != MLS_WIRE_PUBLIC_MESSAGE && ac->wire_format != MLS_WIRE_PRIVATE_MESSAGE)
+		mls_writer_fail(w, CR_ERR_ARG);
+	cr_write_u16(w, ac->wire_format);
+	mls_framed_content_write(w, &ac->content);
+	mls_auth_data_write(w, ac->content.content_type, ac->signature, ac->confirmation_tag);
 }

@@ -79,11 +79,28 @@ void mls_sender_write(cr_writer *w, const mls_sender *s);
 cr_err mls_framed_content_read(cr_reader *r, mls_framed_content *out) CR_MUST_CHECK;
 void mls_framed_content_write(cr_writer *w, const mls_framed_content *fc);
 /* The content body alone (application_data, Proposal or Commit), as
- * PrivateMessageContent and the transcript hashes use it. */
+ * PrivateMessageContent uses it; sets out->content_type and the matching
+ * field, leaves the other fields of out alone. */
 cr_err mls_content_body_read(cr_reader *r, uint8_t content_type, mls_framed_content *out) CR_MUST_CHECK;
 void mls_content_body_write(cr_writer *w, const mls_framed_content *fc);
 /* FramedContentAuthData for a content of the given type. */
 void mls_auth_data_write(cr_writer *w, uint8_t content_type, cr_span signature, cr_span confirmation_tag);
+
+/* RFC 9420 section 6: the signed content with its authentication, as
+ * the transcript hashes and ProposalRef hash it:
+ *   struct { WireFormat wire_format; FramedContent content;
+ *            FramedContentAuthData auth; } AuthenticatedContent;
+ * wire_format must be public (1) or private (2) message. */
+typedef struct mls_authenticated_content {
+	uint16_t wire_format;
+	mls_framed_content content;
+	cr_span signature;
+	cr_span confirmation_tag;        /* commit only */
+} mls_authenticated_content;
+
+cr_err mls_authenticated_content_read(cr_reader *r, mls_authenticated_content *out) CR_MUST_CHECK;
+cr_err mls_authenticated_content_decode(const uint8_t *p, size_t n, mls_authenticated_content *out) CR_MUST_CHECK;
+void mls_authenticated_content_write(cr_writer *w, const mls_authenticated_content *ac);
 
 cr_err mls_public_message_read(cr_reader *r, mls_public_message *out) CR_MUST_CHECK;
 cr_err mls_public_message_decode(const uint8_t *p, size_t n, mls_public_message *out) CR_MUST_CHECK;

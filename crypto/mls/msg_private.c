@@ -133,9 +133,9 @@ static cr_err content_parse(const uint8_t *pt, size_t n, const mls_private_messa
 	return acc == 0 ? CR_OK : CR_ERR_MALFORMED;
 }
 
-cr_err mls_private_message_open(const mls_private_message *pm, mls_secret_tree *st,
-				const uint8_t sender_data_secret[MLS_NH], uint8_t *pt, size_t pt_cap,
-				mls_private_opened *out)
+cr_err mls_private_message_decrypt(const mls_private_message *pm, mls_secret_tree *st,
+				   const uint8_t sender_data_secret[MLS_NH], uint8_t *pt, size_t pt_cap,
+				   mls_private_opened *out)
 {
 	uint8_t sd_key[MLS_NK], sd_nonce[MLS_NN], sd[MLS_SENDER_DATA_LEN], nonce[MLS_NN];
 	mls_ratchet_key rk;
@@ -164,7 +164,7 @@ cr_err mls_private_message_open(const mls_private_message *pm, mls_secret_tree *
 	CR_CHECK(cr_read_u32(&r, &generation));
 	CR_CHECK(cr_read_span(&r, 4, &guard));
 
-	CR_CHECK(mls_secret_tree_get(st, leaf, ratchet_of(pm->content_type), generation, &rk));
+	CR_CHECK(mls_secret_tree_peek(st, leaf, ratchet_of(pm->content_type), generation, &rk));
 	memcpy(nonce, rk.nonce, sizeof nonce);
 	for (size_t i = 0; i < guard.n; i++)
 		nonce[i] ^= guard.p[i];
@@ -193,5 +193,27 @@ out:
 	cr_wipe(nonce, sizeof nonce);
 	mls_ratchet_key_wipe(&rk);
 	cr_writer_free(&aad);
+	return err;
+}
+
+cr_err mls_private_message_open(const mls_private_message *pm, mls_secret_tree *st,
+				const uint8_t sender_data_secret[MLS_NH], cr_span group_context,
+				mls_sig_key_fn sig_key, void *sig_key_ctx, uint8_t *pt, size_t pt_cap,
+				mls_private_opened *out)
+{
+	uint8_t pub[MLS_SIG_PUB_LEN];
+	cr_err err;
+	CR_ENSURE(sig_key != NULL, CR_ERR_ARG);
+	CR_TRY(mls_private_message_decrypt(pm, st, sender_data_secret, pt, pt_cap, out));
+	CR_CHECK(sig_key(sig_key_ctx, out->content.sender.index, pub));
+	CR_CHECK(mls_framed_content_verify(out->signature, MLS_WIRE_PRIVATE_MESSAGE, &out->content, group_context,
+					   pub));
+	CR_CHECK(mls_secret_tree_consume(st, out->content.sender.index, ratchet_of(pm->content_type),
+					 out->generation));
+out:
+	if (err) {
+		memset(out, 0, sizeof *out);
+		cr_wipe(pt, pt_cap < pm->ciphertext.n ? pt_cap : pm->ciphertext.n);
+	}
 	return err;
 }

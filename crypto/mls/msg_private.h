@@ -24,10 +24,17 @@
  * all zero bytes ("A receiver MUST verify that there are no non-zero bytes
  * in the padding field", CR_ERR_MALFORMED); a generation the secret tree
  * has already handed out or dropped is refused (replay, CR_ERR_INVALID);
- * any AEAD failure is CR_ERR_AUTH. The caller checks that leaf_index names
- * a non-blank leaf and verifies the signature (mls_framed_content_verify
- * with MLS_WIRE_PRIVATE_MESSAGE) with that leaf's key. Keys, nonces and
- * the plaintext copy are wiped on every path.
+ * any AEAD or signature failure is CR_ERR_AUTH. The caller's key lookup
+ * refuses a leaf_index that names no member (section 6.3.2: "the recipient
+ * MUST verify that the leaf index indicated in the leaf_index field
+ * identifies a non-blank node"). Keys, nonces and the plaintext copy are
+ * wiped on every path.
+ *
+ * Keys are consumed only after the whole message authenticated: sender
+ * data, content AEAD, padding and the sender's signature. Every member can
+ * derive every sender's keys (the secret tree is shared), so a member who
+ * forges a message for another sender's generation gets no further than the
+ * signature check, and the genuine message still opens.
  */
 #ifndef ECHOVER_MLS_MSG_PRIVATE_H
 #define ECHOVER_MLS_MSG_PRIVATE_H
@@ -39,7 +46,6 @@
 #include "secret_tree.h"
 
 #define MLS_SENDER_DATA_LEN 12  /* leaf_index, generation, reuse_guard */
-#define MLS_MAX_PADDING 4096     /* sender-chosen padding this encoder accepts */
 
 /* A decrypted PrivateMessage: content's spans point into the caller's
  * plaintext buffer and into the PrivateMessage. */
@@ -59,11 +65,24 @@ cr_err mls_private_message_protect(cr_writer *out, const mls_framed_content *fc,
 				   mls_secret_tree *st, const uint8_t sender_data_secret[MLS_NH],
 				   size_t padding_len, const cr_rng *rng) CR_MUST_CHECK;
 
-/* Decrypts pm: sender data first, then the content with the key of
- * (leaf_index, generation). pt must hold pm->ciphertext.n - 16 bytes
- * (pt_cap); the caller wipes it when done with out. */
+/* The signature key of the member at leaf (CR_ERR_NOT_FOUND: blank or
+ * out of range). */
+typedef cr_err (*mls_sig_key_fn)(void *ctx, uint32_t leaf, uint8_t pub[MLS_SIG_PUB_LEN]);
+
+/* Decrypts pm without changing the tree (peek): sender data first, then
+ * the content with the key of (leaf_index, generation). pt must hold
+ * pm->ciphertext.n - 16 bytes (pt_cap); the caller wipes it when done with
+ * out. The signature is NOT checked: use mls_private_message_open. */
+cr_err mls_private_message_decrypt(const mls_private_message *pm, mls_secret_tree *st,
+				   const uint8_t sender_data_secret[MLS_NH], uint8_t *pt, size_t pt_cap,
+				   mls_private_opened *out) CR_MUST_CHECK;
+/* The receiver's whole unprotect (RFC 9420 section 6.3): decrypt, look up
+ * the sender's signature key, verify the signature over the
+ * FramedContentTBS with group_context, then consume the generation (a
+ * second copy of the message is then refused). */
 cr_err mls_private_message_open(const mls_private_message *pm, mls_secret_tree *st,
-				const uint8_t sender_data_secret[MLS_NH], uint8_t *pt, size_t pt_cap,
+				const uint8_t sender_data_secret[MLS_NH], cr_span group_context,
+				mls_sig_key_fn sig_key, void *sig_key_ctx, uint8_t *pt, size_t pt_cap,
 				mls_private_opened *out) CR_MUST_CHECK;
 
 #endif
