@@ -5,6 +5,45 @@
 #include "hash.h"
 #include "wipe.h"
 
+void mls_psk_id_write(cr_writer *w, const mls_psk_id *id)
+{
+	cr_write_u8(w, id->psktype);
+	if (id->psktype == MLS_PSK_EXTERNAL) {
+		cr_write_opaque(w, id->psk_id.p, id->psk_id.n);
+	} else {
+		cr_write_u8(w, id->usage);
+		cr_write_opaque(w, id->psk_group_id.p, id->psk_group_id.n);
+		cr_write_u64(w, id->psk_epoch);
+	}
+	cr_write_opaque(w, id->psk_nonce.p, id->psk_nonce.n);
+}
+
+cr_err mls_psk_id_read(cr_reader *r, mls_psk_id *id)
+{
+	cr_reader save = *r;
+	cr_err err;
+	memset(id, 0, sizeof *id);
+	CR_CHECK(cr_read_u8(r, &id->psktype));
+	if (id->psktype == MLS_PSK_EXTERNAL) {
+		CR_CHECK(cr_read_opaque(r, MLS_PSK_ID_MAX, &id->psk_id));
+	} else if (id->psktype == MLS_PSK_RESUMPTION) {
+		CR_CHECK(cr_read_u8(r, &id->usage));
+		CR_CHECK(id->usage >= MLS_PSK_USAGE_APPLICATION && id->usage <= MLS_PSK_USAGE_BRANCH
+				 ? CR_OK
+				 : CR_ERR_MALFORMED);
+		CR_CHECK(cr_read_opaque(r, MLS_PSK_GROUP_ID_MAX, &id->psk_group_id));
+		CR_CHECK(cr_read_u64(r, &id->psk_epoch));
+	} else {
+		CR_CHECK(CR_ERR_MALFORMED);
+	}
+	CR_CHECK(cr_read_opaque(r, MLS_NH, &id->psk_nonce));
+	CR_CHECK(id->psk_nonce.n == MLS_NH ? CR_OK : CR_ERR_MALFORMED);
+out:
+	if (err)
+		*r = save;
+	return err;
+}
+
 static const uint8_t ZERO[MLS_NH];
 
 cr_err mls_psk_secret(uint8_t out[MLS_NH], const mls_psk *psks, size_t count)

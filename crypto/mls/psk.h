@@ -23,12 +23,27 @@
 
 #include "codec.h"
 #include "cr_err.h"
-#include "msg_common.h"
 #include "suite.h"
 
-/* PreSharedKeyID (mls_psk_id) and its codec are message structures: see
- * msg_common.h. */
+#define MLS_PSK_ID_MAX 256
+#define MLS_PSK_GROUP_ID_MAX 256
 #define MLS_PSK_COUNT_MAX 0xffff
+
+enum { MLS_PSK_EXTERNAL = 1, MLS_PSK_RESUMPTION = 2 };
+enum { MLS_PSK_USAGE_APPLICATION = 1, MLS_PSK_USAGE_REINIT = 2, MLS_PSK_USAGE_BRANCH = 3 };
+
+/* A PreSharedKeyID with borrowed byte ranges. */
+typedef struct mls_psk_id {
+	uint8_t psktype;
+	cr_span psk_id;       /* external */
+	uint8_t usage;        /* resumption */
+	cr_span psk_group_id; /* resumption */
+	uint64_t psk_epoch;   /* resumption */
+	cr_span psk_nonce;
+} mls_psk_id;
+
+void mls_psk_id_write(cr_writer *w, const mls_psk_id *id);
+cr_err mls_psk_id_read(cr_reader *r, mls_psk_id *id) CR_MUST_CHECK;
 
 /* One PSK: its identifier and its secret value. */
 typedef struct mls_psk {
