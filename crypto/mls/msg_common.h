@@ -35,7 +35,7 @@
 
 #include "codec.h"
 #include "cr_err.h"
-#include "limits.h"
+#include "mls_limits.h"
 #include "psk.h"
 
 /* RFC 9420 section 6: ProtocolVersion mls10(1). */

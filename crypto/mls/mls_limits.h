@@ -1,5 +1,5 @@
 /*
- * limits.h: every size bound of echover's MLS decoders, in one place.
+ * mls_limits.h: every size bound of echover's MLS decoders, in one place.
  *
  * RFC 9420 leaves most vectors unbounded (opaque<V> may be up to 2^30 - 1
  * bytes). A decoder that accepted that much from a peer would let one
