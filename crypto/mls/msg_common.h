@@ -6,7 +6,7 @@
  * Conventions of every msg_* codec:
  *   - `cr_err mls_X_read(cr_reader *r, mls_X *out)` reads one X from r and
  *     is strict: unknown enum values where the RFC's select has no default
- *     are CR_ERR_MALFORMED, a length above crypto/mls/limits.h is
+ *     are CR_ERR_MALFORMED, a length above crypto/mls/mls_limits.h is
  *     CR_ERR_LIMIT, a short input CR_ERR_TRUNCATED. On failure *out is
  *     zeroed and the reader is left where it was.
  *   - `cr_err mls_X_decode(const uint8_t *p, size_t n, mls_X *out)` reads

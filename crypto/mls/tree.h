@@ -34,14 +34,15 @@
 #include "codec.h"
 #include "cr_err.h"
 #include "leaf.h"
+#include "mls_limits.h"
 #include "tree_math.h"
 
-/* 65,536 members. A blank node costs one byte on the wire but a whole
- * mls_node (a few hundred bytes) in memory, so this bounds what a decoded
- * tree can make us allocate to about 40 MB. */
-#define MLS_TREE_MAX_LEAVES ((uint32_t)1 << 16)
-/* The encoded ratchet_tree vector (65,536 leaves of up to a few KB). */
-#define MLS_TREE_MAX_ENC ((size_t)1 << 28)
+/* The group size bound of mls_limits.h. A blank node costs one byte on the
+ * wire but a whole mls_node (a few hundred bytes) in memory, so this bounds
+ * what a decoded tree can make us allocate (about 13 MB). */
+#define MLS_TREE_MAX_LEAVES ((uint32_t)MLS_MAX_MEMBERS)
+/* The encoded ratchet_tree vector: it arrives inside one MLS message. */
+#define MLS_TREE_MAX_ENC ((size_t)MLS_MAX_MESSAGE)
 
 enum { MLS_NODE_BLANK = 0, MLS_NODE_LEAF = 1, MLS_NODE_PARENT = 2 };
 
