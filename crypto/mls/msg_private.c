@@ -164,7 +164,9 @@ cr_err mls_private_message_open(const mls_private_message *pm, mls_secret_tree *
 	CR_CHECK(cr_read_u32(&r, &generation));
 	CR_CHECK(cr_read_span(&r, 4, &guard));
 
-	CR_CHECK(mls_secret_tree_get(st, leaf, ratchet_of(pm->content_type), generation, &rk));
+	/* Peek only: the key is consumed once the content authenticated, so a
+	 * member forging sender data cannot burn another sender's keys. */
+	CR_CHECK(mls_secret_tree_peek(st, leaf, ratchet_of(pm->content_type), generation, &rk));
 	memcpy(nonce, rk.nonce, sizeof nonce);
 	for (size_t i = 0; i < guard.n; i++)
 		nonce[i] ^= guard.p[i];
@@ -182,6 +184,7 @@ cr_err mls_private_message_open(const mls_private_message *pm, mls_secret_tree *
 	out->content.authenticated_data = pm->authenticated_data;
 	out->generation = generation;
 	CR_CHECK(content_parse(pt, pt_len, pm, out));
+	CR_CHECK(mls_secret_tree_consume(st, leaf, ratchet_of(pm->content_type), generation));
 out:
 	if (err) {
 		memset(out, 0, sizeof *out);
