@@ -15,6 +15,7 @@
 #include "msg_private.h"
 #include "msg_protect.h"
 #include "msg_welcome.h"
+#include "psk.h"
 #include "transcript.h"
 #include "wipe.h"
 #include "x25519.h"
@@ -250,9 +251,45 @@ out:
 	return err;
 }
 
+/* psk_secret of the GroupSecrets' PSK list, from the caller's external PSKs. */
+static cr_err join_psk_secret(const mls_group_secrets *gs, const mls_external_psk *ext, size_t n_ext,
+			      uint8_t out[MLS_NH])
+{
+	mls_psk list[MLS_MAX_PSKS];
+	size_t n = 0;
+	cr_reader it;
+	mls_psk_id id;
+	cr_err err;
+	CR_ENSURE(gs->psks.count <= MLS_MAX_PSKS, CR_ERR_LIMIT);
+	mls_vec_iter(&gs->psks, &it);
+	while ((err = mls_psk_ids_next(&it, &id)) == CR_OK) {
+		CR_ENSURE(id.psktype == MLS_PSK_EXTERNAL, CR_ERR_UNSUPPORTED);
+		CR_ENSURE(n < MLS_MAX_PSKS, CR_ERR_LIMIT);
+		size_t k = 0;
+		while (k < n_ext && !(ext[k].id_len == id.psk_id.n && memcmp(ext[k].id, id.psk_id.p, id.psk_id.n) == 0))
+			k++;
+		CR_ENSURE(k < n_ext, CR_ERR_NOT_FOUND);
+		list[n].id = id;
+		list[n].psk = ext[k].psk;
+		list[n].psk_len = ext[k].psk_len;
+		n++;
+	}
+	CR_ENSURE(err == CR_ERR_NOT_FOUND, err);
+	return mls_psk_secret(out, list, n);
+}
+
 cr_err mls_group_join(mls_group **out, const uint8_t *welcome, size_t welcome_len, const uint8_t *kpb,
 		      size_t kp_len, const mls_kp_secrets *kps, const uint8_t sig_seed[MLS_SIG_SEED_LEN])
 {
+	return mls_group_join_ex(out, welcome, welcome_len, kpb, kp_len, kps, sig_seed, NULL, 0, NULL, 0);
+}
+
+cr_err mls_group_join_ex(mls_group **out, const uint8_t *welcome, size_t welcome_len, const uint8_t *kpb,
+			 size_t kp_len, const mls_kp_secrets *kps, const uint8_t sig_seed[MLS_SIG_SEED_LEN],
+			 const uint8_t *ratchet_tree, size_t ratchet_tree_len, const mls_external_psk *psks,
+			 size_t n_psks)
+{
+	uint8_t psk_secret[MLS_NH];
 	mls_group *g = NULL;
 	mls_message m;
 	mls_key_package kp;
@@ -268,6 +305,7 @@ cr_err mls_group_join(mls_group **out, const uint8_t *welcome, size_t welcome_le
 	cr_err err;
 	memset(&leaf, 0, sizeof leaf);
 	memset(&tmp, 0, sizeof tmp);
+	memset(psk_secret, 0, sizeof psk_secret);
 	*out = NULL;
 	cr_writer_init_dynamic(&w, 16);
 	cr_writer_init_dynamic(&tbs, MLS_MAX_MESSAGE);
@@ -292,10 +330,9 @@ cr_err mls_group_join(mls_group **out, const uint8_t *welcome, size_t welcome_le
 					egs.ciphertext.n));
 	CR_CHECK(mls_group_secrets_decode(gs_pt, gs_len, &gs));
 	CR_CHECK(gs.joiner_secret.n == MLS_NH ? CR_OK : CR_ERR_INVALID);
-	/* echover uses no PSKs. */
-	CR_CHECK(gs.psks.count == 0 ? CR_OK : CR_ERR_UNSUPPORTED);
+	CR_CHECK(join_psk_secret(&gs, psks, n_psks, psk_secret));
 	/* welcome_secret depends on joiner_secret and psk_secret only. */
-	CR_CHECK(mls_key_schedule_from_joiner(&tmp, gs.joiner_secret.p, NULL, NULL, 0));
+	CR_CHECK(mls_key_schedule_from_joiner(&tmp, gs.joiner_secret.p, psk_secret, NULL, 0));
 	CR_CHECK(mls_welcome_key_nonce(key, nonce, tmp.welcome_secret));
 	CR_CHECK(m.u.welcome.encrypted_group_info.n > 16 ? CR_OK : CR_ERR_AUTH);
 	gi_len = m.u.welcome.encrypted_group_info.n - 16;
@@ -318,8 +355,9 @@ cr_err mls_group_join(mls_group **out, const uint8_t *welcome, size_t welcome_le
 	CR_CHECK(gi.group_context.confirmed_transcript_hash.n == MLS_NH ? CR_OK : CR_ERR_INVALID);
 	memcpy(e->confirmed, gi.group_context.confirmed_transcript_hash.p, MLS_NH);
 	e->confirmed_len = MLS_NH;
-	cr_span rt;
-	CR_CHECK(mls_ext_find(gi.extensions.body, EXT_RATCHET_TREE, &rt));
+	cr_span rt = { ratchet_tree, ratchet_tree_len };
+	if (!ratchet_tree)
+		CR_CHECK(mls_ext_find(gi.extensions.body, EXT_RATCHET_TREE, &rt));
 	CR_CHECK(mls_tree_decode(rt.p, rt.n, &e->tree));
 	CR_CHECK(mls_tree_validate(&e->tree, g->gid, g->gid_len));
 	CR_CHECK(mls_tree_root_hash(&e->tree, e->tree_hash));
@@ -351,7 +389,7 @@ cr_err mls_group_join(mls_group **out, const uint8_t *welcome, size_t welcome_le
 	CR_CHECK(mls_tree_priv_check(&e->priv, &e->tree));
 	/* Epoch secrets with the real GroupContext, then the confirmation tag. */
 	CR_CHECK(mls_group_gc_encode(g, e->epoch, e->tree_hash, e->confirmed, e->confirmed_len, &w));
-	CR_CHECK(mls_key_schedule_from_joiner(&e->sec, gs.joiner_secret.p, NULL, w.p, w.len));
+	CR_CHECK(mls_key_schedule_from_joiner(&e->sec, gs.joiner_secret.p, psk_secret, w.p, w.len));
 	CR_CHECK(mls_confirmation_tag_verify(gi.confirmation_tag.p, gi.confirmation_tag.n,
 					     e->sec.confirmation_key, e->confirmed));
 	CR_CHECK(mls_interim_transcript_hash(e->interim, e->confirmed, gi.confirmation_tag.p,
@@ -365,6 +403,7 @@ cr_err mls_group_join(mls_group **out, const uint8_t *welcome, size_t welcome_le
 out:
 	mls_group_free(g);
 	mls_epoch_secrets_wipe(&tmp);
+	cr_wipe(psk_secret, sizeof psk_secret);
 	mls_leaf_free(&leaf);
 	cr_wipe(key, sizeof key);
 	cr_wipe(nonce, sizeof nonce);

@@ -81,6 +81,20 @@ cr_err mls_group_create(mls_group **g, const uint8_t *group_id, size_t group_id_
  * extension. */
 cr_err mls_group_join(mls_group **g, const uint8_t *welcome, size_t welcome_len, const uint8_t *kp,
 		      size_t kp_len, const mls_kp_secrets *kps, const uint8_t sig_seed[MLS_SIG_SEED_LEN]) CR_MUST_CHECK;
+/* An external pre-shared key a Welcome may name (RFC 9420 section 8.4). */
+typedef struct mls_external_psk {
+	const uint8_t *id;
+	size_t id_len;
+	const uint8_t *psk;
+	size_t psk_len;
+} mls_external_psk;
+/* The same with the ratchet tree given out of band (ratchet_tree: an
+ * optional<Node> ratchet_tree<V>, NULL to use the GroupInfo extension) and
+ * external PSKs (resumption PSKs are CR_ERR_UNSUPPORTED). */
+cr_err mls_group_join_ex(mls_group **g, const uint8_t *welcome, size_t welcome_len, const uint8_t *kp,
+			 size_t kp_len, const mls_kp_secrets *kps, const uint8_t sig_seed[MLS_SIG_SEED_LEN],
+			 const uint8_t *ratchet_tree, size_t ratchet_tree_len, const mls_external_psk *psks,
+			 size_t n_psks) CR_MUST_CHECK;
 void mls_group_free(mls_group *g);
 
 /* A Commit (section 12.4) adding the KeyPackages adds[n_adds], removing
