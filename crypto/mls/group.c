@@ -251,6 +251,23 @@ out:
 	return err;
 }
 
+/* The ratchet_tree extension. mls_ext_find (leaf.h) bounds extension data
+ * by the size of a leaf; a GroupInfo's tree may be up to a message. */
+static cr_err find_ratchet_tree(const mls_group_info *gi, cr_span *rt)
+{
+	cr_reader it;
+	mls_extension x;
+	cr_err err;
+	mls_vec_iter(&gi->extensions, &it);
+	while ((err = mls_extensions_next(&it, &x)) == CR_OK) {
+		if (x.type == EXT_RATCHET_TREE) {
+			*rt = x.data;
+			return CR_OK;
+		}
+	}
+	return err == CR_ERR_NOT_FOUND ? CR_ERR_UNSUPPORTED : err;
+}
+
 /* psk_secret of the GroupSecrets' PSK list, from the caller's external PSKs. */
 static cr_err join_psk_secret(const mls_group_secrets *gs, const mls_external_psk *ext, size_t n_ext,
 			      uint8_t out[MLS_NH])
@@ -357,7 +374,7 @@ cr_err mls_group_join_ex(mls_group **out, const uint8_t *welcome, size_t welcome
 	e->confirmed_len = MLS_NH;
 	cr_span rt = { ratchet_tree, ratchet_tree_len };
 	if (!ratchet_tree)
-		CR_CHECK(mls_ext_find(gi.extensions.body, EXT_RATCHET_TREE, &rt));
+		CR_CHECK(find_ratchet_tree(&gi, &rt));
 	CR_CHECK(mls_tree_decode(rt.p, rt.n, &e->tree));
 	CR_CHECK(mls_tree_validate(&e->tree, g->gid, g->gid_len));
 	CR_CHECK(mls_tree_root_hash(&e->tree, e->tree_hash));
