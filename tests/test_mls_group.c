@@ -494,8 +494,17 @@ TEST(property_random_operations)
 			int s = free_slots[r[2] % nf];
 			mls_group_free(w.m[s].g);
 			w.m[s].g = NULL;
-			if (!CHECK(add_member(&w, a, s)))
+			/* A message of the epoch before the join stays unreadable. */
+			uint8_t *old = NULL, *pt = NULL;
+			size_t ol = 0, ptl;
+			uint32_t from;
+			CHECK_OK(mls_group_encrypt(w.m[a].g, (const uint8_t *)"old", 3, &w.rng, &old, &ol));
+			if (!CHECK(add_member(&w, a, s))) {
+				free(old);
 				break;
+			}
+			CHECK(mls_group_decrypt(w.m[s].g, old, ol, &pt, &ptl, &from) != CR_OK);
+			free(old);
 		} else if (op == 1 && na > 2) {
 			int v = active[r[2] % na];
 			if (v == a)
@@ -512,6 +521,22 @@ TEST(property_random_operations)
 			CHECK(!mls_group_active(w.m[v].g));
 			CHECK_OK(mls_group_commit_confirm(w.m[a].g));
 			free(cm);
+			/* The removed member cannot read the next message. */
+			uint8_t *ct, *pt = NULL;
+			size_t ctl, ptl;
+			uint32_t from;
+			if (CHECK_OK(mls_group_encrypt(w.m[a].g, (const uint8_t *)"after", 5, &w.rng, &ct, &ctl))) {
+				CHECK(mls_group_decrypt(w.m[v].g, ct, ctl, &pt, &ptl, &from) != CR_OK);
+				CHECK(pt == NULL);
+				for (int k = 0; k < na; k++) {
+					if (active[k] == a || active[k] == v)
+						continue;
+					CHECK_OK(mls_group_decrypt(w.m[active[k]].g, ct, ctl, &pt, &ptl, &from));
+					free(pt);
+					pt = NULL;
+				}
+				free(ct);
+			}
 		} else if (op == 2) {
 			uint8_t *cm, *wm;
 			size_t cl, wl;

@@ -28,7 +28,10 @@
  * private path keys, epoch secrets, secret-tree root secret and the
  * generations already used, transcript hashes, own leaf and signature
  * seed, pending proposals; never the pending commit) for the client's
- * sealed store; mls_group_deserialize reads it back strictly.
+ * sealed store; mls_group_deserialize reads it back strictly (it
+ * replays the used ratchets, so keys of skipped, not yet received
+ * generations do not survive a save: see group_state.c). The state holds
+ * the epoch's encryption_secret, so it must be stored sealed.
  * Secrets are wiped when the group is freed.
  *
  * Costs, n members: a commit or its processing copies the tree (O(n)
@@ -112,7 +115,11 @@ void mls_group_commit_discard(mls_group *g);
 bool mls_group_commit_pending(const mls_group *g);
 
 /* A Remove proposal of one's own leaf (section 12.1.3, sent as a
- * PublicMessage), for another member to commit. */
+ * PublicMessage), for another member to commit. The proposal is also kept
+ * in the proposer's own state (so that it recognises the commit that
+ * removes it by reference); the proposer itself can then no longer commit
+ * in this epoch (CR_ERR_INVALID). Only Remove proposals are processed;
+ * other proposal types are CR_ERR_UNSUPPORTED. */
 cr_err mls_group_propose_self_remove(mls_group *g, uint8_t **msg, size_t *msg_len) CR_MUST_CHECK;
 
 typedef enum mls_processed {
