@@ -130,7 +130,8 @@ typedef enum mls_processed {
 
 /* A handshake message (MLSMessage with a PublicMessage) of the current
  * epoch. A wrong epoch is CR_ERR_INVALID; on any error the state is
- * unchanged. */
+ * unchanged. One's own commit coming back is CR_ERR_STATE: the sender
+ * applies it with mls_group_commit_confirm instead. */
 cr_err mls_group_process(mls_group *g, const uint8_t *msg, size_t msg_len, mls_processed *what) CR_MUST_CHECK;
 
 /* Application messages as PrivateMessage (section 6.3). *out malloc'ed. */
