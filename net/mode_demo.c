@@ -37,11 +37,9 @@ typedef struct demo {
 	int failures;
 } demo;
 
-static void say(demo *d, const char *fmt, const char *arg)
+static void say(demo *d, const char *text)
 {
-	printf("\n%d. ", ++d->step);
-	printf(fmt, arg);
-	printf("\n");
+	printf("\n%d. %s\n", ++d->step, text);
 }
 
 static void expect(demo *d, bool ok, const char *what)
@@ -166,11 +164,11 @@ static void tour(demo *d)
 	uint8_t *welcome = NULL;
 	size_t welcome_len = 0;
 
-	say(d, "%s", "alice, bob and carol each make an Ed25519 identity and publish a KeyPackage.");
+	say(d, "alice, bob and carol each make an Ed25519 identity and publish a KeyPackage.");
 	expect(d, !publish_key_package(d, A) && !publish_key_package(d, B) && !publish_key_package(d, C),
 	       "three KeyPackages signed and published");
 
-	say(d, "%s", "alice creates a group (epoch 0) and writes to it before anyone else is in.");
+	say(d, "alice creates a group (epoch 0) and writes to it before anyone else is in.");
 	if (cr_random(d->rng, group_id, sizeof group_id) ||
 	    mls_group_create(&A->g, group_id, sizeof group_id, A->kp, A->kp_len, &A->kps, A->sig_seed, d->rng)) {
 		expect(d, false, "group created");
@@ -183,8 +181,8 @@ static void tour(demo *d)
 	expect(d, mls_group_encrypt(A->g, (const uint8_t *)early_text, strlen(early_text), d->rng, &early,
 				    &early_len) == CR_OK, "alice encrypts a message in epoch 0");
 
-	say(d, "%s", "bob asks to join; alice, an online admin, commits the Add (epoch 1).");
-	person *none[1];
+	say(d, "bob asks to join; alice, an online admin, commits the Add (epoch 1).");
+	person *none[1] = { NULL };
 	if (!commit(d, A, B, UINT32_MAX, none, 0, &welcome, &welcome_len) || !join(d, B, welcome, welcome_len))
 		goto out;
 	free(welcome);
@@ -199,7 +197,7 @@ static void tour(demo *d)
 	}
 	send_text(d, B, "hi alice, bob here", (person *const[]){ A }, (bool[]){ true }, 1);
 
-	say(d, "%s", "carol joins (epoch 2); everyone agrees on the epoch authenticator.");
+	say(d, "carol joins (epoch 2); everyone agrees on the epoch authenticator.");
 	if (!commit(d, A, C, UINT32_MAX, (person *const[]){ B }, 1, &welcome, &welcome_len) ||
 	    !join(d, C, welcome, welcome_len))
 		goto out;
@@ -207,7 +205,7 @@ static void tour(demo *d)
 	expect(d, same_epoch(abc, 3), "alice, bob and carol share one epoch authenticator");
 	send_text(d, C, "hello both", (person *const[]){ A, B }, (bool[]){ true, true }, 2);
 
-	say(d, "%s", "bob leaves: he proposes his own removal, carol commits it (epoch 3).");
+	say(d, "bob leaves: he proposes his own removal, carol commits it (epoch 3).");
 	{
 		uint8_t *prop = NULL;
 		size_t prop_len = 0;
@@ -227,7 +225,7 @@ static void tour(demo *d)
 	send_text(d, A, "bob has gone; this is for carol only", (person *const[]){ C, B },
 		  (bool[]){ true, false }, 2);
 
-	say(d, "%s", "alice leaves too; the group goes on without its creator (epoch 4).");
+	say(d, "alice leaves too; the group goes on without its creator (epoch 4).");
 	{
 		uint8_t *prop = NULL;
 		size_t prop_len = 0;

@@ -164,6 +164,8 @@ cr_err mls_private_message_decrypt(const mls_private_message *pm, mls_secret_tre
 	CR_CHECK(cr_read_u32(&r, &generation));
 	CR_CHECK(cr_read_span(&r, 4, &guard));
 
+	/* Peek only: the key is consumed once the content authenticated, so a
+	 * member forging sender data cannot burn another sender's keys. */
 	CR_CHECK(mls_secret_tree_peek(st, leaf, ratchet_of(pm->content_type), generation, &rk));
 	memcpy(nonce, rk.nonce, sizeof nonce);
 	for (size_t i = 0; i < guard.n; i++)

@@ -1,0 +1,578 @@
+/*
+ * group_commit.c: creating, confirming and processing commits and Remove
+ * proposals (RFC 9420 sections 12.1-12.4). Both sides build the next epoch
+ * in a separate mls_group_ep; the group's current epoch changes only on
+ * mls_group_commit_confirm or at the very end of a fully checked commit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aes_gcm.h"
+#include "group_int.h"
+#include "msg_groupinfo.h"
+#include "msg_keypackage.h"
+#include "msg_message.h"
+#include "msg_protect.h"
+#include "msg_welcome.h"
+#include "transcript.h"
+#include "wipe.h"
+
+#define EXT_RATCHET_TREE 2
+
+/* AuthenticatedContent (section 6.1): wire_format, FramedContent, auth. */
+static void authenticated_content_write(cr_writer *w, const mls_framed_content *fc, cr_span sig, cr_span tag)
+{
+	cr_write_u16(w, MLS_WIRE_PUBLIC_MESSAGE);
+	mls_framed_content_write(w, fc);
+	mls_auth_data_write(w, fc->content_type, sig, tag);
+}
+
+/* ConfirmedTranscriptHashInput (section 8.2): wire_format, content, signature. */
+static cr_err confirmed_hash(uint8_t out[MLS_NH], const mls_group_ep *prev, const mls_framed_content *fc,
+			     cr_span sig)
+{
+	cr_writer w;
+	cr_err err;
+	cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE + 1024);
+	cr_write_u16(&w, MLS_WIRE_PUBLIC_MESSAGE);
+	mls_framed_content_write(&w, fc);
+	cr_write_opaque(&w, sig.p, sig.n);
+	CR_CHECK(cr_writer_error(&w));
+	CR_CHECK(mls_confirmed_transcript_hash(out, prev->interim, prev->interim_len, w.p, w.len));
+out:
+	cr_writer_free(&w);
+	return err;
+}
+
+static bool in_list(const uint32_t *v, size_t n, uint32_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* A decoded and validated Add: KeyPackage bytes and its leaf. */
+typedef struct add_item {
+	cr_span kp;
+	mls_leaf_node leaf;
+} add_item;
+
+static cr_err kp_leaf(cr_span kpb, mls_leaf_node *leaf)
+{
+	mls_key_package kp;
+	memset(leaf, 0, sizeof *leaf);
+	CR_TRY(mls_keypackage_validate(kpb.p, kpb.n, 0));
+	CR_TRY(mls_key_package_decode(kpb.p, kpb.n, &kp));
+	return mls_leaf_parse(kp.leaf_node.p, kp.leaf_node.n, leaf);
+}
+
+/* Section 12.3: removes, then adds (echover sends no other proposal
+ * types). Fills added[] with the new leaves' indices, ascending. */
+static cr_err apply_proposals(mls_tree *t, const uint32_t *rm, size_t n_rm, const add_item *adds, size_t n_adds,
+			      uint32_t *added)
+{
+	for (size_t i = 0; i < n_rm; i++) {
+		CR_ENSURE(mls_tree_leaf(t, rm[i]) != NULL, CR_ERR_INVALID);
+		CR_TRY(mls_tree_remove_leaf(t, rm[i]));
+	}
+	for (size_t i = 0; i < n_adds; i++) {
+		CR_TRY(mls_tree_add_leaf(t, &adds[i].leaf, &added[i]));
+		CR_ENSURE(i == 0 || added[i] > added[i - 1], CR_ERR_STATE);
+	}
+	return mls_tree_check_structure(t);
+}
+
+static void adds_free(add_item *a, size_t n)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < n; i++)
+		mls_leaf_free(&a[i].leaf);
+	free(a);
+}
+
+/* GroupInfo (+ ratchet_tree) of the new epoch e, signed by the committer,
+ * then the Welcome with one GroupSecrets per added member. */
+static cr_err make_welcome(mls_group *g, mls_group_ep *e, const uint8_t tag[MLS_NH], const add_item *adds,
+			   const uint32_t *added, size_t n_adds, const mls_treekem_secrets *tsec, const cr_rng *rng,
+			   uint8_t **out, size_t *out_len)
+{
+	cr_writer tree, ext, tbs, giw, egi, secs, gsw, msg;
+	uint8_t sig[MLS_SIG_LEN], key[MLS_NK], nonce[MLS_NN], ref[MLS_NH];
+	uint8_t *enc_gi = NULL;
+	mls_group_info gi;
+	cr_err err;
+	cr_writer_init_dynamic(&tree, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&ext, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&tbs, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&giw, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&egi, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&secs, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&gsw, 1024);
+	cr_writer_init_dynamic(&msg, MLS_MAX_MESSAGE);
+	cr_writer gc;
+	cr_writer_init_dynamic(&gc, 16);
+	CR_CHECK(mls_group_gc_encode(g, e->epoch, e->tree_hash, e->confirmed, e->confirmed_len, &gc));
+	cr_reader r;
+	cr_reader_init(&r, gc.p, gc.len);
+	memset(&gi, 0, sizeof gi);
+	CR_CHECK(mls_group_context_read(&r, &gi.group_context));
+	mls_tree_encode(&tree, &e->tree);
+	CR_CHECK(cr_writer_error(&tree));
+	mls_extension x = { EXT_RATCHET_TREE, { tree.p, tree.len } };
+	mls_extension_write(&ext, &x);
+	CR_CHECK(cr_writer_error(&ext));
+	gi.extensions.body = (cr_span){ ext.p, ext.len };
+	gi.extensions.count = 1;
+	gi.confirmation_tag = (cr_span){ tag, MLS_NH };
+	gi.signer = e->priv.leaf;
+	mls_group_info_tbs_write(&tbs, &gi);
+	CR_CHECK(cr_writer_error(&tbs));
+	CR_CHECK(mls_sign_with_label(sig, g->sig_seed, "GroupInfoTBS", tbs.p, tbs.len));
+	gi.signature = (cr_span){ sig, sizeof sig };
+	mls_group_info_write(&giw, &gi);
+	CR_CHECK(cr_writer_error(&giw));
+	CR_CHECK(mls_welcome_key_nonce(key, nonce, e->sec.welcome_secret));
+	enc_gi = malloc(giw.len + 16);
+	CR_CHECK(enc_gi ? CR_OK : CR_ERR_NOMEM);
+	CR_CHECK(cr_aes128gcm_seal(enc_gi, key, nonce, NULL, 0, giw.p, giw.len));
+	size_t egi_len = giw.len + 16;
+	for (size_t i = 0; i < n_adds; i++) {
+		mls_key_package kp;
+		CR_CHECK(mls_key_package_decode(adds[i].kp.p, adds[i].kp.n, &kp));
+		/* The path secret of the lowest node above both leaves. */
+		size_t k = 0;
+		while (k < tsec->n && !mls_tm_in_subtree(2 * added[i], tsec->node[k]))
+			k++;
+		mls_group_secrets gs;
+		memset(&gs, 0, sizeof gs);
+		gs.joiner_secret = (cr_span){ e->sec.joiner_secret, MLS_NH };
+		if (k < tsec->n) {
+			gs.has_path_secret = true;
+			gs.path_secret = (cr_span){ tsec->path_secret[k], MLS_NH };
+		}
+		gsw.len = 0;
+		mls_group_secrets_write(&gsw, &gs);
+		CR_CHECK(cr_writer_error(&gsw));
+		uint8_t kem[MLS_KEM_OUTPUT_LEN], ct[256];
+		CR_CHECK(gsw.len + 16 <= sizeof ct ? CR_OK : CR_ERR_STATE);
+		CR_CHECK(mls_encrypt_with_label(kem, ct, kp.init_key.p, "Welcome", enc_gi, egi_len, gsw.p, gsw.len,
+						rng));
+		CR_CHECK(mls_make_key_package_ref(ref, adds[i].kp.p, adds[i].kp.n));
+		mls_encrypted_group_secrets es = { { ref, MLS_NH }, { kem, sizeof kem }, { ct, gsw.len + 16 } };
+		mls_encrypted_group_secrets_write(&secs, &es);
+		CR_CHECK(cr_writer_error(&secs));
+	}
+	mls_message m;
+	memset(&m, 0, sizeof m);
+	m.version = MLS_VERSION_MLS10;
+	m.wire_format = MLS_WIRE_WELCOME;
+	m.u.welcome.cipher_suite = MLS_SUITE_ID;
+	m.u.welcome.secrets.body = (cr_span){ secs.p, secs.len };
+	m.u.welcome.secrets.count = n_adds;
+	m.u.welcome.encrypted_group_info = (cr_span){ enc_gi, egi_len };
+	mls_message_write(&msg, &m);
+	CR_CHECK(cr_writer_error(&msg));
+	*out = cr_writer_take(&msg, out_len);
+	CR_CHECK(*out ? CR_OK : CR_ERR_NOMEM);
+out:
+	cr_wipe(key, sizeof key);
+	cr_wipe(nonce, sizeof nonce);
+	free(enc_gi);
+	cr_writer_free(&gc);
+	cr_writer_free(&tree);
+	cr_writer_free(&ext);
+	cr_writer_free(&tbs);
+	cr_writer_free(&giw);
+	cr_writer_free(&egi);
+	cr_writer_free(&secs);
+	cr_writer_free(&gsw);
+	cr_writer_free(&msg);
+	return err;
+}
+
+cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *add_lens, size_t n_adds,
+			const uint32_t *removes, size_t n_removes, const cr_rng *rng, uint8_t **commit,
+			size_t *commit_len, uint8_t **welcome, size_t *welcome_len)
+{
+	add_item *adds = NULL;
+	uint32_t *rm = NULL, *added = NULL;
+	size_t n_rm = 0;
+	mls_group_ep *e = &g->pend;
+	mls_treekem_secrets tsec;
+	mls_update_path up;
+	mls_leaf_fields tmpl;
+	cr_writer props, path, pgc, gc, msg;
+	uint8_t sig[MLS_SIG_LEN], mtag[MLS_NH], tag[MLS_NH];
+	cr_err err;
+	*commit = NULL;
+	*commit_len = 0;
+	if (welcome) {
+		*welcome = NULL;
+		*welcome_len = 0;
+	}
+	CR_ENSURE(g->active && !g->has_pend, CR_ERR_STATE);
+	CR_ENSURE(n_adds <= MLS_MAX_PROPOSALS && n_removes <= MLS_MAX_PROPOSALS, CR_ERR_LIMIT);
+	CR_ENSURE(n_adds == 0 || welcome, CR_ERR_ARG);
+	memset(&tsec, 0, sizeof tsec);
+	memset(&up, 0, sizeof up);
+	memset(e, 0, sizeof *e);
+	cr_writer_init_dynamic(&props, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&path, MLS_MAX_MESSAGE);
+	cr_writer_init_dynamic(&pgc, 16);
+	cr_writer_init_dynamic(&gc, 16);
+	cr_writer_init_dynamic(&msg, MLS_MAX_MESSAGE);
+	uint32_t me = g->cur.priv.leaf;
+
+	adds = calloc(n_adds + 1, sizeof *adds);
+	added = calloc(n_adds + 1, sizeof *added);
+	rm = calloc(n_removes + g->n_props + 1, sizeof *rm);
+	CR_CHECK(adds && added && rm ? CR_OK : CR_ERR_NOMEM);
+	for (size_t i = 0; i < n_adds; i++) {
+		adds[i].kp = (cr_span){ addv[i], add_lens[i] };
+		CR_CHECK(kp_leaf(adds[i].kp, &adds[i].leaf));
+	}
+	/* Section 12.2: no removal of the committer, none twice. */
+	for (size_t i = 0; i < g->n_props; i++) {
+		CR_CHECK(g->props[i].removed != me && !in_list(rm, n_rm, g->props[i].removed) ? CR_OK
+											  : CR_ERR_INVALID);
+		rm[n_rm++] = g->props[i].removed;
+	}
+	for (size_t i = 0; i < n_removes; i++) {
+		if (in_list(rm, n_rm, removes[i]))
+			continue; /* already proposed by its member */
+		CR_CHECK(removes[i] != me ? CR_OK : CR_ERR_ARG);
+		rm[n_rm++] = removes[i];
+	}
+	e->epoch = g->cur.epoch + 1;
+	CR_CHECK(mls_tree_copy(&e->tree, &g->cur.tree));
+	e->priv = g->cur.priv;
+	CR_CHECK(apply_proposals(&e->tree, rm, n_rm, adds, n_adds, added));
+	mls_leaf_fields_of(mls_tree_leaf(&e->tree, me), &tmpl);
+	CR_CHECK(mls_treekem_create(&e->tree, me, &tmpl, g->sig_seed, g->gid, g->gid_len, rng, &e->priv, &tsec));
+	CR_CHECK(mls_tree_root_hash(&e->tree, e->tree_hash));
+	/* Provisional GroupContext: new epoch and tree, old transcript (12.4.2). */
+	CR_CHECK(mls_group_gc_encode(g, e->epoch, e->tree_hash, g->cur.confirmed, g->cur.confirmed_len, &pgc));
+	CR_CHECK(mls_treekem_encrypt(&e->tree, me, &tsec, added, n_adds, pgc.p, pgc.len, rng, &up));
+	mls_update_path_write(&path, &up);
+	CR_CHECK(cr_writer_error(&path));
+
+	/* Proposals: by reference for received ones, then removes, adds by value. */
+	size_t count = 0;
+	for (size_t i = 0; i < g->n_props; i++, count++) {
+		cr_write_u8(&props, MLS_POR_REFERENCE);
+		cr_write_opaque(&props, g->props[i].ref, MLS_NH);
+	}
+	for (size_t i = g->n_props; i < n_rm; i++, count++) {
+		cr_write_u8(&props, MLS_POR_PROPOSAL);
+		cr_write_u16(&props, MLS_PROPOSAL_REMOVE);
+		cr_write_u32(&props, rm[i]);
+	}
+	for (size_t i = 0; i < n_adds; i++, count++) {
+		cr_write_u8(&props, MLS_POR_PROPOSAL);
+		cr_write_u16(&props, MLS_PROPOSAL_ADD);
+		cr_write_bytes(&props, adds[i].kp.p, adds[i].kp.n);
+	}
+	CR_CHECK(cr_writer_error(&props));
+
+	mls_public_message pm;
+	memset(&pm, 0, sizeof pm);
+	mls_framed_content *fc = &pm.content;
+	fc->group_id = (cr_span){ g->gid, g->gid_len };
+	fc->epoch = g->cur.epoch;
+	fc->sender.type = MLS_SENDER_MEMBER;
+	fc->sender.index = me;
+	fc->content_type = MLS_CONTENT_COMMIT;
+	fc->commit.proposals.body = (cr_span){ props.p, props.len };
+	fc->commit.proposals.count = count;
+	fc->commit.has_path = true;
+	fc->commit.path = (cr_span){ path.p, path.len };
+	CR_CHECK(mls_group_gc_encode(g, g->cur.epoch, g->cur.tree_hash, g->cur.confirmed, g->cur.confirmed_len,
+				     &gc));
+	CR_CHECK(mls_framed_content_sign(sig, MLS_WIRE_PUBLIC_MESSAGE, fc, (cr_span){ gc.p, gc.len },
+					 g->sig_seed));
+	CR_CHECK(confirmed_hash(e->confirmed, &g->cur, fc, (cr_span){ sig, sizeof sig }));
+	e->confirmed_len = MLS_NH;
+	CR_CHECK(mls_group_ep_schedule(g, e, g->cur.sec.init_secret, tsec.commit_secret));
+	mls_confirmation_tag(tag, e->sec.confirmation_key, e->confirmed);
+	CR_CHECK(mls_interim_transcript_hash(e->interim, e->confirmed, tag, sizeof tag));
+	e->interim_len = MLS_NH;
+	pm.confirmation_tag = (cr_span){ tag, sizeof tag };
+	CR_CHECK(mls_public_message_protect(&pm, sig, mtag, (cr_span){ gc.p, gc.len }, g->sig_seed,
+					    g->cur.sec.membership_key));
+	mls_message m;
+	memset(&m, 0, sizeof m);
+	m.version = MLS_VERSION_MLS10;
+	m.wire_format = MLS_WIRE_PUBLIC_MESSAGE;
+	m.u.public_message = pm;
+	mls_message_write(&msg, &m);
+	CR_CHECK(cr_writer_error(&msg));
+	if (n_adds)
+		CR_CHECK(make_welcome(g, e, tag, adds, added, n_adds, &tsec, rng, welcome, welcome_len));
+	*commit = cr_writer_take(&msg, commit_len);
+	CR_CHECK(*commit ? CR_OK : CR_ERR_NOMEM);
+	g->has_pend = true;
+out:
+	if (err) {
+		mls_group_ep_free(e);
+		if (welcome && *welcome) {
+			free(*welcome);
+			*welcome = NULL;
+			*welcome_len = 0;
+		}
+	}
+	mls_treekem_secrets_wipe(&tsec);
+	mls_update_path_free(&up);
+	adds_free(adds, n_adds);
+	free(added);
+	free(rm);
+	cr_writer_free(&props);
+	cr_writer_free(&path);
+	cr_writer_free(&pgc);
+	cr_writer_free(&gc);
+	cr_writer_free(&msg);
+	return err;
+}
+
+static void enter_epoch(mls_group *g, mls_group_ep *e)
+{
+	mls_group_ep_free(&g->cur);
+	g->cur = *e;
+	cr_wipe(e, sizeof *e);
+	g->n_props = 0;
+	cr_wipe(g->props, sizeof g->props);
+}
+
+cr_err mls_group_commit_confirm(mls_group *g)
+{
+	CR_ENSURE(g->has_pend, CR_ERR_STATE);
+	enter_epoch(g, &g->pend);
+	g->has_pend = false;
+	return CR_OK;
+}
+
+void mls_group_commit_discard(mls_group *g)
+{
+	mls_group_ep_free(&g->pend);
+	g->has_pend = false;
+}
+
+bool mls_group_commit_pending(const mls_group *g)
+{
+	return g->has_pend;
+}
+
+static cr_err process_proposal(mls_group *g, const mls_public_message *pm);
+
+cr_err mls_group_propose_self_remove(mls_group *g, uint8_t **out, size_t *out_len)
+{
+	mls_public_message pm;
+	mls_message m;
+	uint8_t sig[MLS_SIG_LEN], mtag[MLS_NH];
+	cr_writer gc, msg;
+	cr_err err;
+	*out = NULL;
+	*out_len = 0;
+	CR_ENSURE(g->active, CR_ERR_STATE);
+	cr_writer_init_dynamic(&msg, 4096);
+	memset(&pm, 0, sizeof pm);
+	pm.content.group_id = (cr_span){ g->gid, g->gid_len };
+	pm.content.epoch = g->cur.epoch;
+	pm.content.sender.type = MLS_SENDER_MEMBER;
+	pm.content.sender.index = g->cur.priv.leaf;
+	pm.content.content_type = MLS_CONTENT_PROPOSAL;
+	pm.content.proposal.type = MLS_PROPOSAL_REMOVE;
+	pm.content.proposal.u.remove = g->cur.priv.leaf;
+	CR_CHECK(mls_group_gc_encode(g, g->cur.epoch, g->cur.tree_hash, g->cur.confirmed, g->cur.confirmed_len,
+				     &gc));
+	CR_CHECK(mls_public_message_protect(&pm, sig, mtag, (cr_span){ gc.p, gc.len }, g->sig_seed,
+					    g->cur.sec.membership_key));
+	memset(&m, 0, sizeof m);
+	m.version = MLS_VERSION_MLS10;
+	m.wire_format = MLS_WIRE_PUBLIC_MESSAGE;
+	m.u.public_message = pm;
+	mls_message_write(&msg, &m);
+	CR_CHECK(cr_writer_error(&msg));
+	/* Kept like a received one: the commit that removes us names it by
+	 * reference, and we must recognise it. */
+	CR_CHECK(process_proposal(g, &pm));
+	*out = cr_writer_take(&msg, out_len);
+	CR_CHECK(*out ? CR_OK : CR_ERR_NOMEM);
+out:
+	cr_writer_free(&gc);
+	cr_writer_free(&msg);
+	return err;
+}
+
+/* A Remove proposal from a member: stored by its reference. */
+static cr_err process_proposal(mls_group *g, const mls_public_message *pm)
+{
+	uint8_t ref[MLS_NH];
+	cr_writer w;
+	cr_err err;
+	const mls_proposal *p = &pm->content.proposal;
+	CR_ENSURE(p->type == MLS_PROPOSAL_REMOVE, CR_ERR_UNSUPPORTED);
+	CR_ENSURE(mls_tree_leaf(&g->cur.tree, p->u.remove) != NULL, CR_ERR_INVALID);
+	CR_ENSURE(g->n_props < MLS_GROUP_MAX_PROPS, CR_ERR_LIMIT);
+	cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE);
+	authenticated_content_write(&w, &pm->content, pm->signature, pm->confirmation_tag);
+	CR_CHECK(cr_writer_error(&w));
+	CR_CHECK(mls_make_proposal_ref(ref, w.p, w.len));
+	for (size_t i = 0; i < g->n_props; i++)
+		CR_CHECK(g->props[i].removed != p->u.remove ? CR_OK : CR_ERR_INVALID);
+	mls_group_prop *s = &g->props[g->n_props++];
+	memcpy(s->ref, ref, MLS_NH);
+	s->sender = pm->content.sender.index;
+	s->removed = p->u.remove;
+out:
+	cr_writer_free(&w);
+	return err;
+}
+
+static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_processed *what)
+{
+	mls_group_ep n;
+	add_item *adds = NULL;
+	uint32_t *rm = NULL, *added = NULL;
+	size_t n_rm = 0, n_adds = 0;
+	mls_update_path up;
+	uint8_t commit_secret[MLS_NH];
+	cr_writer pgc;
+	cr_err err;
+	const mls_commit *c = &pm->content.commit;
+	uint32_t sender = pm->content.sender.index, me = g->cur.priv.leaf;
+	memset(&n, 0, sizeof n);
+	memset(&up, 0, sizeof up);
+	memset(commit_secret, 0, sizeof commit_secret);
+	cr_writer_init_dynamic(&pgc, 16);
+	CR_ENSURE(sender != me, CR_ERR_STATE);
+	size_t cnt = c->proposals.count;
+	adds = calloc(cnt + 1, sizeof *adds);
+	added = calloc(cnt + 1, sizeof *added);
+	rm = calloc(cnt + 1, sizeof *rm);
+	CR_CHECK(adds && added && rm ? CR_OK : CR_ERR_NOMEM);
+	cr_reader it;
+	mls_vec_iter(&c->proposals, &it);
+	mls_proposal_or_ref por;
+	while ((err = mls_commit_proposals_next(&it, &por)) == CR_OK) {
+		if (por.type == MLS_POR_REFERENCE) {
+			size_t k = 0;
+			while (k < g->n_props && !(por.reference.n == MLS_NH &&
+						   memcmp(g->props[k].ref, por.reference.p, MLS_NH) == 0))
+				k++;
+			CR_CHECK(k < g->n_props ? CR_OK : CR_ERR_INVALID);
+			CR_CHECK(!in_list(rm, n_rm, g->props[k].removed) ? CR_OK : CR_ERR_INVALID);
+			rm[n_rm++] = g->props[k].removed;
+		} else if (por.proposal.type == MLS_PROPOSAL_REMOVE) {
+			CR_CHECK(!in_list(rm, n_rm, por.proposal.u.remove) ? CR_OK : CR_ERR_INVALID);
+			rm[n_rm++] = por.proposal.u.remove;
+		} else if (por.proposal.type == MLS_PROPOSAL_ADD) {
+			/* The KeyPackage encoding: re-encode the decoded (byte-exact) struct. */
+			cr_writer kw;
+			cr_writer_init_dynamic(&kw, MLS_MAX_MESSAGE);
+			mls_key_package_write(&kw, &por.proposal.u.add);
+			err = cr_writer_error(&kw);
+			if (!err) {
+				size_t kl;
+				uint8_t *kb = cr_writer_take(&kw, &kl);
+				err = kb ? CR_OK : CR_ERR_NOMEM;
+				/* kp spans must outlive: keep kb owned by the item. */
+				adds[n_adds].kp = (cr_span){ kb, kl };
+				n_adds++;
+				if (!err)
+					err = kp_leaf(adds[n_adds - 1].kp, &adds[n_adds - 1].leaf);
+			}
+			cr_writer_free(&kw);
+			CR_CHECK(err);
+		} else {
+			CR_CHECK(CR_ERR_UNSUPPORTED);
+		}
+	}
+	CR_CHECK(err == CR_ERR_NOT_FOUND ? CR_OK : err);
+	/* Section 12.2 / 12.4: the committer does not remove itself; a path is
+	 * required unless the commit only adds. */
+	CR_CHECK(!in_list(rm, n_rm, sender) ? CR_OK : CR_ERR_INVALID);
+	CR_CHECK(c->has_path || (n_rm == 0 && n_adds > 0) ? CR_OK : CR_ERR_INVALID);
+
+	n.epoch = g->cur.epoch + 1;
+	CR_CHECK(mls_tree_copy(&n.tree, &g->cur.tree));
+	n.priv = g->cur.priv;
+	CR_CHECK(apply_proposals(&n.tree, rm, n_rm, adds, n_adds, added));
+	if (in_list(rm, n_rm, me)) {
+		/* Authenticated (tag and signature) and well formed: we are out. */
+		*what = MLS_PROCESSED_REMOVED;
+		g->active = false;
+		g->n_props = 0;
+		mls_group_commit_discard(g);
+		goto out;
+	}
+	if (c->has_path) {
+		CR_CHECK(mls_update_path_decode(c->path.p, c->path.n, &up));
+		CR_CHECK(mls_treekem_merge(&n.tree, sender, &up, g->gid, g->gid_len));
+		CR_CHECK(mls_tree_check_structure(&n.tree));
+	}
+	CR_CHECK(mls_tree_root_hash(&n.tree, n.tree_hash));
+	if (c->has_path) {
+		CR_CHECK(mls_group_gc_encode(g, n.epoch, n.tree_hash, g->cur.confirmed, g->cur.confirmed_len, &pgc));
+		CR_CHECK(mls_treekem_decrypt(&n.tree, sender, &up, added, n_adds, pgc.p, pgc.len, &n.priv, NULL,
+					     commit_secret));
+	}
+	CR_CHECK(confirmed_hash(n.confirmed, &g->cur, &pm->content, pm->signature));
+	n.confirmed_len = MLS_NH;
+	CR_CHECK(mls_group_ep_schedule(g, &n, g->cur.sec.init_secret, commit_secret));
+	CR_CHECK(mls_confirmation_tag_verify(pm->confirmation_tag.p, pm->confirmation_tag.n, n.sec.confirmation_key,
+					     n.confirmed));
+	CR_CHECK(mls_interim_transcript_hash(n.interim, n.confirmed, pm->confirmation_tag.p,
+					     pm->confirmation_tag.n));
+	n.interim_len = MLS_NH;
+	/* Everything checked: the group moves on; our own pending commit for
+	 * the same epoch lost. */
+	mls_group_commit_discard(g);
+	enter_epoch(g, &n);
+	*what = MLS_PROCESSED_COMMIT;
+out:
+	mls_group_ep_free(&n);
+	mls_update_path_free(&up);
+	cr_wipe(commit_secret, sizeof commit_secret);
+	if (adds) {
+		for (size_t i = 0; i < n_adds; i++)
+			free((void *)adds[i].kp.p);
+	}
+	adds_free(adds, n_adds);
+	free(added);
+	free(rm);
+	cr_writer_free(&pgc);
+	return err;
+}
+
+cr_err mls_group_process(mls_group *g, const uint8_t *msg, size_t msg_len, mls_processed *what)
+{
+	mls_message m;
+	cr_writer gc;
+	cr_err err;
+	CR_ENSURE(g->active, CR_ERR_STATE);
+	CR_TRY(mls_message_decode(msg, msg_len, &m));
+	CR_ENSURE(m.wire_format == MLS_WIRE_PUBLIC_MESSAGE, CR_ERR_UNSUPPORTED);
+	const mls_public_message *pm = &m.u.public_message;
+	const mls_framed_content *fc = &pm->content;
+	CR_ENSURE(fc->group_id.n == g->gid_len && memcmp(fc->group_id.p, g->gid, g->gid_len) == 0, CR_ERR_INVALID);
+	CR_ENSURE(fc->epoch == g->cur.epoch, CR_ERR_INVALID);
+	CR_ENSURE(fc->sender.type == MLS_SENDER_MEMBER, CR_ERR_UNSUPPORTED);
+	const mls_leaf_node *l = mls_tree_leaf(&g->cur.tree, fc->sender.index);
+	CR_ENSURE(l != NULL, CR_ERR_INVALID);
+	CR_CHECK(mls_group_gc_encode(g, g->cur.epoch, g->cur.tree_hash, g->cur.confirmed, g->cur.confirmed_len, &gc));
+	CR_CHECK(mls_public_message_verify(pm, (cr_span){ gc.p, gc.len }, l->signature_key,
+					   g->cur.sec.membership_key));
+	if (fc->content_type == MLS_CONTENT_PROPOSAL) {
+		CR_CHECK(process_proposal(g, pm));
+		*what = MLS_PROCESSED_PROPOSAL;
+	} else if (fc->content_type == MLS_CONTENT_COMMIT) {
+		CR_CHECK(process_commit(g, pm, what));
+	} else {
+		CR_CHECK(CR_ERR_INVALID);
+	}
+out:
+	cr_writer_free(&gc);
+	return err;
+}

@@ -1,0 +1,69 @@
+/*
+ * group_int.h: the layout of mls_group, shared by group.c (key packages,
+ * creation, joining, application messages), group_commit.c (commits and
+ * proposals) and group_state.c (serialization). Not a public API.
+ *
+ * An epoch's state (mls_group_ep) is everything a commit replaces; a
+ * pending commit or a commit being processed is built in a separate
+ * mls_group_ep and swapped in only when complete, which is how a rejected
+ * message leaves the group untouched.
+ */
+#ifndef ECHOVER_MLS_GROUP_INT_H
+#define ECHOVER_MLS_GROUP_INT_H
+
+#include "group.h"
+#include "key_schedule.h"
+#include "mls_limits.h"
+#include "secret_tree.h"
+#include "tree.h"
+#include "treekem.h"
+
+typedef struct mls_group_ep {
+	uint64_t epoch;
+	mls_tree tree;
+	mls_tree_priv priv;
+	uint8_t tree_hash[MLS_NH];
+	uint8_t confirmed[MLS_NH];
+	size_t confirmed_len; /* 0 in epoch 0 (RFC 9420 8.2), else Nh */
+	uint8_t interim[MLS_NH];
+	size_t interim_len;
+	mls_epoch_secrets sec;
+	mls_secret_tree st;
+} mls_group_ep;
+
+/* A Remove proposal received in the current epoch (section 12.1.3). */
+typedef struct mls_group_prop {
+	uint8_t ref[MLS_NH];
+	uint32_t sender;
+	uint32_t removed;
+} mls_group_prop;
+
+/* Proposals kept per epoch: more can only be a flood. */
+#define MLS_GROUP_MAX_PROPS 256
+
+struct mls_group {
+	uint8_t gid[MLS_MAX_GROUP_ID];
+	size_t gid_len;
+	uint8_t *gc_ext;      /* GroupContext extensions content (malloc, may be NULL) */
+	size_t gc_ext_len;
+	uint8_t sig_seed[MLS_SIG_SEED_LEN];
+	bool active;
+	mls_group_ep cur;
+	mls_group_prop props[MLS_GROUP_MAX_PROPS];
+	size_t n_props;
+	bool has_pend;
+	mls_group_ep pend;
+};
+
+void mls_group_ep_free(mls_group_ep *e);
+/* The encoded GroupContext of (e's epoch, tree hash, confirmed hash). */
+cr_err mls_group_gc_encode(const mls_group *g, uint64_t epoch, const uint8_t *tree_hash,
+			   const uint8_t *confirmed, size_t confirmed_len, cr_writer *w) CR_MUST_CHECK;
+/* Epoch keys after the tree and transcript of e are set: key schedule from
+ * init_secret (NULL: joiner path not used here) and the secret tree. */
+cr_err mls_group_ep_schedule(const mls_group *g, mls_group_ep *e, const uint8_t init_secret[MLS_NH],
+			     const uint8_t *commit_secret) CR_MUST_CHECK;
+/* Allocates an empty group. */
+cr_err mls_group_alloc(mls_group **g) CR_MUST_CHECK;
+
+#endif

@@ -1,0 +1,579 @@
+/*
+ * test_mls_group.c: the MLS group state machine (crypto/mls/group.h):
+ * key packages, create/add/join, commits processed and refused, pending
+ * commits, application messages, removal, serialization, and a random
+ * property run over up to 20 members.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ed25519.h"
+#include "group.h"
+#include "rng.h"
+#include "t.h"
+
+#define MAXM 24
+
+typedef struct member {
+	char name[16];
+	uint8_t seed[32];
+	uint8_t *kp;
+	size_t kp_len;
+	mls_kp_secrets kps;
+	mls_group *g;
+} member;
+
+typedef struct world {
+	cr_rng_det det;
+	cr_rng rng;
+	member m[MAXM];
+} world;
+
+static void world_init(world *w, uint8_t seedbyte)
+{
+	uint8_t s[32];
+	memset(w, 0, sizeof *w);
+	memset(s, seedbyte, sizeof s);
+	cr_rng_det_init(&w->det, &w->rng, s);
+}
+
+static void world_free(world *w)
+{
+	for (int i = 0; i < MAXM; i++) {
+		mls_group_free(w->m[i].g);
+		free(w->m[i].kp);
+		mls_kp_secrets_wipe(&w->m[i].kps);
+	}
+}
+
+static bool make_kp(world *w, int i)
+{
+	member *m = &w->m[i];
+	uint8_t pub[32];
+	free(m->kp);
+	m->kp = NULL;
+	snprintf(m->name, sizeof m->name, "user%d", i);
+	if (!CHECK_OK(cr_ed25519_keygen(m->seed, pub, &w->rng)))
+		return false;
+	return CHECK_OK(mls_keypackage_create(m->seed, (const uint8_t *)m->name, strlen(m->name), 0,
+					      UINT64_MAX, &w->rng, &m->kp, &m->kp_len, &m->kps));
+}
+
+static bool create(world *w, int i)
+{
+	static const uint8_t gid[] = "group-0123456789";
+	if (!make_kp(w, i))
+		return false;
+	return CHECK_OK(mls_group_create(&w->m[i].g, gid, sizeof gid - 1, w->m[i].kp, w->m[i].kp_len,
+					 &w->m[i].kps, w->m[i].seed, &w->rng));
+}
+
+static bool state_eq(const mls_group *g, const uint8_t *s, size_t n)
+{
+	uint8_t *t = NULL;
+	size_t tn = 0;
+	bool ok = mls_group_serialize(g, &t, &tn) == CR_OK && tn == n && memcmp(t, s, n) == 0;
+	free(t);
+	return ok;
+}
+
+/* committer c adds member a; every other active member processes the commit. */
+static bool add_member(world *w, int c, int a)
+{
+	uint8_t *cm = NULL, *wm = NULL;
+	size_t cl, wl;
+	bool ok = false;
+	if (!make_kp(w, a))
+		return false;
+	const uint8_t *kps[1] = { w->m[a].kp };
+	size_t lens[1] = { w->m[a].kp_len };
+	if (!CHECK_OK(mls_group_commit(w->m[c].g, kps, lens, 1, NULL, 0, &w->rng, &cm, &cl, &wm, &wl)))
+		goto out;
+	for (int i = 0; i < MAXM; i++) {
+		if (i == c || !w->m[i].g || !mls_group_active(w->m[i].g))
+			continue;
+		mls_processed what;
+		if (!CHECK_OK(mls_group_process(w->m[i].g, cm, cl, &what)) || !CHECK(what == MLS_PROCESSED_COMMIT))
+			goto out;
+	}
+	if (!CHECK_OK(mls_group_commit_confirm(w->m[c].g)))
+		goto out;
+	if (!CHECK_OK(mls_group_join(&w->m[a].g, wm, wl, w->m[a].kp, w->m[a].kp_len, &w->m[a].kps, w->m[a].seed)))
+		goto out;
+	ok = true;
+out:
+	free(cm);
+	free(wm);
+	return ok;
+}
+
+static bool same_epoch(world *w)
+{
+	uint8_t ref[MLS_NH], x[MLS_NH];
+	bool have = false, ok = true;
+	for (int i = 0; i < MAXM; i++) {
+		if (!w->m[i].g || !mls_group_active(w->m[i].g))
+			continue;
+		mls_group_epoch_authenticator(w->m[i].g, x);
+		if (!have) {
+			memcpy(ref, x, sizeof ref);
+			have = true;
+		} else if (memcmp(ref, x, sizeof ref) != 0) {
+			ok = false;
+		}
+	}
+	return CHECK(ok);
+}
+
+/* sender s encrypts; every other active member decrypts. */
+static bool message(world *w, int s, const char *text)
+{
+	uint8_t *ct = NULL;
+	size_t cl;
+	bool ok = false;
+	if (!CHECK_OK(mls_group_encrypt(w->m[s].g, (const uint8_t *)text, strlen(text), &w->rng, &ct, &cl)))
+		return false;
+	for (int i = 0; i < MAXM; i++) {
+		if (i == s || !w->m[i].g || !mls_group_active(w->m[i].g))
+			continue;
+		uint8_t *pt = NULL;
+		size_t pl;
+		uint32_t from;
+		if (!CHECK_OK(mls_group_decrypt(w->m[i].g, ct, cl, &pt, &pl, &from)))
+			goto out;
+		bool good = CHECK(pl == strlen(text) && memcmp(pt, text, pl) == 0) &&
+			    CHECK(from == mls_group_own_leaf(w->m[s].g));
+		free(pt);
+		if (!good)
+			goto out;
+	}
+	ok = true;
+out:
+	free(ct);
+	return ok;
+}
+
+TEST(keypackage_create_and_validate)
+{
+	world w;
+	world_init(&w, 1);
+	CHECK(make_kp(&w, 0));
+	CHECK_OK(mls_keypackage_validate(w.m[0].kp, w.m[0].kp_len, 0));
+	CHECK_OK(mls_keypackage_validate(w.m[0].kp, w.m[0].kp_len, 1700000000));
+	/* Every byte flipped is refused (signature, lengths or structure). */
+	for (size_t i = 0; i < w.m[0].kp_len; i++) {
+		w.m[0].kp[i] ^= 0x01;
+		CHECK(mls_keypackage_validate(w.m[0].kp, w.m[0].kp_len, 0) != CR_OK);
+		w.m[0].kp[i] ^= 0x01;
+	}
+	CHECK(mls_keypackage_validate(w.m[0].kp, w.m[0].kp_len - 1, 0) != CR_OK);
+	/* Expired lifetime. */
+	uint8_t *kp;
+	size_t kl;
+	mls_kp_secrets s;
+	CHECK_OK(mls_keypackage_create(w.m[0].seed, (const uint8_t *)"bob", 3, 10, 20, &w.rng, &kp, &kl, &s));
+	CHECK_OK(mls_keypackage_validate(kp, kl, 15));
+	CHECK_ERR(mls_keypackage_validate(kp, kl, 21), CR_ERR_INVALID);
+	free(kp);
+	world_free(&w);
+}
+
+TEST(two_members_add_join_messages)
+{
+	world w;
+	world_init(&w, 2);
+	CHECK(create(&w, 0));
+	CHECK(mls_group_epoch(w.m[0].g) == 0);
+	CHECK(add_member(&w, 0, 1));
+	CHECK(mls_group_epoch(w.m[0].g) == 1 && mls_group_epoch(w.m[1].g) == 1);
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 0, "hello bob"));
+	CHECK(message(&w, 1, "hello alice"));
+	CHECK(message(&w, 1, "again"));
+	uint32_t leaf;
+	CHECK_OK(mls_group_find_member(w.m[0].g, (const uint8_t *)"user1", 5, &leaf));
+	CHECK(leaf == 1);
+	CHECK(mls_group_member_count(w.m[1].g) == 2);
+	uint8_t e1[32], e2[32];
+	CHECK_OK(mls_group_export(w.m[0].g, e1, 32, (const uint8_t *)"x", 1, NULL, 0));
+	CHECK_OK(mls_group_export(w.m[1].g, e2, 32, (const uint8_t *)"x", 1, NULL, 0));
+	CHECK_MEM(e1, e2, 32);
+	world_free(&w);
+}
+
+TEST(replay_and_tampered_message_refused)
+{
+	world w;
+	world_init(&w, 3);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	uint8_t *ct, *pt = NULL;
+	size_t cl, pl;
+	uint32_t from;
+	CHECK_OK(mls_group_encrypt(w.m[0].g, (const uint8_t *)"hi", 2, &w.rng, &ct, &cl));
+	for (size_t i = 0; i < cl; i++) {
+		ct[i] ^= 0x40;
+		CHECK(mls_group_decrypt(w.m[1].g, ct, cl, &pt, &pl, &from) != CR_OK);
+		ct[i] ^= 0x40;
+	}
+	CHECK_OK(mls_group_decrypt(w.m[1].g, ct, cl, &pt, &pl, &from));
+	free(pt);
+	pt = NULL;
+	CHECK(mls_group_decrypt(w.m[1].g, ct, cl, &pt, &pl, &from) != CR_OK);
+	CHECK(pt == NULL);
+	free(ct);
+	world_free(&w);
+}
+
+TEST(three_members_remove)
+{
+	world w;
+	world_init(&w, 4);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	CHECK(add_member(&w, 1, 2));
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 2, "from carol"));
+	CHECK(message(&w, 0, "from alice"));
+	/* Alice removes Bob. */
+	uint8_t *cm, *wm;
+	size_t cl, wl;
+	uint32_t bob = mls_group_own_leaf(w.m[1].g);
+	CHECK_OK(mls_group_commit(w.m[0].g, NULL, NULL, 0, &bob, 1, &w.rng, &cm, &cl, &wm, &wl));
+	CHECK(wm == NULL);
+	mls_processed what;
+	CHECK_OK(mls_group_process(w.m[2].g, cm, cl, &what));
+	CHECK(what == MLS_PROCESSED_COMMIT);
+	CHECK_OK(mls_group_process(w.m[1].g, cm, cl, &what));
+	CHECK(what == MLS_PROCESSED_REMOVED);
+	CHECK(!mls_group_active(w.m[1].g));
+	CHECK_OK(mls_group_commit_confirm(w.m[0].g));
+	free(cm);
+	CHECK(mls_group_member_count(w.m[0].g) == 2);
+	/* The next message: Bob cannot read it, even with the ciphertext. */
+	uint8_t *ct, *pt = NULL;
+	size_t ctl, pl;
+	uint32_t from;
+	CHECK_OK(mls_group_encrypt(w.m[0].g, (const uint8_t *)"secret", 6, &w.rng, &ct, &ctl));
+	CHECK(mls_group_decrypt(w.m[1].g, ct, ctl, &pt, &pl, &from) != CR_OK);
+	CHECK_OK(mls_group_decrypt(w.m[2].g, ct, ctl, &pt, &pl, &from));
+	free(pt);
+	free(ct);
+	CHECK(same_epoch(&w));
+	world_free(&w);
+}
+
+TEST(new_member_cannot_read_older_epoch)
+{
+	world w;
+	world_init(&w, 5);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	uint8_t *ct, *pt = NULL;
+	size_t cl, pl;
+	uint32_t from;
+	CHECK_OK(mls_group_encrypt(w.m[0].g, (const uint8_t *)"before", 6, &w.rng, &ct, &cl));
+	CHECK(add_member(&w, 0, 2));
+	CHECK(mls_group_decrypt(w.m[2].g, ct, cl, &pt, &pl, &from) != CR_OK);
+	free(ct);
+	CHECK(message(&w, 2, "now I am in"));
+	world_free(&w);
+}
+
+TEST(self_remove_committed_by_other)
+{
+	world w;
+	world_init(&w, 6);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	CHECK(add_member(&w, 0, 2));
+	uint8_t *pr, *cm, *wm;
+	size_t pl, cl, wl;
+	mls_processed what;
+	CHECK_OK(mls_group_propose_self_remove(w.m[2].g, &pr, &pl));
+	CHECK_OK(mls_group_process(w.m[0].g, pr, pl, &what));
+	CHECK(what == MLS_PROCESSED_PROPOSAL);
+	CHECK_OK(mls_group_process(w.m[1].g, pr, pl, &what));
+	/* A proposal processed twice is refused (same target). */
+	CHECK(mls_group_process(w.m[1].g, pr, pl, &what) != CR_OK);
+	free(pr);
+	CHECK_OK(mls_group_commit(w.m[1].g, NULL, NULL, 0, NULL, 0, &w.rng, &cm, &cl, &wm, &wl));
+	CHECK_OK(mls_group_process(w.m[0].g, cm, cl, &what));
+	CHECK(what == MLS_PROCESSED_COMMIT);
+	CHECK_OK(mls_group_process(w.m[2].g, cm, cl, &what));
+	CHECK(what == MLS_PROCESSED_REMOVED);
+	CHECK_OK(mls_group_commit_confirm(w.m[1].g));
+	free(cm);
+	CHECK(mls_group_member_count(w.m[0].g) == 2);
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 0, "without carol"));
+	world_free(&w);
+}
+
+TEST(update_own_leaf)
+{
+	world w;
+	world_init(&w, 7);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	uint8_t *cm, *wm;
+	size_t cl, wl;
+	mls_processed what;
+	CHECK_OK(mls_group_commit(w.m[1].g, NULL, NULL, 0, NULL, 0, &w.rng, &cm, &cl, &wm, &wl));
+	CHECK_OK(mls_group_process(w.m[0].g, cm, cl, &what));
+	CHECK_OK(mls_group_commit_confirm(w.m[1].g));
+	free(cm);
+	CHECK(mls_group_epoch(w.m[0].g) == 2);
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 1, "updated"));
+	world_free(&w);
+}
+
+TEST(tampered_commit_and_welcome_leave_state_unchanged)
+{
+	world w;
+	world_init(&w, 8);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	CHECK(make_kp(&w, 2));
+	const uint8_t *kps[1] = { w.m[2].kp };
+	size_t lens[1] = { w.m[2].kp_len };
+	uint8_t *cm, *wm, *before;
+	size_t cl, wl, bl;
+	mls_processed what;
+	CHECK_OK(mls_group_commit(w.m[0].g, kps, lens, 1, NULL, 0, &w.rng, &cm, &cl, &wm, &wl));
+	CHECK_OK(mls_group_serialize(w.m[1].g, &before, &bl));
+	size_t step = cl > 400 ? cl / 400 : 1;
+	for (size_t i = 0; i < cl; i += step) {
+		cm[i] ^= 0x08;
+		CHECK(mls_group_process(w.m[1].g, cm, cl, &what) != CR_OK);
+		cm[i] ^= 0x08;
+	}
+	CHECK(mls_group_process(w.m[1].g, cm, cl - 1, &what) != CR_OK);
+	CHECK(state_eq(w.m[1].g, before, bl));
+	free(before);
+	/* Tampered welcome: no join. */
+	step = wl > 300 ? wl / 300 : 1;
+	for (size_t i = 0; i < wl; i += step) {
+		mls_group *j = NULL;
+		wm[i] ^= 0x10;
+		CHECK(mls_group_join(&j, wm, wl, w.m[2].kp, w.m[2].kp_len, &w.m[2].kps, w.m[2].seed) != CR_OK);
+		CHECK(j == NULL);
+		wm[i] ^= 0x10;
+	}
+	/* Wrong key package secrets. */
+	mls_kp_secrets bad = w.m[2].kps;
+	bad.init_priv[5] ^= 1;
+	mls_group *j = NULL;
+	CHECK(mls_group_join(&j, wm, wl, w.m[2].kp, w.m[2].kp_len, &bad, w.m[2].seed) != CR_OK);
+	CHECK_OK(mls_group_process(w.m[1].g, cm, cl, &what));
+	CHECK_OK(mls_group_commit_confirm(w.m[0].g));
+	CHECK_OK(mls_group_join(&w.m[2].g, wm, wl, w.m[2].kp, w.m[2].kp_len, &w.m[2].kps, w.m[2].seed));
+	free(cm);
+	free(wm);
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 2, "joined"));
+	world_free(&w);
+}
+
+TEST(concurrent_commits_one_wins)
+{
+	world w;
+	world_init(&w, 9);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	CHECK(add_member(&w, 0, 2));
+	uint8_t *c0, *c1, *wm;
+	size_t l0, l1, wl;
+	mls_processed what;
+	CHECK_OK(mls_group_commit(w.m[0].g, NULL, NULL, 0, NULL, 0, &w.rng, &c0, &l0, &wm, &wl));
+	CHECK_OK(mls_group_commit(w.m[1].g, NULL, NULL, 0, NULL, 0, &w.rng, &c1, &l1, &wm, &wl));
+	CHECK(mls_group_commit_pending(w.m[0].g));
+	uint8_t *cx;
+	size_t lx;
+	CHECK_ERR(mls_group_commit(w.m[0].g, NULL, NULL, 0, NULL, 0, &w.rng, &cx, &lx, &wm, &wl), CR_ERR_STATE);
+	CHECK(cx == NULL);
+	/* The server takes member 0's commit: member 1's is discarded. */
+	mls_group_commit_discard(w.m[1].g);
+	CHECK_OK(mls_group_process(w.m[1].g, c0, l0, &what));
+	CHECK_OK(mls_group_process(w.m[2].g, c0, l0, &what));
+	CHECK_OK(mls_group_commit_confirm(w.m[0].g));
+	/* The losing commit is now of a past epoch. */
+	CHECK_ERR(mls_group_process(w.m[2].g, c1, l1, &what), CR_ERR_INVALID);
+	CHECK_ERR(mls_group_process(w.m[0].g, c1, l1, &what), CR_ERR_INVALID);
+	CHECK(same_epoch(&w));
+	free(c0);
+	free(c1);
+	/* Processing a winning commit also drops one's own pending commit. */
+	CHECK_OK(mls_group_commit(w.m[2].g, NULL, NULL, 0, NULL, 0, &w.rng, &c1, &l1, &wm, &wl));
+	CHECK_OK(mls_group_commit(w.m[1].g, NULL, NULL, 0, NULL, 0, &w.rng, &c0, &l0, &wm, &wl));
+	CHECK_OK(mls_group_process(w.m[2].g, c0, l0, &what));
+	CHECK(!mls_group_commit_pending(w.m[2].g));
+	CHECK_OK(mls_group_process(w.m[0].g, c0, l0, &what));
+	CHECK_OK(mls_group_commit_confirm(w.m[1].g));
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 2, "after race"));
+	free(c0);
+	free(c1);
+	world_free(&w);
+}
+
+TEST(serialize_round_trip_mid_conversation)
+{
+	world w;
+	world_init(&w, 10);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	CHECK(add_member(&w, 1, 2));
+	CHECK(message(&w, 0, "one"));
+	CHECK(message(&w, 1, "two"));
+	uint8_t *ct, *pt = NULL;
+	size_t cl, pl;
+	uint32_t from;
+	CHECK_OK(mls_group_encrypt(w.m[0].g, (const uint8_t *)"seen", 4, &w.rng, &ct, &cl));
+	CHECK_OK(mls_group_decrypt(w.m[1].g, ct, cl, &pt, &pl, &from));
+	free(pt);
+	pt = NULL;
+	for (int i = 0; i < 3; i++) {
+		uint8_t *s;
+		size_t sl;
+		mls_group *g2 = NULL;
+		CHECK_OK(mls_group_serialize(w.m[i].g, &s, &sl));
+		CHECK_OK(mls_group_deserialize(&g2, s, sl));
+		CHECK(g2 && state_eq(g2, s, sl));
+		/* Truncations and a trailing byte are refused. */
+		for (size_t k = 0; k < sl; k += (sl / 50) + 1) {
+			mls_group *g3 = NULL;
+			CHECK(mls_group_deserialize(&g3, s, k) != CR_OK);
+			CHECK(g3 == NULL);
+		}
+		uint8_t *s2 = malloc(sl + 1);
+		memcpy(s2, s, sl);
+		s2[sl] = 0;
+		mls_group *g4 = NULL;
+		CHECK(mls_group_deserialize(&g4, s2, sl + 1) != CR_OK);
+		free(s2);
+		free(s);
+		mls_group_free(w.m[i].g);
+		w.m[i].g = g2;
+	}
+	/* The restored member still refuses the replay. */
+	CHECK(mls_group_decrypt(w.m[1].g, ct, cl, &pt, &pl, &from) != CR_OK);
+	free(ct);
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 2, "three"));
+	CHECK(message(&w, 0, "four"));
+	CHECK(add_member(&w, 2, 3));
+	CHECK(message(&w, 3, "five"));
+	CHECK(same_epoch(&w));
+	world_free(&w);
+}
+
+/* Random adds, removes, updates and messages over 2..20 members. */
+TEST(property_random_operations)
+{
+	world w;
+	world_init(&w, 11);
+	CHECK(create(&w, 0));
+	uint8_t r[4];
+	for (int step = 0; step < 60; step++) {
+		int active[MAXM], na = 0, free_slots[MAXM], nf = 0;
+		for (int i = 0; i < 20; i++) {
+			if (w.m[i].g && mls_group_active(w.m[i].g))
+				active[na++] = i;
+			else
+				free_slots[nf++] = i;
+		}
+		if (!CHECK_OK(cr_random(&w.rng, r, sizeof r)))
+			break;
+		int op = r[0] % 4, a = active[r[1] % na];
+		if (na < 2)
+			op = 0;
+		if (op == 0 && nf > 0) {
+			int s = free_slots[r[2] % nf];
+			mls_group_free(w.m[s].g);
+			w.m[s].g = NULL;
+			/* A message of the epoch before the join stays unreadable. */
+			uint8_t *old = NULL, *pt = NULL;
+			size_t ol = 0, ptl;
+			uint32_t from;
+			CHECK_OK(mls_group_encrypt(w.m[a].g, (const uint8_t *)"old", 3, &w.rng, &old, &ol));
+			if (!CHECK(add_member(&w, a, s))) {
+				free(old);
+				break;
+			}
+			CHECK(mls_group_decrypt(w.m[s].g, old, ol, &pt, &ptl, &from) != CR_OK);
+			free(old);
+		} else if (op == 1 && na > 2) {
+			int v = active[r[2] % na];
+			if (v == a)
+				continue;
+			uint32_t leaf = mls_group_own_leaf(w.m[v].g);
+			uint8_t *cm, *wm;
+			size_t cl, wl;
+			mls_processed what;
+			if (!CHECK_OK(mls_group_commit(w.m[a].g, NULL, NULL, 0, &leaf, 1, &w.rng, &cm, &cl, &wm, &wl)))
+				break;
+			for (int k = 0; k < na; k++)
+				if (active[k] != a)
+					CHECK_OK(mls_group_process(w.m[active[k]].g, cm, cl, &what));
+			CHECK(!mls_group_active(w.m[v].g));
+			CHECK_OK(mls_group_commit_confirm(w.m[a].g));
+			free(cm);
+			/* The removed member cannot read the next message. */
+			uint8_t *ct, *pt = NULL;
+			size_t ctl, ptl;
+			uint32_t from;
+			if (CHECK_OK(mls_group_encrypt(w.m[a].g, (const uint8_t *)"after", 5, &w.rng, &ct, &ctl))) {
+				CHECK(mls_group_decrypt(w.m[v].g, ct, ctl, &pt, &ptl, &from) != CR_OK);
+				CHECK(pt == NULL);
+				for (int k = 0; k < na; k++) {
+					if (active[k] == a || active[k] == v)
+						continue;
+					CHECK_OK(mls_group_decrypt(w.m[active[k]].g, ct, ctl, &pt, &ptl, &from));
+					free(pt);
+					pt = NULL;
+				}
+				free(ct);
+			}
+		} else if (op == 2) {
+			uint8_t *cm, *wm;
+			size_t cl, wl;
+			mls_processed what;
+			if (!CHECK_OK(mls_group_commit(w.m[a].g, NULL, NULL, 0, NULL, 0, &w.rng, &cm, &cl, &wm, &wl)))
+				break;
+			for (int k = 0; k < na; k++)
+				if (active[k] != a)
+					CHECK_OK(mls_group_process(w.m[active[k]].g, cm, cl, &what));
+			CHECK_OK(mls_group_commit_confirm(w.m[a].g));
+			free(cm);
+		} else {
+			if (!CHECK(message(&w, a, "property")))
+				break;
+		}
+		if (!same_epoch(&w))
+			break;
+	}
+	world_free(&w);
+}
+
+static const t_case cases[] = {
+	T(keypackage_create_and_validate),
+	T(two_members_add_join_messages),
+	T(replay_and_tampered_message_refused),
+	T(three_members_remove),
+	T(new_member_cannot_read_older_epoch),
+	T(self_remove_committed_by_other),
+	T(update_own_leaf),
+	T(tampered_commit_and_welcome_leave_state_unchanged),
+	T(concurrent_commits_one_wins),
+	T(serialize_round_trip_mid_conversation),
+	T(property_random_operations),
+	{ 0 },
+};
+
+int main(int argc, char **argv)
+{
+	return t_main(argc, argv, cases);
+}
