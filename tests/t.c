@@ -213,6 +213,13 @@ int t_main(int argc, char **argv, const t_case *cases)
 	return t_finish();
 }
 
+void t_counts(unsigned *passed, unsigned *failed, unsigned *skipped)
+{
+	*passed = t.passed;
+	*failed = t.failed;
+	*skipped = t.skipped;
+}
+
 int t_finish(void)
 {
 	printf("RESULT %u %u %u\n", t.passed, t.failed, t.skipped);

@@ -97,8 +97,12 @@ static void run_file(const char *path)
 			break;
 		}
 	if (found) {
-		printf("# %s: %s\n", path, found->name);
+		unsigned p0, f0, s0, p1, f1, s1;
+		t_counts(&p0, &f0, &s0);
 		found->run(root, path);
+		t_counts(&p1, &f1, &s1);
+		printf("%-58s %-22s %5u passed %3u failed %4u skipped\n", path, found->name, p1 - p0, f1 - f0,
+		       s1 - s0);
 	} else {
 		printf("SKIP %s: no runner for this format in this build\n", path);
 		t_skip("%s", path);
