@@ -13,6 +13,7 @@
 
 #include "ed25519.h"
 #include "hash.h"
+#include "invite.h"
 #include "wipe.h"
 
 #define OUT_SLACK 4096u
@@ -200,7 +201,7 @@ static res h_register(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
 		rr = from_st(st_user_add(c->db, &u, &uid));
 		if (!rr && c->cfg->policy == NT_POLICY_INVITE) {
 			uint8_t h[32];
-			cr_sha256(h, invite.p, invite.n);
+			nt_invite_hash(invite.p, invite.n, h);
 			st_err e = st_invite_use(c->db, h, uid, now);
 			rr = e == ST_ERR_NOT_FOUND ? NT_E_INVITE : from_st(e);
 		}
