@@ -1,0 +1,48 @@
+/*
+ * svr_loop.h: the server's one event loop: epoll over non-blocking sockets,
+ * one BearSSL server engine and one svr_conn engine per connection, no thread
+ * per connection (DESIGN.md section 5). This is the only module of the server
+ * that touches sockets.
+ *
+ * Per connection the loop moves bytes: socket -> TLS records -> decrypted
+ * application bytes -> nt_svr_conn_feed -> response bytes -> TLS -> socket.
+ * When the TLS handshake completes, the RFC 5705 exporter value is taken and
+ * handed to the connection engine, which binds logins to it.
+ *
+ * Memory per connection: BearSSL's bidirectional buffer (BR_SSL_BUFSIZE_BIDI,
+ * about 33 KB) plus the engine contexts.
+ */
+#ifndef ECHOVER_NT_SVR_LOOP_H
+#define ECHOVER_NT_SVR_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cr_err.h"
+#include "st_server.h"
+#include "svr_conn.h"
+#include "tls_cert.h"
+
+#define NT_MAX_CONNS_DEFAULT 1000
+
+typedef struct nt_loop_conn nt_loop_conn;
+
+typedef struct nt_server {
+	int listen_fd;       /* bound, listening, non-blocking; owned by the caller */
+	int stop_fd;         /* readable => stop (signalfd or pipe); owned by the caller */
+	st_server *db;
+	nt_svr_config cfg;
+	size_t max_conns;
+	nt_server_key key;
+	uint8_t cert[NT_CERT_MAX];
+	size_t cert_len;
+	/* run state */
+	int epoll_fd;
+	size_t n_conns;
+	nt_loop_conn *conns; /* list of open connections */
+} nt_server;
+
+/* Runs until stop_fd becomes readable; closes every connection it opened. */
+cr_err nt_server_run(nt_server *s) CR_MUST_CHECK;
+
+#endif
