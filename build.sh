@@ -7,7 +7,7 @@
 #   ./build.sh vectors FILE...  run the matching known-answer runner over files
 #   ./build.sh fuzz             list the fuzz harnesses
 #   ./build.sh fuzz NAME [SECONDS] [--libfuzzer]   fuzz one harness
-#   ./build.sh bench [NAME]     run benchmarks (see bench/ lists)
+#   ./build.sh bench [NAME]     run benchmarks (tests/bench.list), e.g. bench crypto
 #   ./build.sh clean            remove build/ and ./echover
 #
 # Sources are listed explicitly in the SOURCES file of each folder; tests,
@@ -56,13 +56,13 @@ lib_sources() {
 	local d
 	for d in $LIB_DIRS; do
 		[ -f "$d/SOURCES" ] && grep -v '^\s*#' "$d/SOURCES" | sed '/^\s*$/d'
-	done
+	done | awk '!seen[$0]++'
 	return 0
 }
 
 list_entries() { # FILE... : the non-comment lines of list files that exist
 	local f
-	for f in "$@"; do [ -f "$f" ] && grep -v '^\s*#' "$f" | sed '/^\s*$/d'; done
+	for f in "$@"; do [ -f "$f" ] && grep -v '^\s*#' "$f" | sed '/^\s*$/d'; done | awk '!seen[$0]++'
 	return 0
 }
 
@@ -274,7 +274,7 @@ cmd_bench() {
 	[ $# -gt 0 ] && names=$(echo "$names" | grep -x "bench_$1") || true
 	[ -n "$names" ] || die "no benchmark named ${1:-} (see tests/bench.list)"
 	for b in $names; do
-		$CC $flags -o "build/bench/$b" "tests/$b.c" build/bench/libechover.a $LIBS -ljansson
+		$CC $flags -o "build/bench/$b" "tests/$b.c" tests/bench.c build/bench/libechover.a $LIBS -ljansson
 		"build/bench/$b"
 	done
 }

@@ -1,5 +1,6 @@
 #include "aes_gcm.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <bearssl.h>
@@ -12,32 +13,51 @@ typedef union aes_ctr_keys {
 	br_aes_ct64_ctr_keys ct64;
 } aes_ctr_keys;
 
-static const br_block_ctr_class *aes_impl(void)
+/*
+ * The implementations are chosen by probing the CPU (cpuid), which costs
+ * ~10 us in a virtual machine, where cpuid traps to the hypervisor: more
+ * than sealing a whole 16 KiB record. So the probe runs once per process;
+ * its result never changes afterwards (the one piece of process-wide state
+ * in crypto/, written once under pthread_once).
+ */
+typedef struct gcm_impl {
+	const br_block_ctr_class *aes;
+	br_ghash ghash;
+	const char *name;
+} gcm_impl;
+
+static gcm_impl probed;
+static pthread_once_t probe_once = PTHREAD_ONCE_INIT;
+
+static void probe(void)
 {
 	const br_block_ctr_class *ni = br_aes_x86ni_ctr_get_vtable();
-	return ni ? ni : &br_aes_ct64_ctr_vtable;
+	br_ghash pclmul = br_ghash_pclmul_get();
+	probed.aes = ni ? ni : &br_aes_ct64_ctr_vtable;
+	probed.ghash = pclmul ? pclmul : br_ghash_ctmul64;
+	probed.name = ni && pclmul ? "aes_x86ni+ghash_pclmul"
+		: ni               ? "aes_x86ni+ghash_ctmul64"
+		: pclmul           ? "aes_ct64+ghash_pclmul"
+				   : "aes_ct64+ghash_ctmul64";
 }
 
-static br_ghash ghash_impl(void)
+static const gcm_impl *impl(void)
 {
-	br_ghash g = br_ghash_pclmul_get();
-	return g ? g : br_ghash_ctmul64;
+	pthread_once(&probe_once, probe);
+	return &probed;
 }
 
 const char *cr_aes_gcm_impl(void)
 {
-	return br_aes_x86ni_ctr_get_vtable() && br_ghash_pclmul_get() ? "aes_x86ni+ghash_pclmul"
-		: br_aes_x86ni_ctr_get_vtable()                          ? "aes_x86ni+ghash_ctmul64"
-		: br_ghash_pclmul_get()                                  ? "aes_ct64+ghash_pclmul"
-									 : "aes_ct64+ghash_ctmul64";
+	return impl()->name;
 }
 
 static void gcm_start(br_gcm_context *gc, aes_ctr_keys *keys, const uint8_t key[16],
 		      const uint8_t nonce[12], const uint8_t *aad, size_t aad_len)
 {
-	const br_block_ctr_class *vt = aes_impl();
-	vt->init(&keys->ni.vtable, key, 16);
-	br_gcm_init(gc, &keys->ni.vtable, ghash_impl());
+	const gcm_impl *g = impl();
+	g->aes->init(&keys->ni.vtable, key, 16);
+	br_gcm_init(gc, &keys->ni.vtable, g->ghash);
 	br_gcm_reset(gc, nonce, 12);
 	br_gcm_aad_inject(gc, aad, aad_len);
 	br_gcm_flip(gc);

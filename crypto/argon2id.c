@@ -16,7 +16,11 @@ cr_err cr_argon2id(uint8_t *out, size_t out_len, const uint8_t *pw, size_t pw_le
 		return CR_ERR_ARG;
 	if (p.ops < 1 || p.ops > ARGON2_MAX_OPS || p.mem_kib < 8 || p.mem_kib > ARGON2_MAX_MEM_KIB)
 		return CR_ERR_LIMIT;
-	if (crypto_pwhash(out, out_len, (const char *)pw, pw_len, salt, p.ops,
+	if (!pw && pw_len)
+		return CR_ERR_ARG;
+	/* libsodium declares the password non-null even when it is empty. */
+	const char *pass = pw ? (const char *)pw : "";
+	if (crypto_pwhash(out, out_len, pass, pw_len, salt, p.ops,
 			  (size_t)p.mem_kib * 1024, crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return CR_ERR_NOMEM;
 	return CR_OK;

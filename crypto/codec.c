@@ -191,6 +191,10 @@ void cr_writer_free(cr_writer *w)
 uint8_t *cr_writer_take(cr_writer *w, size_t *len)
 {
 	if (!w->dynamic || w->err) {
+		/* A failed dynamic writer is reset too, as the header promises:
+		 * its partial encoding is wiped and freed, not leaked. */
+		if (w->dynamic)
+			cr_writer_free(w);
 		*len = 0;
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 #include "svr_conn.h"
 
 static const uint8_t exporter[NT_EXPORTER_LEN] = { 0x5a };
+static const uint8_t pin[NT_PIN_LEN] = { 0xa5 };
 
 static void feed(nt_svr_conn *c, const uint8_t *p, size_t n)
 {
@@ -61,11 +62,12 @@ static int hello(nt_svr_conn *c, uint8_t nonce[NT_NONCE_LEN])
 static void auth(nt_svr_conn *c, uint16_t type, const uint8_t nonce[NT_NONCE_LEN], const uint8_t seed[32],
 		 const uint8_t pub[32])
 {
-	uint8_t msg[160], sig[64], b[512];
+	uint8_t msg[200], sig[64], b[512];
 	cr_writer w;
 	cr_writer_init_fixed(&w, msg, sizeof msg);
 	bool reg = type == NT_REGISTER;
-	nt_auth_message(&w, reg ? NT_LABEL_REGISTER : NT_LABEL_LOGIN, (const uint8_t *)"fuzzer", 6, nonce, exporter);
+	nt_auth_message(&w, reg ? NT_LABEL_REGISTER : NT_LABEL_LOGIN, (const uint8_t *)"fuzzer", 6, nonce, exporter,
+			pin);
 	if (cr_writer_error(&w) || cr_ed25519_sign(sig, seed, msg, w.len))
 		return;
 	cr_writer_init_fixed(&w, b, sizeof b);
@@ -91,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_rng_det det;
 	cr_rng rng;
 	cr_rng_det_init(&det, &rng, rng_seed);
-	nt_svr_config cfg = { NT_POLICY_OPEN, 1 << 16, { 1, 8 }, &rng };
+	nt_svr_config cfg = { NT_POLICY_OPEN, 1 << 16, { 1, 8 }, &rng, { 0 } };
+	memcpy(cfg.server_pin, pin, sizeof pin);
 	st_server *db;
 	if (cr_init() || st_server_open(&db, ":memory:"))
 		return 0;

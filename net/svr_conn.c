@@ -62,12 +62,14 @@ bool nt_svr_conn_closing(const nt_svr_conn *c)
 }
 
 void nt_auth_message(cr_writer *w, const char *label, const uint8_t *user, size_t user_len,
-		     const uint8_t nonce[NT_NONCE_LEN], const uint8_t exporter[NT_EXPORTER_LEN])
+		     const uint8_t nonce[NT_NONCE_LEN], const uint8_t exporter[NT_EXPORTER_LEN],
+		     const uint8_t server_pin[NT_PIN_LEN])
 {
 	cr_write_opaque(w, (const uint8_t *)label, strlen(label));
 	cr_write_opaque(w, user, user_len);
 	cr_write_opaque(w, nonce, NT_NONCE_LEN);
 	cr_write_opaque(w, exporter, NT_EXPORTER_LEN);
+	cr_write_opaque(w, server_pin, NT_PIN_LEN);
 }
 
 cr_err nt_kp_ref(uint8_t ref[32], const uint8_t *kp, size_t n)
@@ -158,10 +160,10 @@ static res h_hello(nt_svr_conn *c, uint32_t id, const nt_frame *f)
 static cr_err check_sig(const nt_svr_conn *c, const char *label, cr_span user, const uint8_t pub[32],
 			const uint8_t sig[64])
 {
-	uint8_t buf[128];
+	uint8_t buf[192];
 	cr_writer w;
 	cr_writer_init_fixed(&w, buf, sizeof buf);
-	nt_auth_message(&w, label, user.p, user.n, c->nonce, c->exporter);
+	nt_auth_message(&w, label, user.p, user.n, c->nonce, c->exporter, c->cfg->server_pin);
 	CR_TRY(cr_writer_error(&w));
 	return cr_ed25519_verify(sig, pub, buf, w.len);
 }

@@ -44,6 +44,7 @@ typedef struct nt_svr_config {
 	uint32_t frame_max;              /* NT_FRAME_MAX_MIN .. */
 	cr_argon2_params argon;          /* for new password hashes */
 	const cr_rng *rng;
+	uint8_t server_pin[NT_PIN_LEN];  /* SHA-256 of the server's TLS SPKI */
 } nt_svr_config;
 
 typedef enum nt_svr_state { NT_SVR_HELLO, NT_SVR_ANON, NT_SVR_USER } nt_svr_state;
@@ -74,13 +75,20 @@ uint8_t *nt_svr_conn_take_output(nt_svr_conn *c, size_t *n);
 bool nt_svr_conn_closing(const nt_svr_conn *c);
 
 /* The bytes a client signs with its identity key, for LOGIN and REGISTER:
- *   opaque label<V> | opaque username<V> | opaque nonce<V> | opaque exporter<V>
- * label is "echover login v1" or "echover register v1"; binding the TLS
- * exporter makes a captured signature useless on another connection. */
+ *   opaque label<V> | opaque username<V> | opaque nonce<V> |
+ *   opaque exporter<V> | opaque server_pin<V>
+ * label is "echover login v1" or "echover register v1". Binding the TLS
+ * exporter makes a captured signature useless on another connection; the
+ * server's key pin is signed too because BearSSL 0.6 has no extended master
+ * secret (RFC 7627), so an exporter value alone does not name the server
+ * (net/tls.h). */
 #define NT_LABEL_LOGIN "echover login v1"
 #define NT_LABEL_REGISTER "echover register v1"
+/* RFC 5705 exporter label (no context) of the value bound into logins. */
+#define NT_EXPORTER_LABEL "EXPORTER-echover-login"
 void nt_auth_message(cr_writer *w, const char *label, const uint8_t *user, size_t user_len,
-		     const uint8_t nonce[NT_NONCE_LEN], const uint8_t exporter[NT_EXPORTER_LEN]);
+		     const uint8_t nonce[NT_NONCE_LEN], const uint8_t exporter[NT_EXPORTER_LEN],
+		     const uint8_t server_pin[NT_PIN_LEN]);
 
 /* KeyPackageRef = RefHash("MLS 1.0 KeyPackage Reference", kp)
  * (RFC 9420 section 5.2): SHA-256 of opaque label<V> | opaque value<V>. */

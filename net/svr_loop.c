@@ -3,7 +3,6 @@
  */
 #include "svr_loop.h"
 
-#include <bearssl.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,22 +13,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tls_server.h"
 #include "wipe.h"
+
+#define IN_CHUNK 4096
 
 struct nt_loop_conn {
 	int fd;
 	nt_loop_conn *prev, *next;
-	br_ssl_server_context sc;
-	br_x509_certificate chain;
-	br_ec_private_key sk;
+	nt_tls tls;
 	bool ready;             /* handshake done, app engine initialised */
 	nt_svr_conn app;
-	uint8_t *out;           /* response bytes not yet given to TLS */
+	uint8_t *out;           /* response bytes not yet taken by TLS */
 	size_t out_n;
 	cr_reader out_r;
+	uint8_t in[IN_CHUNK];   /* decrypted bytes not yet taken by the engine */
+	cr_reader in_r;
 	uint32_t events;        /* what epoll watches for now */
-	uint8_t iobuf[BR_SSL_BUFSIZE_BIDI];
+	uint8_t buf[NT_TLS_BUF_FULL];
 };
 
 static void conn_close(nt_server *s, nt_loop_conn *c)
@@ -46,86 +46,115 @@ static void conn_close(nt_server *s, nt_loop_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->n_conns--;
-	cr_wipe(&c->sc, sizeof c->sc);
-	cr_wipe(c->iobuf, sizeof c->iobuf);
+	nt_tls_wipe(&c->tls);
+	cr_wipe(c->in, sizeof c->in);
 	free(c);
+}
+
+static bool would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* Sends what TLS has; false on a dead socket. */
+static bool send_records(nt_loop_conn *c, bool *progress)
+{
+	size_t len;
+	const uint8_t *p = nt_tls_send_buf(&c->tls, &len);
+	if (!p)
+		return true;
+	ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+	if (n > 0) {
+		nt_tls_send_done(&c->tls, (size_t)n);
+		*progress = true;
+		return true;
+	}
+	return n < 0 && would_block();
+}
+
+/* Moves application bytes between TLS and the connection engine. */
+static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
+{
+	if (!c->ready) {
+		uint8_t exp[NT_EXPORTER_LEN];
+		bool ok = nt_tls_exporter(&c->tls, NT_EXPORTER_LABEL, NULL, 0, exp, sizeof exp) == CR_OK &&
+			  nt_svr_conn_init(&c->app, &s->cfg, s->db, exp) == CR_OK;
+		cr_wipe(exp, sizeof exp);
+		if (!ok)
+			return false;
+		cr_reader_init(&c->in_r, c->in, 0);
+		c->ready = true;
+		*progress = true;
+	}
+	if (!nt_svr_conn_closing(&c->app) && !c->out) {
+		if (cr_reader_left(&c->in_r) == 0) {
+			size_t k = nt_tls_pull_plaintext(&c->tls, c->in, sizeof c->in);
+			cr_reader_init(&c->in_r, c->in, k);
+		}
+		if (cr_reader_left(&c->in_r)) {
+			cr_reader peek = c->in_r;
+			cr_span rest, done;
+			size_t used = 0;
+			if (cr_read_span(&peek, cr_reader_left(&peek), &rest) ||
+			    nt_svr_conn_feed(&c->app, rest.p, rest.n, (int64_t)time(NULL), &used) != CR_OK ||
+			    cr_read_span(&c->in_r, used, &done))
+				return false;
+			if (used)
+				*progress = true;
+		}
+	}
+	if (!c->out) {
+		c->out = nt_svr_conn_take_output(&c->app, &c->out_n);
+		if (c->out)
+			cr_reader_init(&c->out_r, c->out, c->out_n);
+	}
+	if (c->out) {
+		cr_reader peek = c->out_r;
+		cr_span rest, done;
+		if (cr_read_span(&peek, cr_reader_left(&peek), &rest))
+			return false;
+		size_t k = nt_tls_push_plaintext(&c->tls, rest.p, rest.n);
+		if (cr_read_span(&c->out_r, k, &done))
+			return false;
+		if (k)
+			*progress = true;
+		if (cr_reader_left(&c->out_r) == 0) {
+			free(c->out);
+			c->out = NULL;
+		}
+	}
+	/* A closing connection goes once its last answer is on the wire. */
+	return !(nt_svr_conn_closing(&c->app) && !c->out && !nt_tls_want_write(&c->tls));
 }
 
 /* Moves bytes until nothing progresses. False: close the connection. */
 static bool pump(nt_server *s, nt_loop_conn *c)
 {
-	br_ssl_engine_context *eng = &c->sc.eng;
 	for (;;) {
-		unsigned st = br_ssl_engine_current_state(eng);
 		bool progress = false;
-		if (st & BR_SSL_CLOSED)
+		if (!send_records(c, &progress))
 			return false;
-		if (st & BR_SSL_SENDREC) {
-			size_t len;
-			unsigned char *b = br_ssl_engine_sendrec_buf(eng, &len);
-			ssize_t n = send(c->fd, b, len, MSG_NOSIGNAL);
-			if (n > 0) {
-				br_ssl_engine_sendrec_ack(eng, (size_t)n);
-				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-				return false;
+		nt_tls_state st = nt_tls_status(&c->tls);
+		if (st == NT_TLS_CLOSED || st == NT_TLS_FAILED) {
+			/* Send a final alert if the socket takes it now, then go. */
+			bool more = true;
+			for (int i = 0; i < 4 && more && nt_tls_want_write(&c->tls); i++) {
+				more = false;
+				if (!send_records(c, &more))
+					break;
 			}
-		}
-		if (!c->ready && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) {
-			uint8_t exp[NT_EXPORTER_LEN];
-			bool ok = nt_tls_exporter(eng, exp) == CR_OK &&
-				  nt_svr_conn_init(&c->app, &s->cfg, s->db, exp) == CR_OK;
-			cr_wipe(exp, sizeof exp);
-			if (!ok)
-				return false;
-			c->ready = true;
-			progress = true;
-		}
-		if (c->ready && (st & BR_SSL_RECVAPP) && !nt_svr_conn_closing(&c->app) && !c->out) {
-			size_t len, used = 0;
-			unsigned char *b = br_ssl_engine_recvapp_buf(eng, &len);
-			if (nt_svr_conn_feed(&c->app, b, len, (int64_t)time(NULL), &used) != CR_OK)
-				return false;
-			if (used) {
-				br_ssl_engine_recvapp_ack(eng, used);
-				progress = true;
-			}
-		}
-		if (c->ready && !c->out) {
-			c->out = nt_svr_conn_take_output(&c->app, &c->out_n);
-			if (c->out)
-				cr_reader_init(&c->out_r, c->out, c->out_n);
-		}
-		if (c->out && (st & BR_SSL_SENDAPP)) {
-			size_t len;
-			unsigned char *b = br_ssl_engine_sendapp_buf(eng, &len);
-			size_t k = cr_reader_left(&c->out_r) < len ? cr_reader_left(&c->out_r) : len;
-			cr_span part;
-			if (cr_read_span(&c->out_r, k, &part))
-				return false;
-			memcpy(b, part.p, part.n);
-			br_ssl_engine_sendapp_ack(eng, part.n);
-			if (cr_reader_left(&c->out_r) == 0) {
-				free(c->out);
-				c->out = NULL;
-				br_ssl_engine_flush(eng, 0);
-			}
-			progress = true;
-		}
-		/* A closing connection goes once its last answer is on the wire. */
-		if (c->ready && nt_svr_conn_closing(&c->app) && !c->out &&
-		    !(br_ssl_engine_current_state(eng) & BR_SSL_SENDREC))
 			return false;
-		if (st & BR_SSL_RECVREC) {
-			size_t len;
-			unsigned char *b = br_ssl_engine_recvrec_buf(eng, &len);
-			ssize_t n = recv(c->fd, b, len, 0);
+		}
+		if (st == NT_TLS_READY && !app_step(s, c, &progress))
+			return false;
+		size_t len;
+		uint8_t *p = nt_tls_recv_buf(&c->tls, &len);
+		if (p) {
+			ssize_t n = recv(c->fd, p, len, 0);
 			if (n > 0) {
-				br_ssl_engine_recvrec_ack(eng, (size_t)n);
+				nt_tls_recv_done(&c->tls, (size_t)n);
 				progress = true;
-			} else if (n == 0) {
-				return false;
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			} else if (n == 0 || !would_block()) {
 				return false;
 			}
 		}
@@ -133,7 +162,7 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 			break;
 	}
 	/* Watch for writability only while records wait to be sent. */
-	uint32_t want = EPOLLIN | ((br_ssl_engine_current_state(eng) & BR_SSL_SENDREC) ? EPOLLOUT : 0);
+	uint32_t want = EPOLLIN | (nt_tls_want_write(&c->tls) ? EPOLLOUT : 0);
 	if (want != c->events) {
 		struct epoll_event ev = { .events = want, .data.ptr = c };
 		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
@@ -148,7 +177,7 @@ static void accept_all(nt_server *s)
 	for (;;) {
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			if (!would_block())
 				fprintf(stderr, "echover server: accept: %s\n", strerror(errno));
 			return;
 		}
@@ -163,13 +192,8 @@ static void accept_all(nt_server *s)
 			continue;
 		}
 		c->fd = fd;
-		c->chain.data = s->cert;
-		c->chain.data_len = s->cert_len;
-		c->sk.curve = BR_EC_secp256r1;
-		c->sk.x = s->key.priv;
-		c->sk.xlen = NT_P256_PRIV_LEN;
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-		if (nt_tls_server_setup(&c->sc, &c->chain, &c->sk, c->iobuf, sizeof c->iobuf) != CR_OK ||
+		if (nt_tls_server_init(&c->tls, &s->cred, c->buf, sizeof c->buf, s->cfg.rng) != CR_OK ||
 		    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			close(fd);
 			free(c);
@@ -219,9 +243,7 @@ cr_err nt_server_run(nt_server *s)
 				accept_all(s);
 			} else {
 				nt_loop_conn *c = p;
-				if ((evs[i].events & (EPOLLERR | EPOLLHUP)) && !(evs[i].events & EPOLLIN))
-					conn_close(s, c);
-				else if (!pump(s, c))
+				if (!pump(s, c))
 					conn_close(s, c);
 			}
 		}

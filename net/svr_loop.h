@@ -9,8 +9,10 @@
  * When the TLS handshake completes, the RFC 5705 exporter value is taken and
  * handed to the connection engine, which binds logins to it.
  *
- * Memory per connection: BearSSL's bidirectional buffer (BR_SSL_BUFSIZE_BIDI,
- * about 33 KB) plus the engine contexts.
+ * TLS is net/tls.h (policy, pinning, exporter); this file adds only sockets.
+ * Memory per connection: the TLS context and its NT_TLS_BUF_FULL buffer
+ * (38 KB, net/tls.h), a 4 KB plaintext input buffer and the connection
+ * engine; response bytes are held only until TLS takes them.
  */
 #ifndef ECHOVER_NT_SVR_LOOP_H
 #define ECHOVER_NT_SVR_LOOP_H
@@ -21,7 +23,7 @@
 #include "cr_err.h"
 #include "st_server.h"
 #include "svr_conn.h"
-#include "tls_cert.h"
+#include "tls.h"
 
 #define NT_MAX_CONNS_DEFAULT 1000
 
@@ -33,9 +35,7 @@ typedef struct nt_server {
 	st_server *db;
 	nt_svr_config cfg;
 	size_t max_conns;
-	nt_server_key key;
-	uint8_t cert[NT_CERT_MAX];
-	size_t cert_len;
+	nt_tls_cred cred;    /* initialised in place by the caller */
 	/* run state */
 	int epoll_fd;
 	size_t n_conns;

@@ -27,19 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum st_err {
-	ST_OK = 0,
-	ST_ERR_DB,        /* SQLite failed (I/O, corruption, full disk, busy too long) */
-	ST_ERR_NOT_FOUND, /* no such row */
-	ST_ERR_EXISTS,    /* a unique key is taken */
-	ST_ERR_CONFLICT,  /* a compare-and-set lost: epoch moved, invite used */
-	ST_ERR_ARG,       /* the caller broke the contract (bad length, position out of range) */
-	ST_ERR_NOMEM,
-	ST_ERR_VERSION,   /* the database was written by a newer schema */
-} st_err;
+#include "st_err.h"
 
-#define ST_MUST_CHECK __attribute__((warn_unused_result))
-
+/* A short, static, human-readable name of an error. */
 const char *st_err_str(st_err e);
 
 #define ST_SCHEMA_VERSION 1

@@ -210,6 +210,11 @@ int t_main(int argc, char **argv, const t_case *cases)
 		if ((t.subs == 0 && t.skipped == skipped) || t.case_failed)
 			close_case();
 	}
+	return t_finish();
+}
+
+int t_finish(void)
+{
 	printf("RESULT %u %u %u\n", t.passed, t.failed, t.skipped);
 	return t.failed ? 1 : 0;
 }

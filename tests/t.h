@@ -34,6 +34,9 @@ typedef struct t_case {
 #define T(name) { #name, name }
 
 int t_main(int argc, char **argv, const t_case *cases);
+/* For programs that count only sub-cases (the vector runner): prints the
+ * RESULT line and returns the exit code. */
+int t_finish(void);
 
 /* Record a check; prints the location on failure. Returns cond. */
 bool t_check(bool cond, const char *expr, const char *file, int line);

@@ -126,8 +126,10 @@ TEST(server_invite_and_users_commands)
 	/* Usage errors. */
 	char *bad[] = { "server", "--db", db, "invite", "--count", "0", NULL };
 	CHECK(run_captured(bad, 6, out, sizeof out) == 2);
-	char *none[] = { "server", "--db", db, NULL };
-	CHECK(run_captured(none, 3, out, sizeof out) == 2);
+	char *policy[] = { "server", "--db", db, "--policy", "closed", NULL };
+	CHECK(run_captured(policy, 5, out, sizeof out) == 2);
+	char *extra[] = { "server", "--db", db, "users", "invite", NULL };
+	CHECK(run_captured(extra, 5, out, sizeof out) == 2);
 	char wal[64], shm[64];
 	snprintf(wal, sizeof wal, "%s-wal", db);
 	snprintf(shm, sizeof shm, "%s-shm", db);

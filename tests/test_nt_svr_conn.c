@@ -16,6 +16,7 @@ typedef struct client {
 	nt_svr_conn c;
 	uint8_t nonce[NT_NONCE_LEN];
 	uint8_t exporter[NT_EXPORTER_LEN];
+	uint8_t pin[NT_PIN_LEN];       /* the server key the client believes in */
 	uint32_t next_id;
 	uint16_t type;             /* last response */
 	uint8_t body[1 << 16];
@@ -43,6 +44,7 @@ static void world_init(world *w, nt_policy policy)
 	w->cfg.frame_max = 1 << 16;
 	w->cfg.argon = FAST;
 	w->cfg.rng = &w->rng;
+	memset(w->cfg.server_pin, 0x5e, sizeof w->cfg.server_pin);
 }
 
 /* Feeds raw bytes; keeps the last response frame. */
@@ -98,6 +100,7 @@ static void connect_client(world *w, client *cl, uint8_t exporter_byte)
 {
 	memset(cl, 0, sizeof *cl);
 	memset(cl->exporter, exporter_byte, sizeof cl->exporter);
+	memcpy(cl->pin, w->cfg.server_pin, sizeof cl->pin);
 	CHECK_OK(nt_svr_conn_init(&cl->c, &w->cfg, w->db, cl->exporter));
 	uint8_t b[32];
 	cr_writer wr;
@@ -127,10 +130,11 @@ static void make_ident(ident *id, const char *name, uint8_t s)
 
 static void sign_auth(const client *cl, const char *label, const ident *id, uint8_t sig[64])
 {
-	uint8_t buf[160];
+	uint8_t buf[200];
 	cr_writer w;
 	cr_writer_init_fixed(&w, buf, sizeof buf);
-	nt_auth_message(&w, label, (const uint8_t *)id->name, strlen(id->name), cl->nonce, cl->exporter);
+	nt_auth_message(&w, label, (const uint8_t *)id->name, strlen(id->name), cl->nonce, cl->exporter,
+			cl->pin);
 	CHECK_OK(cr_writer_error(&w));
 	CHECK_OK(cr_ed25519_sign(sig, id->seed, buf, w.len));
 }
@@ -253,10 +257,18 @@ TEST(login_failures_and_binding)
 	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
 	memcpy(cl.exporter, real, sizeof real);
 	CHECK(!nt_svr_conn_closing(&cl.c));
-	/* The fifth failure closes the connection. */
-	do_login(&cl, &alice, "wrong again", &alice);
+	/* Nor does one made for another server key (a relaying server). */
+	cl.pin[0] ^= 1;
+	do_login(&cl, &alice, "correct horse", &alice);
 	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	cl.pin[0] ^= 1;
+	/* That was the fifth failure: the connection closes. */
 	CHECK(nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	/* A fresh connection with everything right logs in. */
+	connect_client(&w, &cl, 2);
+	do_login(&cl, &alice, "correct horse", &alice);
+	CHECK(cl.type == NT_LOGIN_OK);
 	nt_svr_conn_free(&cl.c);
 	/* Before login, account requests are forbidden. */
 	connect_client(&w, &cl, 3);

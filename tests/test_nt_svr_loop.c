@@ -19,7 +19,9 @@
 #include "frame.h"
 #include "svr_loop.h"
 #include "t.h"
-#include "tls_server.h"
+#include "cert.h"
+#include "p256.h"
+#include "tls.h"
 
 typedef struct fixture {
 	nt_server s;
@@ -29,6 +31,8 @@ typedef struct fixture {
 	pthread_t th;
 	int port;
 	cr_err run_err;
+	uint8_t pub[CR_P256_PUB_LEN];
+	uint8_t pin[NT_PIN_LEN];
 } fixture;
 
 static void *run(void *arg)
@@ -50,8 +54,13 @@ static bool start(fixture *f)
 	f->s.cfg.argon = (cr_argon2_params){ 1, 8 };
 	f->s.cfg.rng = &f->rng;
 	f->s.max_conns = 16;
-	CHECK_OK(nt_server_key_new(&f->s.key, &f->rng));
-	CHECK_OK(nt_cert_self_signed(f->s.cert, &f->s.cert_len, &f->s.key, 1795000000, &f->rng));
+	uint8_t priv[CR_P256_PRIV_LEN], cert[NT_CERT_MAX];
+	size_t cert_len;
+	if (!CHECK_OK(cr_p256_keygen(priv, f->pub, &f->rng)) || !CHECK_OK(nt_cert_create(cert, &cert_len, priv)) ||
+	    !CHECK_OK(nt_tls_cred_init(&f->s.cred, priv, cert, cert_len)))
+		return false;
+	nt_cert_pin(f->pin, f->pub);
+	memcpy(f->s.cfg.server_pin, f->pin, sizeof f->pin);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -77,7 +86,7 @@ static void stop(fixture *f)
 	close(f->stop[1]);
 	close(f->s.listen_fd);
 	st_server_close(f->s.db);
-	nt_server_key_wipe(&f->s.key);
+	nt_tls_cred_wipe(&f->s.cred);
 }
 
 static int tcp_connect(int port)
@@ -123,7 +132,7 @@ static bool tls_connect(tls_client *c, fixture *f, const uint16_t *suites, size_
 	c->fd = tcp_connect(f->port);
 	if (!CHECK(c->fd >= 0))
 		return false;
-	br_ec_public_key pk = { BR_EC_secp256r1, f->s.key.pub, NT_P256_PUB_LEN };
+	br_ec_public_key pk = { BR_EC_secp256r1, f->pub, CR_P256_PUB_LEN };
 	br_ssl_client_init_full(&c->cc, &c->xc, NULL, 0);
 	/* Pin the server key, as the client does after first use. */
 	br_x509_knownkey_init_ec(&c->kk, &pk, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
@@ -180,15 +189,17 @@ static bool hello(tls_client *c, uint8_t nonce[NT_NONCE_LEN])
 }
 
 static bool auth(tls_client *c, uint16_t type, const uint8_t nonce[NT_NONCE_LEN], const uint8_t seed[32],
-		 const uint8_t pub[32])
+		 const uint8_t pub[32], const uint8_t pin[NT_PIN_LEN])
 {
-	uint8_t exp[NT_EXPORTER_LEN], msg[160], sig[64], b[512];
-	if (nt_tls_exporter(&c->cc.eng, exp))
+	uint8_t exp[NT_EXPORTER_LEN], msg[200], sig[64], b[512];
+	/* The "with context" variant, empty context, as net/tls.c computes it. */
+	static const uint8_t empty[1] = { 0 };
+	if (!br_ssl_key_export(&c->cc.eng, exp, sizeof exp, NT_EXPORTER_LABEL, empty, 0))
 		return false;
 	cr_writer w;
 	cr_writer_init_fixed(&w, msg, sizeof msg);
 	bool reg = type == NT_REGISTER;
-	nt_auth_message(&w, reg ? NT_LABEL_REGISTER : NT_LABEL_LOGIN, (const uint8_t *)"alice", 5, nonce, exp);
+	nt_auth_message(&w, reg ? NT_LABEL_REGISTER : NT_LABEL_LOGIN, (const uint8_t *)"alice", 5, nonce, exp, pin);
 	if (cr_writer_error(&w) || cr_ed25519_sign(sig, seed, msg, w.len))
 		return false;
 	cr_writer_init_fixed(&w, b, sizeof b);
@@ -226,14 +237,21 @@ TEST(tls_register_login_and_hostile_clients)
 		CHECK(hello(&c, nonce));
 		CHECK(br_ssl_engine_get_version(&c.cc.eng) == BR_TLS12);
 		uint16_t suite = c.cc.eng.session.cipher_suite;
-		CHECK(suite == BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
-		CHECK(auth(&c, NT_REGISTER, nonce, seed, pub));
+		CHECK(suite == BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 ||
+		      suite == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+		CHECK(auth(&c, NT_REGISTER, nonce, seed, pub, f.pin));
 		CHECK(c.type == NT_REGISTER_OK);
 		tls_close(&c);
 	}
 	if (tls_connect(&c, &f, NULL, 0)) {
 		CHECK(hello(&c, nonce));
-		CHECK(auth(&c, NT_LOGIN, nonce, seed, pub));
+		/* Signed for another server key (a relay): refused. */
+		uint8_t relay_pin[NT_PIN_LEN];
+		memcpy(relay_pin, f.pin, sizeof relay_pin);
+		relay_pin[5] ^= 0x20;
+		CHECK(auth(&c, NT_LOGIN, nonce, seed, pub, relay_pin));
+		CHECK(c.type == NT_ERROR);
+		CHECK(auth(&c, NT_LOGIN, nonce, seed, pub, f.pin));
 		CHECK(c.type == NT_LOGIN_OK);
 		/* Oversized frame: error, then the server closes. */
 		uint8_t big[NT_FRAME_HDR_LEN] = { 0, 0x10, 0, 0, 0, NT_POST };
@@ -255,7 +273,6 @@ TEST(tls_register_login_and_hostile_clients)
 	if (tls_connect(&c, &f, chacha, 1)) {
 		CHECK(hello(&c, nonce));
 		CHECK(c.cc.eng.session.cipher_suite == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
-		/* A signature bound to another session's exporter fails. */
 		tls_close(&c);
 	}
 	/* A client with the wrong pinned key refuses the server. */
@@ -264,7 +281,8 @@ TEST(tls_register_login_and_hostile_clients)
 	other.port = f.port;
 	uint8_t wrong_seed[32] = { 8 };
 	cr_rng_det_init(&other.det, &other.rng, wrong_seed);
-	CHECK_OK(nt_server_key_new(&other.s.key, &other.rng));
+	uint8_t other_priv[CR_P256_PRIV_LEN];
+	CHECK_OK(cr_p256_keygen(other_priv, other.pub, &other.rng));
 	if (tls_connect(&c, &other, NULL, 0)) {
 		CHECK(!hello(&c, nonce));
 		tls_close(&c);

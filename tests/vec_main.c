@@ -83,7 +83,7 @@ bool vec_check_hex(json_t *obj, const char *field, const uint8_t *got, size_t n)
 static void run_file(const char *path)
 {
 	json_error_t jerr;
-	json_t *root = json_load_file(path, JSON_DECODE_INT_AS_REAL * 0, &jerr);
+	json_t *root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		t_begin("%s", path);
 		t_check(false, jerr.text, path, jerr.line);
@@ -111,62 +111,60 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every .json file under DIR/mls and DIR/wycheproof, in name order. */
+/* Every .json file of one folder, in name order; a missing folder fails. */
+static void run_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		t_begin("vector folder %s", dir);
+		t_check(false, "cannot open the vector folder (set ECHOVER_VECTORS)", dir, 0);
+		t_end();
+		return;
+	}
+	char *names[256];
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < 256) {
+		size_t len = strlen(e->d_name);
+		if (len > 5 && !strcmp(e->d_name + len - 5, ".json"))
+			names[n++] = strdup(e->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof names[0], by_name);
+	for (size_t i = 0; i < n; i++) {
+		char path[8192];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		run_file(path);
+		free(names[i]);
+	}
+}
+
+/* Every .json file under DIR/mls and DIR/wycheproof (the shared vectors),
+ * then those of the project's own vectors/ folder (relative to the working
+ * directory: tests run from the repository root). */
 static void run_all(void)
 {
 	static const char *const subdirs[] = { "mls", "wycheproof" };
 	for (size_t s = 0; s < 2; s++) {
 		char dir[4096];
 		snprintf(dir, sizeof dir, "%s/%s", t_vectors_dir(), subdirs[s]);
-		DIR *d = opendir(dir);
-		if (!d) {
-			t_begin("vector folder %s", dir);
-			t_check(false, "cannot open the vector folder (set ECHOVER_VECTORS)", dir, 0);
-			t_end();
-			continue;
-		}
-		char *names[256];
-		size_t n = 0;
-		struct dirent *e;
-		while ((e = readdir(d)) && n < 256) {
-			size_t len = strlen(e->d_name);
-			if (len > 5 && !strcmp(e->d_name + len - 5, ".json"))
-				names[n++] = strdup(e->d_name);
-		}
-		closedir(d);
-		qsort(names, n, sizeof names[0], by_name);
-		for (size_t i = 0; i < n; i++) {
-			char path[8192];
-			snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-			run_file(path);
-			free(names[i]);
-		}
+		run_dir(dir);
 	}
-}
-
-static void run_args(void);
-static int g_argc;
-static char **g_argv;
-
-static void run_args(void)
-{
-	for (int i = 1; i < g_argc; i++) {
-		if (!strcmp(g_argv[i], "--all"))
-			run_all();
-		else
-			run_file(g_argv[i]);
-	}
+	run_dir("vectors");
 }
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: vectors --all | FILE...\n");
 		return 2;
 	}
-	g_argc = argc;
-	g_argv = argv;
-	static const t_case cases[] = { { "vectors", run_args }, { NULL, NULL } };
-	char *none[] = { argv[0] };
-	return t_main(1, none, cases);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			run_all();
+		else
+			run_file(argv[i]);
+	}
+	return t_finish();
 }
