@@ -40,19 +40,22 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: echover server [--listen ADDR:PORT] [--db PATH] [--policy open|invite]\n"
-		   "                      [--max-conns N]\n"
+		   "                      [--max-conns N] [--handshake-timeout S] [--idle-timeout S]\n"
 		   "       echover server [--db PATH] invite [--count N]\n"
 		   "       echover server [--db PATH] users\n\n"
 		   "Without a command, runs the server: TLS 1.2 (ECDHE-ECDSA, AES-128-GCM or\n"
 		   "ChaCha20-Poly1305) on --listen (default " DEFAULT_LISTEN ", IPv4), state in\n"
 		   "--db, registration open or by invite codes (--policy, default open), at most\n"
-		   "--max-conns connections (default %d). The TLS key is kept in DB.key (0600);\n"
+		   "--max-conns connections (default %d); a handshake not done within\n"
+		   "--handshake-timeout seconds (default %d) or a connection silent for\n"
+		   "--idle-timeout seconds (default %d) is dropped. The TLS key is kept in DB.key (0600);\n"
 		   "its SHA-256 SPKI pin is printed at start. SIGINT/SIGTERM stop it.\n\n"
 		   "Operator commands on the server's database (default %s):\n"
 		   "  invite   print N (default 1, at most %d) one-time registration codes;\n"
 		   "           the database keeps only their SHA-256\n"
 		   "  users    list the accounts: name, creation time (UTC), identity key prefix\n",
-		   NT_MAX_CONNS_DEFAULT, DEFAULT_DB, INVITE_COUNT_MAX);
+		   NT_MAX_CONNS_DEFAULT, NT_HANDSHAKE_TIMEOUT_DEFAULT, NT_IDLE_TIMEOUT_DEFAULT, DEFAULT_DB,
+		   INVITE_COUNT_MAX);
 }
 
 /* Loads DB.key into priv, or creates it (0600, exclusive) on first start. */
@@ -122,7 +125,7 @@ static int listen_on(const char *spec)
 }
 
 static int run_server(st_server *db, const char *db_path, const char *listen_spec, nt_policy policy,
-		      long max_conns)
+		      long max_conns, long hs_timeout, long idle_timeout)
 {
 	static nt_server s;
 	memset(&s, 0, sizeof s);
@@ -132,6 +135,8 @@ static int run_server(st_server *db, const char *db_path, const char *listen_spe
 	s.cfg.argon = CR_ARGON2_INTERACTIVE;
 	s.cfg.rng = cr_rng_system();
 	s.max_conns = (size_t)max_conns;
+	s.handshake_timeout = hs_timeout;
+	s.idle_timeout = idle_timeout;
 	s.listen_fd = -1;
 	s.stop_fd = -1;
 	int rc = 1;
@@ -224,6 +229,7 @@ int nt_server_main(int argc, char **argv)
 	}
 	const char *db_path = DEFAULT_DB, *cmd = NULL, *listen_spec = DEFAULT_LISTEN;
 	long count = 1, max_conns = NT_MAX_CONNS_DEFAULT;
+	long hs_timeout = NT_HANDSHAKE_TIMEOUT_DEFAULT, idle_timeout = NT_IDLE_TIMEOUT_DEFAULT;
 	nt_policy policy = NT_POLICY_OPEN;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--db") && i + 1 < argc) {
@@ -240,6 +246,17 @@ int nt_server_main(int argc, char **argv)
 				fprintf(stderr, "echover server: --policy takes open or invite\n");
 				return 2;
 			}
+		} else if ((!strcmp(argv[i], "--handshake-timeout") || !strcmp(argv[i], "--idle-timeout")) &&
+			   i + 1 < argc) {
+			bool hs = !strcmp(argv[i], "--handshake-timeout");
+			char *end;
+			errno = 0;
+			long v = strtol(argv[++i], &end, 10);
+			if (errno || *end || v < 1 || v > 86400) {
+				fprintf(stderr, "echover server: %s takes 1..86400 seconds\n", argv[i - 1]);
+				return 2;
+			}
+			*(hs ? &hs_timeout : &idle_timeout) = v;
 		} else if (!strcmp(argv[i], "--max-conns") && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -276,7 +293,7 @@ int nt_server_main(int argc, char **argv)
 	}
 	int rc;
 	if (!cmd) {
-		rc = run_server(db, db_path, listen_spec, policy, max_conns);
+		rc = run_server(db, db_path, listen_spec, policy, max_conns, hs_timeout, idle_timeout);
 	} else if (!strcmp(cmd, "invite")) {
 		rc = do_invite(db, count);
 	} else {

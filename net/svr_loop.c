@@ -29,6 +29,8 @@ struct nt_loop_conn {
 	uint8_t in[IN_CHUNK];   /* decrypted bytes not yet taken by the engine */
 	cr_reader in_r;
 	uint32_t events;        /* what epoll watches for now */
+	int64_t opened;         /* monotonic seconds */
+	int64_t last_active;
 	uint8_t buf[NT_TLS_BUF_FULL];
 };
 
@@ -49,6 +51,13 @@ static void conn_close(nt_server *s, nt_loop_conn *c)
 	nt_tls_wipe(&c->tls);
 	cr_wipe(c->in, sizeof c->in);
 	free(c);
+}
+
+static int64_t now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
 }
 
 static bool would_block(void)
@@ -160,6 +169,7 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 		}
 		if (!progress)
 			break;
+		c->last_active = now_mono();
 	}
 	/* Watch for writability only while records wait to be sent. */
 	uint32_t want = EPOLLIN | (nt_tls_want_write(&c->tls) ? EPOLLOUT : 0);
@@ -192,6 +202,7 @@ static void accept_all(nt_server *s)
 			continue;
 		}
 		c->fd = fd;
+		c->opened = c->last_active = now_mono();
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		if (nt_tls_server_init(&c->tls, &s->cred, c->buf, sizeof c->buf, s->cfg.rng) != CR_OK ||
 		    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -206,6 +217,19 @@ static void accept_all(nt_server *s)
 		s->conns = c;
 		s->n_conns++;
 		if (!pump(s, c))
+			conn_close(s, c);
+	}
+}
+
+/* Drops connections past their handshake or idle time-out. */
+static void sweep(nt_server *s)
+{
+	int64_t now = now_mono();
+	int64_t hs = s->handshake_timeout > 0 ? s->handshake_timeout : NT_HANDSHAKE_TIMEOUT_DEFAULT;
+	int64_t idle = s->idle_timeout > 0 ? s->idle_timeout : NT_IDLE_TIMEOUT_DEFAULT;
+	for (nt_loop_conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if ((!c->ready && now - c->opened >= hs) || now - c->last_active >= idle)
 			conn_close(s, c);
 	}
 }
@@ -228,7 +252,8 @@ cr_err nt_server_run(nt_server *s)
 	}
 	for (bool running = true; running;) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(s->epoll_fd, evs, 64, -1);
+		/* Wake once a second to enforce the time-outs. */
+		int n = epoll_wait(s->epoll_fd, evs, 64, s->conns ? 1000 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -247,6 +272,8 @@ cr_err nt_server_run(nt_server *s)
 					conn_close(s, c);
 			}
 		}
+		if (running)
+			sweep(s);
 	}
 out:
 	while (s->conns)

@@ -26,6 +26,11 @@
 #include "tls.h"
 
 #define NT_MAX_CONNS_DEFAULT 1000
+/* A peer that has not finished the TLS handshake by then is dropped (it
+ * holds a connection slot and ~43 KB). */
+#define NT_HANDSHAKE_TIMEOUT_DEFAULT 10
+/* A connection with no traffic for that long is dropped. */
+#define NT_IDLE_TIMEOUT_DEFAULT 600
 
 typedef struct nt_loop_conn nt_loop_conn;
 
@@ -35,6 +40,8 @@ typedef struct nt_server {
 	st_server *db;
 	nt_svr_config cfg;
 	size_t max_conns;
+	int64_t handshake_timeout; /* seconds; 0 means the default */
+	int64_t idle_timeout;      /* seconds; 0 means the default */
 	nt_tls_cred cred;    /* initialised in place by the caller */
 	/* run state */
 	int epoll_fd;

@@ -128,6 +128,8 @@ TEST(server_invite_and_users_commands)
 	CHECK(run_captured(bad, 6, out, sizeof out) == 2);
 	char *policy[] = { "server", "--db", db, "--policy", "closed", NULL };
 	CHECK(run_captured(policy, 5, out, sizeof out) == 2);
+	char *timeout[] = { "server", "--db", db, "--idle-timeout", "0", NULL };
+	CHECK(run_captured(timeout, 5, out, sizeof out) == 2);
 	char *extra[] = { "server", "--db", db, "users", "invite", NULL };
 	CHECK(run_captured(extra, 5, out, sizeof out) == 2);
 	char wal[64], shm[64];

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ed25519.h"
@@ -54,6 +55,7 @@ static bool start(fixture *f)
 	f->s.cfg.argon = (cr_argon2_params){ 1, 8 };
 	f->s.cfg.rng = &f->rng;
 	f->s.max_conns = 16;
+	f->s.handshake_timeout = 1;
 	uint8_t priv[CR_P256_PRIV_LEN], cert[NT_CERT_MAX];
 	size_t cert_len;
 	if (!CHECK_OK(cr_p256_keygen(priv, f->pub, &f->rng)) || !CHECK_OK(nt_cert_create(cert, &cert_len, priv)) ||
@@ -231,6 +233,14 @@ TEST(tls_register_login_and_hostile_clients)
 	for (int i = 0; i < 10 && got > 0; i++)
 		got = recv(g, tmp, sizeof tmp, 0);
 	CHECK(got == 0 || (got < 0 && errno == ECONNRESET));
+	close(g);
+	/* A peer that never starts the handshake is dropped after the
+	 * handshake time-out (1 s here), without a byte from the server. */
+	g = tcp_connect(f.port);
+	CHECK(g >= 0);
+	time_t t0 = time(NULL);
+	CHECK(recv(g, tmp, sizeof tmp, 0) == 0);
+	CHECK(time(NULL) - t0 <= 4);
 	close(g);
 	/* Register then log in on a second connection. */
 	if (tls_connect(&c, &f, NULL, 0)) {
