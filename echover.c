@@ -17,6 +17,7 @@ static int help_main(int argc, char **argv);
 
 static const mode modes[] = {
 	{ "demo", nt_demo_main, "run a server and clients on loopback and show what each sees" },
+	{ "server", nt_server_main, "run the server (TLS, SQLite), or print invite codes and users" },
 	{ "selftest", nt_selftest_main, "run the built-in known-answer tests of every primitive" },
 	{ "version", nt_version_main, "print versions of echover and its libraries, and build flags" },
 	{ "help", help_main, "show this help" },
@@ -54,6 +55,7 @@ int main(int argc, char **argv)
 	for (const mode *m = modes; m->name; m++)
 		if (!strcmp(argv[1], m->name))
 			return m->main(argc - 1, argv + 1);
-	fprintf(stderr, "echover: unknown mode '%s' (try 'echover --help')\n", argv[1]);
+	fprintf(stderr, "echover: unknown mode '%s'\n", argv[1]);
+	usage(stderr);
 	return 2;
 }

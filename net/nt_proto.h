@@ -38,6 +38,7 @@
 #define NT_ERROR_TEXT_MAX 256
 #define NT_NONCE_LEN 32         /* server login nonce */
 #define NT_EXPORTER_LEN 32      /* TLS exporter value bound into login */
+#define NT_PIN_LEN 32           /* server key pin: SHA-256 of its SPKI (net/cert.h) */
 #define NT_GROUP_ID_MAX 64
 #define NT_KP_MAX 4096          /* one serialized KeyPackage */
 #define NT_KP_BATCH_MAX 100     /* KeyPackages per upload */

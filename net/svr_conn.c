@@ -1,0 +1,635 @@
+/*
+ * svr_conn.c: the server's per-connection protocol engine (svr_conn.h).
+ *
+ * Each handler decodes its whole request first, then touches the store
+ * (inside one transaction when it writes more than one row), then writes its
+ * response; on any failure it returns an nt_code and dispatch() writes the
+ * error frame instead, so a half-written response never reaches the queue.
+ */
+#include "svr_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ed25519.h"
+#include "hash.h"
+#include "invite.h"
+#include "wipe.h"
+
+#define OUT_SLACK 4096u
+
+/* A handler result: 0 for success, or the error code to answer with. */
+typedef int res;
+
+cr_err nt_svr_conn_init(nt_svr_conn *c, const nt_svr_config *cfg, st_server *db,
+			const uint8_t exporter[NT_EXPORTER_LEN])
+{
+	memset(c, 0, sizeof *c);
+	CR_ENSURE(cfg->frame_max >= NT_FRAME_MAX_MIN, CR_ERR_ARG);
+	c->cfg = cfg;
+	c->db = db;
+	c->state = NT_SVR_HELLO;
+	memcpy(c->exporter, exporter, NT_EXPORTER_LEN);
+	nt_parser_init(&c->parser, cfg->frame_max);
+	cr_writer_init_dynamic(&c->out, 2 * (size_t)cfg->frame_max + OUT_SLACK);
+	cr_err err = cr_random(cfg->rng, c->nonce, sizeof c->nonce);
+	if (err)
+		nt_svr_conn_free(c);
+	return err;
+}
+
+void nt_svr_conn_free(nt_svr_conn *c)
+{
+	nt_parser_free(&c->parser);
+	cr_writer_free(&c->out);
+	cr_wipe(c->nonce, sizeof c->nonce);
+	cr_wipe(c->exporter, sizeof c->exporter);
+}
+
+uint8_t *nt_svr_conn_take_output(nt_svr_conn *c, size_t *n)
+{
+	*n = 0;
+	if (c->out.len == 0)
+		return NULL;
+	uint8_t *p = cr_writer_take(&c->out, n);
+	cr_writer_init_dynamic(&c->out, 2 * (size_t)c->cfg->frame_max + OUT_SLACK);
+	return p;
+}
+
+bool nt_svr_conn_closing(const nt_svr_conn *c)
+{
+	return c->closing;
+}
+
+void nt_auth_message(cr_writer *w, const char *label, const uint8_t *user, size_t user_len,
+		     const uint8_t nonce[NT_NONCE_LEN], const uint8_t exporter[NT_EXPORTER_LEN],
+		     const uint8_t server_pin[NT_PIN_LEN])
+{
+	cr_write_opaque(w, (const uint8_t *)label, strlen(label));
+	cr_write_opaque(w, user, user_len);
+	cr_write_opaque(w, nonce, NT_NONCE_LEN);
+	cr_write_opaque(w, exporter, NT_EXPORTER_LEN);
+	cr_write_opaque(w, server_pin, NT_PIN_LEN);
+}
+
+cr_err nt_kp_ref(uint8_t ref[32], const uint8_t *kp, size_t n)
+{
+	static const char label[] = "MLS 1.0 KeyPackage Reference";
+	cr_sha256_ctx h;
+	uint8_t pre[16];
+	cr_writer w;
+	cr_writer_init_fixed(&w, pre, sizeof pre);
+	cr_write_varint(&w, sizeof label - 1);
+	CR_TRY(cr_writer_error(&w));
+	cr_sha256_init(&h);
+	cr_sha256_update(&h, pre, w.len);
+	cr_sha256_update(&h, (const uint8_t *)label, sizeof label - 1);
+	cr_writer_init_fixed(&w, pre, sizeof pre);
+	cr_write_varint(&w, n);
+	if (cr_writer_error(&w) != CR_OK) {
+		cr_sha256_final(&h, ref);
+		return CR_ERR_LIMIT;
+	}
+	cr_sha256_update(&h, pre, w.len);
+	cr_sha256_update(&h, kp, n);
+	cr_sha256_final(&h, ref);
+	return CR_OK;
+}
+
+/* Queues an error frame; `close` marks the connection closing. */
+static void send_error(nt_svr_conn *c, uint32_t id, nt_code code, bool close)
+{
+	size_t m = nt_frame_begin(&c->out, NT_ERROR);
+	nt_write_error(&c->out, id, code, nt_code_str(code));
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	if (close)
+		c->closing = true;
+}
+
+static res from_st(st_err e)
+{
+	switch (e) {
+	case ST_OK: return 0;
+	case ST_ERR_NOT_FOUND: return NT_E_NOT_FOUND;
+	case ST_ERR_EXISTS: return NT_E_EXISTS;
+	case ST_ERR_CONFLICT: return NT_E_CONFLICT;
+	case ST_ERR_ARG: return NT_E_LIMIT;
+	default: return NT_E_INTERNAL;
+	}
+}
+
+/* Ends a handler's store work: commit on success, roll back otherwise. */
+static res finish_tx(nt_svr_conn *c, res r)
+{
+	if (r) {
+		st_rollback(c->db);
+		return r;
+	}
+	st_err e = st_commit(c->db);
+	if (e) {
+		st_rollback(c->db);
+		return NT_E_INTERNAL;
+	}
+	return 0;
+}
+
+/* Reads opaque<V> for a username and checks the rules (store decides). */
+static cr_err read_name(cr_reader *r, cr_span *name)
+{
+	return cr_read_opaque(r, NT_USERNAME_MAX, name);
+}
+
+static res h_hello(nt_svr_conn *c, uint32_t id, const nt_frame *f)
+{
+	nt_hello h;
+	if (nt_read_hello(f->body.p, f->body.n, &h) != CR_OK)
+		return -NT_E_MALFORMED;
+	uint16_t v;
+	if (nt_negotiate(&h, &v) != CR_OK)
+		return -NT_E_VERSION;
+	nt_hello_ok ok = { id, v, (uint8_t)c->cfg->policy, { 0 }, c->cfg->frame_max };
+	memcpy(ok.nonce, c->nonce, sizeof ok.nonce);
+	size_t m = nt_frame_begin(&c->out, NT_HELLO_OK);
+	nt_write_hello_ok(&c->out, &ok);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	c->state = NT_SVR_ANON;
+	return 0;
+}
+
+/* Verifies an identity signature over nt_auth_message(label, ...). */
+static cr_err check_sig(const nt_svr_conn *c, const char *label, cr_span user, const uint8_t pub[32],
+			const uint8_t sig[64])
+{
+	uint8_t buf[192];
+	cr_writer w;
+	cr_writer_init_fixed(&w, buf, sizeof buf);
+	nt_auth_message(&w, label, user.p, user.n, c->nonce, c->exporter, c->cfg->server_pin);
+	CR_TRY(cr_writer_error(&w));
+	return cr_ed25519_verify(sig, pub, buf, w.len);
+}
+
+static res h_register(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
+{
+	cr_span name, pw, invite;
+	uint8_t identity[32], sig[64];
+	if (read_name(r, &name) || cr_read_opaque(r, NT_PASSWORD_MAX, &pw) ||
+	    cr_read_opaque_fixed(r, sizeof identity, identity) || cr_read_opaque(r, NT_INVITE_MAX, &invite) ||
+	    cr_read_opaque_fixed(r, sizeof sig, sig) || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	if (!st_username_valid(name.p, name.n))
+		return NT_E_USERNAME;
+	if (pw.n < NT_PASSWORD_MIN)
+		return NT_E_PASSWORD;
+	if (c->cfg->policy == NT_POLICY_INVITE && invite.n == 0)
+		return NT_E_INVITE;
+	/* Proof of possession of the identity key, bound to this session. */
+	if (check_sig(c, NT_LABEL_REGISTER, name, identity, sig) != CR_OK)
+		return NT_E_AUTH;
+	st_user u;
+	memset(&u, 0, sizeof u);
+	memcpy(u.name, name.p, name.n);
+	memcpy(u.identity, identity, sizeof identity);
+	u.ops = c->cfg->argon.ops;
+	u.mem_kib = c->cfg->argon.mem_kib;
+	u.created = now;
+	res rr = 0;
+	if (cr_random(c->cfg->rng, u.salt, sizeof u.salt) ||
+	    cr_argon2id(u.pw_hash, sizeof u.pw_hash, pw.p, pw.n, u.salt, c->cfg->argon))
+		rr = NT_E_INTERNAL;
+	if (!rr && st_begin(c->db))
+		rr = NT_E_INTERNAL;
+	if (!rr) {
+		int64_t uid = 0;
+		rr = from_st(st_user_add(c->db, &u, &uid));
+		if (!rr && c->cfg->policy == NT_POLICY_INVITE) {
+			uint8_t h[32];
+			nt_invite_hash(invite.p, invite.n, h);
+			st_err e = st_invite_use(c->db, h, uid, now);
+			rr = e == ST_ERR_NOT_FOUND ? NT_E_INVITE : from_st(e);
+		}
+		rr = finish_tx(c, rr);
+	}
+	cr_wipe(&u, sizeof u);
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_REGISTER_OK);
+	cr_write_u32(&c->out, id);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+static res h_login(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span name, pw;
+	uint8_t sig[64];
+	if (read_name(r, &name) || cr_read_opaque(r, NT_PASSWORD_MAX, &pw) ||
+	    cr_read_opaque_fixed(r, sizeof sig, sig) || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	st_user u;
+	st_err e = st_user_get(c->db, name.p, name.n, &u);
+	if (e && e != ST_ERR_NOT_FOUND)
+		return NT_E_INTERNAL;
+	bool known = e == ST_OK;
+	if (!known) {
+		/* Hash anyway, so the answer's timing does not tell whether the
+		 * username exists. */
+		memset(&u, 0, sizeof u);
+		u.ops = c->cfg->argon.ops;
+		u.mem_kib = c->cfg->argon.mem_kib;
+	}
+	uint8_t h[32];
+	cr_argon2_params p = { u.ops, u.mem_kib };
+	bool ok = cr_argon2id(h, sizeof h, pw.p, pw.n, u.salt, p) == CR_OK;
+	ok = cr_ct_equal(h, u.pw_hash, sizeof h) & ok & known;
+	if (ok)
+		ok = check_sig(c, NT_LABEL_LOGIN, name, u.identity, sig) == CR_OK;
+	cr_wipe(h, sizeof h);
+	cr_wipe(u.pw_hash, sizeof u.pw_hash);
+	if (!ok) {
+		if (++c->failed_logins >= NT_LOGIN_ATTEMPTS_MAX)
+			return -NT_E_AUTH;
+		return NT_E_AUTH;
+	}
+	c->user = u.id;
+	c->state = NT_SVR_USER;
+	size_t m = nt_frame_begin(&c->out, NT_LOGIN_OK);
+	cr_write_u32(&c->out, id);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+static res h_kp_upload(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	bool last_resort;
+	cr_reader items, scan;
+	if (cr_read_bool(r, &last_resort) || cr_read_vector(r, c->cfg->frame_max, &items) || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	/* Validate the whole batch before storing any of it. */
+	size_t count = 0;
+	scan = items;
+	while (cr_reader_left(&scan)) {
+		cr_span kp;
+		if (cr_read_opaque(&scan, NT_KP_MAX, &kp) || kp.n == 0)
+			return -NT_E_MALFORMED;
+		count++;
+	}
+	if (count == 0 || count > NT_KP_BATCH_MAX || (last_resort && count != 1))
+		return NT_E_LIMIT;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	res rr = 0;
+	while (!rr && cr_reader_left(&items)) {
+		cr_span kp;
+		uint8_t ref[32];
+		if (cr_read_opaque(&items, NT_KP_MAX, &kp) || nt_kp_ref(ref, kp.p, kp.n))
+			rr = NT_E_INTERNAL;
+		else
+			rr = from_st(st_kp_add(c->db, c->user, ref, kp.p, kp.n, last_resort));
+	}
+	int64_t n = 0;
+	if (!rr)
+		rr = from_st(st_kp_count(c->db, c->user, &n));
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_KP_UPLOAD_OK);
+	cr_write_u32(&c->out, id);
+	cr_write_u32(&c->out, (uint32_t)n);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+static res h_kp_fetch(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span name;
+	if (read_name(r, &name) || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	st_user u;
+	res rr = from_st(st_user_get(c->db, name.p, name.n, &u));
+	if (rr)
+		return rr;
+	uint8_t *kp = NULL;
+	size_t n = 0;
+	bool lr = false;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	rr = finish_tx(c, from_st(st_kp_take(c->db, u.id, &kp, &n, &lr)));
+	if (rr) {
+		free(kp);
+		return rr;
+	}
+	size_t m = nt_frame_begin(&c->out, NT_KP);
+	cr_write_u32(&c->out, id);
+	cr_write_bool(&c->out, lr);
+	cr_write_opaque(&c->out, kp, n);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	free(kp);
+	return 0;
+}
+
+static res h_identity_fetch(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span name;
+	if (read_name(r, &name) || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	st_user u;
+	res rr = from_st(st_user_get(c->db, name.p, name.n, &u));
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_IDENTITY);
+	cr_write_u32(&c->out, id);
+	cr_write_opaque(&c->out, u.identity, sizeof u.identity);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+static res h_group_create(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span gid;
+	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || gid.n == 0 || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	int64_t g;
+	res rr = finish_tx(c, from_st(st_group_create(c->db, gid.p, gid.n, c->user, &g)));
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_GROUP_CREATE_OK);
+	cr_write_u32(&c->out, id);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+/* The group named by gid, with the connection's user as a member. */
+static res member_group(nt_svr_conn *c, cr_span gid, st_group *g, uint64_t *acked)
+{
+	res rr = from_st(st_group_get(c->db, gid.p, gid.n, g));
+	if (rr)
+		return rr;
+	st_role role;
+	st_err e = st_member_get(c->db, g->id, c->user, &role, acked);
+	return e == ST_ERR_NOT_FOUND ? NT_E_FORBIDDEN : from_st(e);
+}
+
+/* Applies a commit's routing header: removes, then adds at position pos. */
+static res apply_routing(nt_svr_conn *c, int64_t group, cr_reader added, cr_reader removed, uint64_t pos)
+{
+	while (cr_reader_left(&removed)) {
+		cr_span name;
+		st_user u;
+		if (read_name(&removed, &name))
+			return NT_E_MALFORMED;
+		res rr = from_st(st_user_get(c->db, name.p, name.n, &u));
+		if (!rr)
+			rr = from_st(st_member_remove(c->db, group, u.id));
+		if (rr)
+			return rr;
+	}
+	while (cr_reader_left(&added)) {
+		cr_span name;
+		st_user u;
+		if (read_name(&added, &name))
+			return NT_E_MALFORMED;
+		res rr = from_st(st_user_get(c->db, name.p, name.n, &u));
+		if (!rr)
+			rr = from_st(st_member_add(c->db, group, u.id, ST_ROLE_MEMBER, pos));
+		if (rr)
+			return rr;
+	}
+	return 0;
+}
+
+static size_t count_names(cr_reader v, bool *ok)
+{
+	size_t n = 0;
+	*ok = true;
+	while (cr_reader_left(&v)) {
+		cr_span name;
+		if (read_name(&v, &name) || name.n == 0) {
+			*ok = false;
+			return n;
+		}
+		n++;
+	}
+	return n;
+}
+
+static res h_post(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span gid, msg, welcome;
+	uint8_t kind;
+	uint64_t epoch;
+	cr_reader added, removed;
+	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || cr_read_u8(r, &kind) || cr_read_u64(r, &epoch) ||
+	    cr_read_vector(r, c->cfg->frame_max, &added) || cr_read_vector(r, c->cfg->frame_max, &removed) ||
+	    cr_read_opaque(r, c->cfg->frame_max, &msg) || cr_read_opaque(r, c->cfg->frame_max, &welcome) ||
+	    cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	bool ok_a, ok_r;
+	size_t n_added = count_names(added, &ok_a), n_removed = count_names(removed, &ok_r);
+	if (!ok_a || !ok_r || kind > NT_KIND_PROPOSAL || msg.n == 0)
+		return -NT_E_MALFORMED;
+	if (kind != NT_KIND_COMMIT && (n_added || n_removed || welcome.n))
+		return -NT_E_MALFORMED;
+	/* A commit that adds members carries their Welcome, and only then. */
+	if ((n_added == 0) != (welcome.n == 0))
+		return -NT_E_MALFORMED;
+	if (n_added > NT_ROUTE_MAX || n_removed > NT_ROUTE_MAX ||
+	    msg.n + welcome.n > c->cfg->frame_max - NT_POST_OVERHEAD || epoch > (uint64_t)INT64_MAX - 1)
+		return NT_E_LIMIT;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	st_group g;
+	uint64_t acked, pos = 0;
+	res rr = member_group(c, gid, &g, &acked);
+	if (!rr && kind == NT_KIND_COMMIT)
+		/* RFC 9420 section 14 leaves ordering to the DS: the first
+		 * commit for epoch e wins, later ones must re-sync. */
+		rr = from_st(st_group_advance_epoch(c->db, g.id, epoch));
+	if (!rr)
+		rr = from_st(st_log_append(c->db, g.id, c->user, kind, epoch, msg.p, msg.n, &pos));
+	if (!rr && kind == NT_KIND_COMMIT) {
+		uint64_t wpos;
+		rr = apply_routing(c, g.id, added, removed, pos);
+		if (!rr && welcome.n)
+			rr = from_st(st_log_append(c->db, g.id, c->user, NT_KIND_WELCOME, epoch + 1, welcome.p,
+						   welcome.n, &wpos));
+	}
+	/* The sender gets its answer only after the commit is durable. */
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_POST_OK);
+	cr_write_u32(&c->out, id);
+	cr_write_u64(&c->out, pos);
+	cr_write_u64(&c->out, kind == NT_KIND_COMMIT ? epoch + 1 : g.epoch);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+typedef struct fetch_ctx {
+	nt_svr_conn *c;
+	cr_writer *w;
+	size_t limit;
+	uint32_t count;
+	bool full;
+} fetch_ctx;
+
+static st_err fetch_one(void *ctx, const st_log_entry *e)
+{
+	fetch_ctx *f = ctx;
+	st_user u;
+	st_err se = st_user_get_id(f->c->db, e->sender, &u);
+	size_t name_len = se == ST_OK ? strlen(u.name) : 0;
+	/* Stop before the response would outgrow one frame; the client
+	 * fetches again from the last position it got. */
+	if (f->w->len + e->n + name_len + 64 > f->limit) {
+		f->full = true;
+		return ST_ERR_ARG;
+	}
+	cr_write_u64(f->w, e->pos);
+	cr_write_u8(f->w, e->kind);
+	cr_write_u64(f->w, e->epoch);
+	cr_write_opaque(f->w, (const uint8_t *)u.name, name_len);
+	cr_write_opaque(f->w, e->data, e->n);
+	f->count++;
+	return ST_OK;
+}
+
+static res h_fetch(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span gid;
+	uint64_t after;
+	uint32_t max;
+	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || cr_read_u64(r, &after) || cr_read_u32(r, &max) ||
+	    cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	if (max == 0 || max > NT_FETCH_MAX)
+		max = NT_FETCH_MAX;
+	st_group g;
+	uint64_t acked;
+	res rr = member_group(c, gid, &g, &acked);
+	if (rr)
+		return rr;
+	/* Never before the member's own position: a joiner does not get the
+	 * log from before it joined. */
+	if (after < acked)
+		after = acked;
+	if (after > (uint64_t)INT64_MAX)
+		return NT_E_LIMIT;
+	cr_writer w;
+	cr_writer_init_dynamic(&w, c->cfg->frame_max);
+	cr_write_u32(&w, id);
+	size_t mark = cr_write_vector_begin(&w);
+	fetch_ctx f = { c, &w, c->cfg->frame_max, 0, false };
+	st_err e = st_log_fetch(c->db, g.id, after, max, fetch_one, &f);
+	if (e && !(e == ST_ERR_ARG && f.full)) {
+		cr_writer_free(&w);
+		return from_st(e);
+	}
+	cr_write_vector_end(&w, mark);
+	if (cr_writer_error(&w)) {
+		cr_writer_free(&w);
+		return NT_E_INTERNAL;
+	}
+	size_t m = nt_frame_begin(&c->out, NT_MESSAGES);
+	cr_write_bytes(&c->out, w.p, w.len);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	cr_writer_free(&w);
+	return 0;
+}
+
+static res h_ack(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span gid;
+	uint64_t pos;
+	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || cr_read_u64(r, &pos) || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	st_group g;
+	uint64_t acked;
+	int64_t deleted;
+	res rr = member_group(c, gid, &g, &acked);
+	if (!rr)
+		rr = from_st(st_member_ack(c->db, g.id, c->user, pos));
+	/* The prefix every member has acknowledged is deleted. */
+	if (!rr)
+		rr = from_st(st_log_prune(c->db, g.id, &deleted));
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_ACK_OK);
+	cr_write_u32(&c->out, id);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+/* Answers one frame. A negative handler result closes the connection. */
+static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
+{
+	cr_reader r;
+	cr_reader_init(&r, f->body.p, f->body.n);
+	uint32_t id = 0;
+	if (cr_read_u32(&r, &id)) {
+		send_error(c, 0, NT_E_MALFORMED, true);
+		return;
+	}
+	res rr;
+	if (c->state == NT_SVR_HELLO) {
+		rr = f->type == NT_HELLO ? h_hello(c, id, f) : -NT_E_VERSION;
+	} else if (f->type == NT_HELLO) {
+		rr = NT_E_UNEXPECTED;
+	} else if (c->state == NT_SVR_ANON) {
+		switch (f->type) {
+		case NT_REGISTER: rr = h_register(c, id, &r, now); break;
+		case NT_LOGIN: rr = h_login(c, id, &r); break;
+		case NT_KP_UPLOAD: case NT_KP_FETCH: case NT_IDENTITY_FETCH: case NT_GROUP_CREATE:
+		case NT_POST: case NT_FETCH: case NT_ACK:
+			rr = NT_E_FORBIDDEN;
+			break;
+		default: rr = NT_E_UNEXPECTED; break;
+		}
+	} else {
+		switch (f->type) {
+		case NT_KP_UPLOAD: rr = h_kp_upload(c, id, &r); break;
+		case NT_KP_FETCH: rr = h_kp_fetch(c, id, &r); break;
+		case NT_IDENTITY_FETCH: rr = h_identity_fetch(c, id, &r); break;
+		case NT_GROUP_CREATE: rr = h_group_create(c, id, &r); break;
+		case NT_POST: rr = h_post(c, id, &r); break;
+		case NT_FETCH: rr = h_fetch(c, id, &r); break;
+		case NT_ACK: rr = h_ack(c, id, &r); break;
+		default: rr = NT_E_UNEXPECTED; break;
+		}
+	}
+	if (rr < 0)
+		send_error(c, id, (nt_code)-rr, true);
+	else if (rr > 0)
+		send_error(c, id, (nt_code)rr, false);
+}
+
+cr_err nt_svr_conn_feed(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now, size_t *consumed)
+{
+	cr_reader in;
+	cr_reader_init(&in, p, n);
+	*consumed = 0;
+	while (!c->closing && cr_reader_left(&in) && c->out.len < c->cfg->frame_max) {
+		bool got;
+		nt_frame f;
+		cr_err e = nt_parser_feed(&c->parser, &in, &got, &f);
+		if (e == CR_ERR_LIMIT) {
+			send_error(c, 0, NT_E_TOO_LARGE, true);
+			break;
+		}
+		if (e) {
+			*consumed = in.off;
+			return e;
+		}
+		if (got)
+			dispatch(c, &f, now);
+	}
+	*consumed = in.off;
+	/* The output queue is bounded; overflowing it is the server's failure
+	 * (a response larger than two frame limits cannot be built). */
+	return cr_writer_error(&c->out);
+}

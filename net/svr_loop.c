@@ -1,0 +1,283 @@
+/*
+ * svr_loop.c: the epoll event loop of the server (svr_loop.h).
+ */
+#include "svr_loop.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wipe.h"
+
+#define IN_CHUNK 4096
+
+struct nt_loop_conn {
+	int fd;
+	nt_loop_conn *prev, *next;
+	nt_tls tls;
+	bool ready;             /* handshake done, app engine initialised */
+	nt_svr_conn app;
+	uint8_t *out;           /* response bytes not yet taken by TLS */
+	size_t out_n;
+	cr_reader out_r;
+	uint8_t in[IN_CHUNK];   /* decrypted bytes not yet taken by the engine */
+	cr_reader in_r;
+	uint32_t events;        /* what epoll watches for now */
+	int64_t opened;         /* monotonic seconds */
+	int64_t last_active;
+	uint8_t buf[NT_TLS_BUF_FULL];
+};
+
+static void conn_close(nt_server *s, nt_loop_conn *c)
+{
+	epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->ready)
+		nt_svr_conn_free(&c->app);
+	free(c->out);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_conns--;
+	nt_tls_wipe(&c->tls);
+	cr_wipe(c->in, sizeof c->in);
+	free(c);
+}
+
+static int64_t now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static bool would_block(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+}
+
+/* Sends what TLS has; false on a dead socket. */
+static bool send_records(nt_loop_conn *c, bool *progress)
+{
+	size_t len;
+	const uint8_t *p = nt_tls_send_buf(&c->tls, &len);
+	if (!p)
+		return true;
+	ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+	if (n > 0) {
+		nt_tls_send_done(&c->tls, (size_t)n);
+		*progress = true;
+		return true;
+	}
+	return n < 0 && would_block();
+}
+
+/* Moves application bytes between TLS and the connection engine. */
+static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
+{
+	if (!c->ready) {
+		uint8_t exp[NT_EXPORTER_LEN];
+		bool ok = nt_tls_exporter(&c->tls, NT_EXPORTER_LABEL, NULL, 0, exp, sizeof exp) == CR_OK &&
+			  nt_svr_conn_init(&c->app, &s->cfg, s->db, exp) == CR_OK;
+		cr_wipe(exp, sizeof exp);
+		if (!ok)
+			return false;
+		cr_reader_init(&c->in_r, c->in, 0);
+		c->ready = true;
+		*progress = true;
+	}
+	if (!nt_svr_conn_closing(&c->app) && !c->out) {
+		if (cr_reader_left(&c->in_r) == 0) {
+			size_t k = nt_tls_pull_plaintext(&c->tls, c->in, sizeof c->in);
+			cr_reader_init(&c->in_r, c->in, k);
+		}
+		if (cr_reader_left(&c->in_r)) {
+			cr_reader peek = c->in_r;
+			cr_span rest, done;
+			size_t used = 0;
+			if (cr_read_span(&peek, cr_reader_left(&peek), &rest) ||
+			    nt_svr_conn_feed(&c->app, rest.p, rest.n, (int64_t)time(NULL), &used) != CR_OK ||
+			    cr_read_span(&c->in_r, used, &done))
+				return false;
+			if (used)
+				*progress = true;
+		}
+	}
+	if (!c->out) {
+		c->out = nt_svr_conn_take_output(&c->app, &c->out_n);
+		if (c->out)
+			cr_reader_init(&c->out_r, c->out, c->out_n);
+	}
+	if (c->out) {
+		cr_reader peek = c->out_r;
+		cr_span rest, done;
+		if (cr_read_span(&peek, cr_reader_left(&peek), &rest))
+			return false;
+		size_t k = nt_tls_push_plaintext(&c->tls, rest.p, rest.n);
+		if (cr_read_span(&c->out_r, k, &done))
+			return false;
+		if (k)
+			*progress = true;
+		if (cr_reader_left(&c->out_r) == 0) {
+			free(c->out);
+			c->out = NULL;
+		}
+	}
+	/* A closing connection goes once its last answer is on the wire. */
+	return !(nt_svr_conn_closing(&c->app) && !c->out && !nt_tls_want_write(&c->tls));
+}
+
+/* Moves bytes until nothing progresses. False: close the connection. */
+static bool pump(nt_server *s, nt_loop_conn *c)
+{
+	for (;;) {
+		bool progress = false;
+		if (!send_records(c, &progress))
+			return false;
+		nt_tls_state st = nt_tls_status(&c->tls);
+		if (st == NT_TLS_CLOSED || st == NT_TLS_FAILED) {
+			/* Send a final alert if the socket takes it now, then go. */
+			bool more = true;
+			for (int i = 0; i < 4 && more && nt_tls_want_write(&c->tls); i++) {
+				more = false;
+				if (!send_records(c, &more))
+					break;
+			}
+			return false;
+		}
+		if (st == NT_TLS_READY && !app_step(s, c, &progress))
+			return false;
+		size_t len;
+		uint8_t *p = nt_tls_recv_buf(&c->tls, &len);
+		if (p) {
+			ssize_t n = recv(c->fd, p, len, 0);
+			if (n > 0) {
+				nt_tls_recv_done(&c->tls, (size_t)n);
+				progress = true;
+			} else if (n == 0 || !would_block()) {
+				return false;
+			}
+		}
+		if (!progress)
+			break;
+		c->last_active = now_mono();
+	}
+	/* Watch for writability only while records wait to be sent. */
+	uint32_t want = EPOLLIN | (nt_tls_want_write(&c->tls) ? EPOLLOUT : 0);
+	if (want != c->events) {
+		struct epoll_event ev = { .events = want, .data.ptr = c };
+		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
+			return false;
+		c->events = want;
+	}
+	return true;
+}
+
+static void accept_all(nt_server *s)
+{
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (!would_block())
+				fprintf(stderr, "echover server: accept: %s\n", strerror(errno));
+			return;
+		}
+		if (s->n_conns >= s->max_conns) {
+			fprintf(stderr, "echover server: connection limit (%zu) reached\n", s->max_conns);
+			close(fd);
+			continue;
+		}
+		nt_loop_conn *c = calloc(1, sizeof *c);
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->opened = c->last_active = now_mono();
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+		if (nt_tls_server_init(&c->tls, &s->cred, c->buf, sizeof c->buf, s->cfg.rng) != CR_OK ||
+		    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->events = EPOLLIN;
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		s->n_conns++;
+		if (!pump(s, c))
+			conn_close(s, c);
+	}
+}
+
+/* Drops connections past their handshake or idle time-out. */
+static void sweep(nt_server *s)
+{
+	int64_t now = now_mono();
+	int64_t hs = s->handshake_timeout > 0 ? s->handshake_timeout : NT_HANDSHAKE_TIMEOUT_DEFAULT;
+	int64_t idle = s->idle_timeout > 0 ? s->idle_timeout : NT_IDLE_TIMEOUT_DEFAULT;
+	for (nt_loop_conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if ((!c->ready && now - c->opened >= hs) || now - c->last_active >= idle)
+			conn_close(s, c);
+	}
+}
+
+cr_err nt_server_run(nt_server *s)
+{
+	s->conns = NULL;
+	s->n_conns = 0;
+	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	CR_ENSURE(s->epoll_fd >= 0, CR_ERR_STATE);
+	/* The listening socket and the stop fd are told apart by their data
+	 * pointers, which point into s and never at a connection. */
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listen_fd };
+	struct epoll_event stop = { .events = EPOLLIN, .data.ptr = &s->stop_fd };
+	cr_err err = CR_OK;
+	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) != 0 ||
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->stop_fd, &stop) != 0) {
+		err = CR_ERR_STATE;
+		goto out;
+	}
+	for (bool running = true; running;) {
+		struct epoll_event evs[64];
+		/* Wake once a second to enforce the time-outs. */
+		int n = epoll_wait(s->epoll_fd, evs, 64, s->conns ? 1000 : -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = CR_ERR_STATE;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			void *p = evs[i].data.ptr;
+			if (p == &s->stop_fd) {
+				running = false;
+			} else if (p == &s->listen_fd) {
+				accept_all(s);
+			} else {
+				nt_loop_conn *c = p;
+				if (!pump(s, c))
+					conn_close(s, c);
+			}
+		}
+		if (running)
+			sweep(s);
+	}
+out:
+	while (s->conns)
+		conn_close(s, s->conns);
+	close(s->epoll_fd);
+	return err;
+}

@@ -1,0 +1,55 @@
+/*
+ * svr_loop.h: the server's one event loop: epoll over non-blocking sockets,
+ * one BearSSL server engine and one svr_conn engine per connection, no thread
+ * per connection (DESIGN.md section 5). This is the only module of the server
+ * that touches sockets.
+ *
+ * Per connection the loop moves bytes: socket -> TLS records -> decrypted
+ * application bytes -> nt_svr_conn_feed -> response bytes -> TLS -> socket.
+ * When the TLS handshake completes, the RFC 5705 exporter value is taken and
+ * handed to the connection engine, which binds logins to it.
+ *
+ * TLS is net/tls.h (policy, pinning, exporter); this file adds only sockets.
+ * Memory per connection: the TLS context and its NT_TLS_BUF_FULL buffer
+ * (38 KB, net/tls.h), a 4 KB plaintext input buffer and the connection
+ * engine; response bytes are held only until TLS takes them.
+ */
+#ifndef ECHOVER_NT_SVR_LOOP_H
+#define ECHOVER_NT_SVR_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cr_err.h"
+#include "st_server.h"
+#include "svr_conn.h"
+#include "tls.h"
+
+#define NT_MAX_CONNS_DEFAULT 1000
+/* A peer that has not finished the TLS handshake by then is dropped (it
+ * holds a connection slot and ~43 KB). */
+#define NT_HANDSHAKE_TIMEOUT_DEFAULT 10
+/* A connection with no traffic for that long is dropped. */
+#define NT_IDLE_TIMEOUT_DEFAULT 600
+
+typedef struct nt_loop_conn nt_loop_conn;
+
+typedef struct nt_server {
+	int listen_fd;       /* bound, listening, non-blocking; owned by the caller */
+	int stop_fd;         /* readable => stop (signalfd or pipe); owned by the caller */
+	st_server *db;
+	nt_svr_config cfg;
+	size_t max_conns;
+	int64_t handshake_timeout; /* seconds; 0 means the default */
+	int64_t idle_timeout;      /* seconds; 0 means the default */
+	nt_tls_cred cred;    /* initialised in place by the caller */
+	/* run state */
+	int epoll_fd;
+	size_t n_conns;
+	nt_loop_conn *conns; /* list of open connections */
+} nt_server;
+
+/* Runs until stop_fd becomes readable; closes every connection it opened. */
+cr_err nt_server_run(nt_server *s) CR_MUST_CHECK;
+
+#endif

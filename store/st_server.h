@@ -1,0 +1,143 @@
+/*
+ * st_server.h: the server's state in SQLite: accounts, invites, KeyPackages,
+ * groups and members, each group's append-only message log, blobs.
+ *
+ * Invariants:
+ *   - only this module (with the rest of store/) includes sqlite3.h; callers
+ *     see an opaque handle and st_err results;
+ *   - store/ does no cryptography: password hashes, invite-code hashes and
+ *     KeyPackage references arrive already computed (net/ owns crypto/);
+ *   - the schema has a version (PRAGMA user_version) and a migration table
+ *     (st_migrations); opening applies the missing migrations in one
+ *     transaction, and refuses a database newer than this build;
+ *   - durability: WAL with synchronous=FULL, so a committed transaction
+ *     survives power loss (NORMAL may lose the last commits); a busy timeout
+ *     lets `echover server invite` run while the server holds the database;
+ *   - a message is stored once, in its group's log; each member has an
+ *     acknowledged position in that log, and log positions of a group only
+ *     grow (a pruned prefix is never reused);
+ *   - the first commit for epoch e wins: st_group_advance_epoch() moves the
+ *     epoch only from the value the caller expects (DESIGN.md section 5).
+ * Sizes: usernames 1..ST_USERNAME_MAX bytes, group ids 1..ST_GROUP_ID_MAX.
+ */
+#ifndef ECHOVER_ST_SERVER_H
+#define ECHOVER_ST_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "st_err.h"
+
+/* A short, static, human-readable name of an error. */
+const char *st_err_str(st_err e);
+
+#define ST_SCHEMA_VERSION 1
+#define ST_USERNAME_MAX 32
+#define ST_GROUP_ID_MAX 64
+#define ST_HASH_LEN 32
+#define ST_SALT_LEN 16
+#define ST_IDENTITY_LEN 32
+#define ST_BUSY_TIMEOUT_MS 5000
+
+typedef struct st_server st_server;
+
+/* Opens (creating if needed) the database at path; ":memory:" for tests. */
+st_err st_server_open(st_server **out, const char *path) ST_MUST_CHECK;
+void st_server_close(st_server *s);
+/* The schema version the open database is at. */
+int st_server_schema_version(st_server *s);
+
+/* Transactions: one writer at a time (BEGIN IMMEDIATE). */
+st_err st_begin(st_server *s) ST_MUST_CHECK;
+st_err st_commit(st_server *s) ST_MUST_CHECK;
+void st_rollback(st_server *s);
+
+/* Username rules: 1..32 bytes of [a-z0-9_.-], starting with a letter, so
+ * that names are unambiguous in a terminal and in logs (no case folding, no
+ * look-alike Unicode). */
+bool st_username_valid(const uint8_t *name, size_t n);
+
+typedef enum st_role { ST_ROLE_MEMBER = 0, ST_ROLE_ADMIN = 1, ST_ROLE_OWNER = 2 } st_role;
+
+typedef struct st_user {
+	int64_t id;
+	char name[ST_USERNAME_MAX + 1];
+	uint8_t identity[ST_IDENTITY_LEN];    /* Ed25519 public key */
+	uint8_t pw_hash[ST_HASH_LEN];         /* Argon2id output */
+	uint8_t salt[ST_SALT_LEN];
+	uint32_t ops, mem_kib;                /* Argon2id parameters of pw_hash */
+	int64_t created;                      /* unix seconds */
+} st_user;
+
+/* Adds a user (name must be valid); *id gets its id. ST_ERR_EXISTS if taken. */
+st_err st_user_add(st_server *s, const st_user *u, int64_t *id) ST_MUST_CHECK;
+st_err st_user_get(st_server *s, const uint8_t *name, size_t n, st_user *u) ST_MUST_CHECK;
+st_err st_user_get_id(st_server *s, int64_t id, st_user *u) ST_MUST_CHECK;
+/* Calls fn for every user in name order; fn's non-OK result stops and is returned. */
+st_err st_user_list(st_server *s, st_err (*fn)(void *ctx, const st_user *u), void *ctx) ST_MUST_CHECK;
+
+/* Invites: the store keeps only a hash of each one-time code. */
+st_err st_invite_add(st_server *s, const uint8_t hash[ST_HASH_LEN], int64_t now) ST_MUST_CHECK;
+/* Marks the invite used by user; ST_ERR_NOT_FOUND if unknown or already used. */
+st_err st_invite_use(st_server *s, const uint8_t hash[ST_HASH_LEN], int64_t user, int64_t now) ST_MUST_CHECK;
+
+/* KeyPackages. A one-time one is consumed by a fetch; a user has at most
+ * one last-resort KeyPackage (a new one replaces it), never consumed.
+ * ref: the KeyPackageRef (RFC 9420 section 5.2), unique. */
+st_err st_kp_add(st_server *s, int64_t user, const uint8_t ref[ST_HASH_LEN], const uint8_t *kp,
+		 size_t n, bool last_resort) ST_MUST_CHECK;
+/* Takes the oldest one-time KeyPackage (deleting it) or else the last-resort
+ * one; *kp is malloc'ed (free()). ST_ERR_NOT_FOUND when the user has none. */
+st_err st_kp_take(st_server *s, int64_t user, uint8_t **kp, size_t *n, bool *last_resort) ST_MUST_CHECK;
+st_err st_kp_count(st_server *s, int64_t user, int64_t *one_time) ST_MUST_CHECK;
+
+/* Groups. */
+typedef struct st_group {
+	int64_t id;
+	uint64_t epoch;
+	uint64_t next_pos;  /* position the next log entry gets (first is 1) */
+} st_group;
+/* Creates the group at epoch 0 with owner as its only member (role owner). */
+st_err st_group_create(st_server *s, const uint8_t *gid, size_t n, int64_t owner, int64_t *id) ST_MUST_CHECK;
+st_err st_group_get(st_server *s, const uint8_t *gid, size_t n, st_group *g) ST_MUST_CHECK;
+/* Compare-and-set of the epoch: from `expect` to expect + 1, or ST_ERR_CONFLICT. */
+st_err st_group_advance_epoch(st_server *s, int64_t group, uint64_t expect) ST_MUST_CHECK;
+
+/* Members: role and the last log position the member acknowledged. */
+st_err st_member_add(st_server *s, int64_t group, int64_t user, st_role role, uint64_t acked) ST_MUST_CHECK;
+st_err st_member_remove(st_server *s, int64_t group, int64_t user) ST_MUST_CHECK;
+st_err st_member_get(st_server *s, int64_t group, int64_t user, st_role *role, uint64_t *acked) ST_MUST_CHECK;
+st_err st_member_count(st_server *s, int64_t group, int64_t *n) ST_MUST_CHECK;
+/* Moves the member's acknowledged position forward to pos; pos must be
+ * >= the current one and < the group's next_pos (ST_ERR_ARG otherwise). */
+st_err st_member_ack(st_server *s, int64_t group, int64_t user, uint64_t pos) ST_MUST_CHECK;
+
+/* The group log. */
+typedef struct st_log_entry {
+	uint64_t pos;
+	int64_t sender;
+	uint8_t kind;
+	uint64_t epoch;
+	const uint8_t *data;  /* valid during the callback only */
+	size_t n;
+} st_log_entry;
+/* Appends; *pos gets the entry's position. */
+st_err st_log_append(st_server *s, int64_t group, int64_t sender, uint8_t kind, uint64_t epoch,
+		     const uint8_t *data, size_t n, uint64_t *pos) ST_MUST_CHECK;
+/* Calls fn for at most max entries with position > after, in order. */
+st_err st_log_fetch(st_server *s, int64_t group, uint64_t after, uint32_t max,
+		    st_err (*fn)(void *ctx, const st_log_entry *e), void *ctx) ST_MUST_CHECK;
+/* Deletes the prefix every member has acknowledged; *deleted counts rows. */
+st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted) ST_MUST_CHECK;
+
+/* Blobs: opaque encrypted file data with the hash the uploader declared. */
+st_err st_blob_put(st_server *s, int64_t owner, const uint8_t hash[ST_HASH_LEN], const uint8_t *data,
+		   size_t n, int64_t now, int64_t *id) ST_MUST_CHECK;
+/* *data is malloc'ed (free()). */
+st_err st_blob_get(st_server *s, int64_t id, uint8_t **data, size_t *n, uint8_t hash[ST_HASH_LEN]) ST_MUST_CHECK;
+st_err st_blob_delete(st_server *s, int64_t id) ST_MUST_CHECK;
+/* Total bytes of blobs an owner stores (for quotas). */
+st_err st_blob_usage(st_server *s, int64_t owner, int64_t *bytes) ST_MUST_CHECK;
+
+#endif

@@ -1,0 +1,578 @@
+/*
+ * test_nt_svr_conn.c: the server connection engine (net/svr_conn.h) driven
+ * as a client would, over an in-memory store: negotiation, registration with
+ * and without invites, login bound to nonce and exporter, KeyPackages, commit
+ * ordering, fetch/ack/prune, and hostile frames.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ed25519.h"
+#include "hash.h"
+#include "svr_conn.h"
+#include "t.h"
+
+typedef struct client {
+	nt_svr_conn c;
+	uint8_t nonce[NT_NONCE_LEN];
+	uint8_t exporter[NT_EXPORTER_LEN];
+	uint8_t pin[NT_PIN_LEN];       /* the server key the client believes in */
+	uint32_t next_id;
+	uint16_t type;             /* last response */
+	uint8_t body[1 << 16];
+	size_t body_n;
+	uint16_t err;              /* code when type == NT_ERROR */
+	int frames;                /* responses in the last exchange */
+} client;
+
+typedef struct world {
+	st_server *db;
+	cr_rng_det det;
+	cr_rng rng;
+	nt_svr_config cfg;
+} world;
+
+static const cr_argon2_params FAST = { 1, 8 };
+
+static void world_init(world *w, nt_policy policy)
+{
+	memset(w, 0, sizeof *w);
+	CHECK_OK(st_server_open(&w->db, ":memory:"));
+	uint8_t seed[32] = { 1 };
+	cr_rng_det_init(&w->det, &w->rng, seed);
+	w->cfg.policy = policy;
+	w->cfg.frame_max = 1 << 16;
+	w->cfg.argon = FAST;
+	w->cfg.rng = &w->rng;
+	memset(w->cfg.server_pin, 0x5e, sizeof w->cfg.server_pin);
+}
+
+/* Feeds raw bytes; keeps the last response frame. */
+static void feed_raw(client *cl, const uint8_t *p, size_t n)
+{
+	size_t used = 0;
+	CHECK_OK(nt_svr_conn_feed(&cl->c, p, n, 1000, &used));
+	CHECK(used == n || nt_svr_conn_closing(&cl->c));
+	size_t on;
+	uint8_t *out = nt_svr_conn_take_output(&cl->c, &on);
+	cl->frames = 0;
+	cl->type = 0;
+	nt_frame_parser fp;
+	nt_parser_init(&fp, 1 << 20);
+	cr_reader r;
+	cr_reader_init(&r, out, on);
+	for (;;) {
+		bool got;
+		nt_frame f;
+		if (nt_parser_feed(&fp, &r, &got, &f) != CR_OK || !got)
+			break;
+		cl->frames++;
+		cl->type = f.type;
+		cl->body_n = f.body.n < sizeof cl->body ? f.body.n : sizeof cl->body;
+		memcpy(cl->body, f.body.p, cl->body_n);
+		cl->err = 0;
+		if (f.type == NT_ERROR) {
+			nt_error_body e;
+			if (nt_read_error(f.body.p, f.body.n, &e) == CR_OK)
+				cl->err = e.code;
+		}
+	}
+	CHECK(nt_parser_idle(&fp));
+	nt_parser_free(&fp);
+	free(out);
+}
+
+/* Sends one frame whose body is the request id followed by body[n]. */
+static void request(client *cl, uint16_t type, const uint8_t *body, size_t n)
+{
+	cr_writer w;
+	cr_writer_init_dynamic(&w, 1 << 20);
+	size_t m = nt_frame_begin(&w, type);
+	cr_write_u32(&w, ++cl->next_id);
+	cr_write_bytes(&w, body, n);
+	nt_frame_end(&w, m, 1 << 20);
+	CHECK_OK(cr_writer_error(&w));
+	feed_raw(cl, w.p, w.len);
+	cr_writer_free(&w);
+}
+
+static void connect_client(world *w, client *cl, uint8_t exporter_byte)
+{
+	memset(cl, 0, sizeof *cl);
+	memset(cl->exporter, exporter_byte, sizeof cl->exporter);
+	memcpy(cl->pin, w->cfg.server_pin, sizeof cl->pin);
+	CHECK_OK(nt_svr_conn_init(&cl->c, &w->cfg, w->db, cl->exporter));
+	uint8_t b[32];
+	cr_writer wr;
+	cr_writer_init_fixed(&wr, b, sizeof b);
+	cr_write_u16(&wr, 1);
+	cr_write_u16(&wr, 1);
+	cr_write_opaque(&wr, (const uint8_t *)"test", 4);
+	request(cl, NT_HELLO, b, wr.len);
+	CHECK(cl->type == NT_HELLO_OK);
+	nt_hello_ok ok;
+	CHECK_OK(nt_read_hello_ok(cl->body, cl->body_n, &ok));
+	CHECK(ok.version == 1 && ok.id == cl->next_id && ok.policy == (uint8_t)w->cfg.policy);
+	memcpy(cl->nonce, ok.nonce, sizeof cl->nonce);
+}
+
+typedef struct ident {
+	const char *name;
+	uint8_t seed[32], pub[32];
+} ident;
+
+static void make_ident(ident *id, const char *name, uint8_t s)
+{
+	id->name = name;
+	memset(id->seed, s, sizeof id->seed);
+	CHECK_OK(cr_ed25519_public(id->pub, id->seed));
+}
+
+static void sign_auth(const client *cl, const char *label, const ident *id, uint8_t sig[64])
+{
+	uint8_t buf[200];
+	cr_writer w;
+	cr_writer_init_fixed(&w, buf, sizeof buf);
+	nt_auth_message(&w, label, (const uint8_t *)id->name, strlen(id->name), cl->nonce, cl->exporter,
+			cl->pin);
+	CHECK_OK(cr_writer_error(&w));
+	CHECK_OK(cr_ed25519_sign(sig, id->seed, buf, w.len));
+}
+
+static void do_register(client *cl, const ident *id, const char *pw, const char *invite, const ident *signer)
+{
+	uint8_t sig[64], b[512];
+	sign_auth(cl, NT_LABEL_REGISTER, signer, sig);
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)id->name, strlen(id->name));
+	cr_write_opaque(&w, (const uint8_t *)pw, strlen(pw));
+	cr_write_opaque(&w, id->pub, 32);
+	cr_write_opaque(&w, (const uint8_t *)invite, strlen(invite));
+	cr_write_opaque(&w, sig, 64);
+	CHECK_OK(cr_writer_error(&w));
+	request(cl, NT_REGISTER, b, w.len);
+}
+
+static void do_login(client *cl, const ident *id, const char *pw, const ident *signer)
+{
+	uint8_t sig[64], b[512];
+	sign_auth(cl, NT_LABEL_LOGIN, signer, sig);
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)id->name, strlen(id->name));
+	cr_write_opaque(&w, (const uint8_t *)pw, strlen(pw));
+	cr_write_opaque(&w, sig, 64);
+	CHECK_OK(cr_writer_error(&w));
+	request(cl, NT_LOGIN, b, w.len);
+}
+
+/* A registered, logged-in client. */
+static void session(world *w, client *cl, const ident *id)
+{
+	connect_client(w, cl, 0x42);
+	do_register(cl, id, "correct horse", "", id);
+	CHECK(cl->type == NT_REGISTER_OK);
+	nt_svr_conn_free(&cl->c);
+	connect_client(w, cl, 0x43);
+	do_login(cl, id, "correct horse", id);
+	CHECK(cl->type == NT_LOGIN_OK);
+}
+
+TEST(register_and_login)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident alice;
+	make_ident(&alice, "alice", 7);
+	client cl;
+	connect_client(&w, &cl, 1);
+	do_register(&cl, &alice, "correct horse", "", &alice);
+	CHECK(cl.type == NT_REGISTER_OK);
+	do_register(&cl, &alice, "correct horse", "", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_EXISTS);
+	do_login(&cl, &alice, "correct horse", &alice);
+	CHECK(cl.type == NT_LOGIN_OK);
+	st_user u;
+	CHECK_OK(st_user_get(w.db, (const uint8_t *)"alice", 5, &u));
+	CHECK_MEM(u.identity, alice.pub, 32);
+	CHECK(u.ops == FAST.ops && u.mem_kib == FAST.mem_kib);
+	/* A second HELLO is unexpected; LOGIN after login too. */
+	request(&cl, NT_HELLO, (const uint8_t *)"\0\1\0\1\0", 5);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_UNEXPECTED);
+	CHECK(!nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	st_server_close(w.db);
+}
+
+TEST(register_rejections)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident bad, alice, mallory;
+	make_ident(&bad, "Bad Name", 1);
+	make_ident(&alice, "alice", 2);
+	make_ident(&mallory, "mallory", 3);
+	client cl;
+	connect_client(&w, &cl, 1);
+	do_register(&cl, &bad, "correct horse", "", &bad);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_USERNAME);
+	do_register(&cl, &alice, "short", "", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_PASSWORD);
+	/* Signed by a key other than the one registered: no proof of possession. */
+	do_register(&cl, &alice, "correct horse", "", &mallory);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	st_user u;
+	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"alice", 5, &u), ST_ERR_NOT_FOUND);
+	CHECK(!nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	st_server_close(w.db);
+}
+
+TEST(login_failures_and_binding)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident alice, mallory, ghost;
+	make_ident(&alice, "alice", 2);
+	make_ident(&mallory, "mallory", 3);
+	make_ident(&ghost, "ghost", 4);
+	client cl;
+	connect_client(&w, &cl, 1);
+	do_register(&cl, &alice, "correct horse", "", &alice);
+	CHECK(cl.type == NT_REGISTER_OK);
+	nt_svr_conn_free(&cl.c);
+	connect_client(&w, &cl, 2);
+	do_login(&cl, &alice, "wrong horse", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	do_login(&cl, &alice, "correct horse", &mallory);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	do_login(&cl, &ghost, "correct horse", &ghost);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	/* A signature made for another TLS session (exporter) does not verify. */
+	uint8_t real[NT_EXPORTER_LEN];
+	memcpy(real, cl.exporter, sizeof real);
+	memset(cl.exporter, 0x99, sizeof cl.exporter);
+	do_login(&cl, &alice, "correct horse", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	memcpy(cl.exporter, real, sizeof real);
+	CHECK(!nt_svr_conn_closing(&cl.c));
+	/* Nor does one made for another server key (a relaying server). */
+	cl.pin[0] ^= 1;
+	do_login(&cl, &alice, "correct horse", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	cl.pin[0] ^= 1;
+	/* That was the fifth failure: the connection closes. */
+	CHECK(nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	/* A fresh connection with everything right logs in. */
+	connect_client(&w, &cl, 2);
+	do_login(&cl, &alice, "correct horse", &alice);
+	CHECK(cl.type == NT_LOGIN_OK);
+	nt_svr_conn_free(&cl.c);
+	/* Before login, account requests are forbidden. */
+	connect_client(&w, &cl, 3);
+	request(&cl, NT_GROUP_CREATE, (const uint8_t *)"\1g", 2);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_FORBIDDEN);
+	nt_svr_conn_free(&cl.c);
+	st_server_close(w.db);
+}
+
+TEST(invite_policy)
+{
+	world w;
+	world_init(&w, NT_POLICY_INVITE);
+	uint8_t h[32];
+	cr_sha256(h, (const uint8_t *)"INVITE-1", 8);
+	CHECK_OK(st_invite_add(w.db, h, 1));
+	ident alice, bob;
+	make_ident(&alice, "alice", 2);
+	make_ident(&bob, "bob", 3);
+	client cl;
+	connect_client(&w, &cl, 1);
+	do_register(&cl, &alice, "correct horse", "", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	do_register(&cl, &alice, "correct horse", "INVITE-2", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	st_user u;
+	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"alice", 5, &u), ST_ERR_NOT_FOUND); /* rolled back */
+	do_register(&cl, &alice, "correct horse", "INVITE-1", &alice);
+	CHECK(cl.type == NT_REGISTER_OK);
+	do_register(&cl, &bob, "correct horse", "INVITE-1", &bob);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"bob", 3, &u), ST_ERR_NOT_FOUND);
+	nt_svr_conn_free(&cl.c);
+	st_server_close(w.db);
+}
+
+static void kp_upload(client *cl, bool last_resort, int count, char tag)
+{
+	uint8_t b[512];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_bool(&w, last_resort);
+	size_t m = cr_write_vector_begin(&w);
+	for (int i = 0; i < count; i++) {
+		uint8_t kp[3] = { (uint8_t)tag, 'k', (uint8_t)('0' + i) };
+		cr_write_opaque(&w, kp, sizeof kp);
+	}
+	cr_write_vector_end(&w, m);
+	CHECK_OK(cr_writer_error(&w));
+	request(cl, NT_KP_UPLOAD, b, w.len);
+}
+
+static void kp_fetch(client *cl, const char *name)
+{
+	uint8_t b[64];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)name, strlen(name));
+	request(cl, NT_KP_FETCH, b, w.len);
+}
+
+TEST(key_packages)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident alice, bob;
+	make_ident(&alice, "alice", 2);
+	make_ident(&bob, "bob", 3);
+	client a, b;
+	session(&w, &a, &alice);
+	session(&w, &b, &bob);
+	kp_upload(&a, false, 2, 'a');
+	CHECK(a.type == NT_KP_UPLOAD_OK);
+	kp_upload(&a, true, 1, 'L');
+	CHECK(a.type == NT_KP_UPLOAD_OK);
+	kp_upload(&a, true, 2, 'M');
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	kp_upload(&a, false, 1, 'a'); /* same bytes, same reference */
+	CHECK(a.type == NT_ERROR && a.err == NT_E_EXISTS);
+	const char *want[4] = { "ak0", "ak1", "Lk0", "Lk0" };
+	const bool want_lr[4] = { false, false, true, true };
+	for (int i = 0; i < 4; i++) {
+		kp_fetch(&b, "alice");
+		CHECK(b.type == NT_KP);
+		cr_reader r;
+		cr_reader_init(&r, b.body, b.body_n);
+		uint32_t id;
+		bool lr;
+		cr_span kp;
+		CHECK_OK(cr_read_u32(&r, &id));
+		CHECK_OK(cr_read_bool(&r, &lr));
+		CHECK_OK(cr_read_opaque(&r, 100, &kp));
+		CHECK_OK(cr_reader_end(&r));
+		CHECK(id == b.next_id && lr == want_lr[i] && kp.n == 3 && !memcmp(kp.p, want[i], 3));
+	}
+	kp_fetch(&b, "bob");
+	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
+	kp_fetch(&b, "nobody");
+	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
+	/* Identity lookup. */
+	request(&b, NT_IDENTITY_FETCH, (const uint8_t *)"\5alice", 6);
+	CHECK(b.type == NT_IDENTITY && b.body_n == 4 + 1 + 32);
+	if (b.body_n == 37)
+		CHECK_MEM(b.body + 5, alice.pub, 32);
+	nt_svr_conn_free(&a.c);
+	nt_svr_conn_free(&b.c);
+	st_server_close(w.db);
+}
+
+static void post(client *cl, const char *gid, uint8_t kind, uint64_t epoch, const char *added, const char *msg,
+		 const char *welcome)
+{
+	uint8_t b[512];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)gid, strlen(gid));
+	cr_write_u8(&w, kind);
+	cr_write_u64(&w, epoch);
+	size_t m = cr_write_vector_begin(&w);
+	if (added)
+		cr_write_opaque(&w, (const uint8_t *)added, strlen(added));
+	cr_write_vector_end(&w, m);
+	cr_write_varint(&w, 0); /* removed */
+	cr_write_opaque(&w, (const uint8_t *)msg, strlen(msg));
+	cr_write_opaque(&w, (const uint8_t *)welcome, strlen(welcome));
+	CHECK_OK(cr_writer_error(&w));
+	request(cl, NT_POST, b, w.len);
+}
+
+/* Fetches after `after`; returns the number of entries, fills pos/kinds. */
+static int fetch(client *cl, const char *gid, uint64_t after, uint64_t pos[8], uint8_t kind[8])
+{
+	uint8_t b[128];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)gid, strlen(gid));
+	cr_write_u64(&w, after);
+	cr_write_u32(&w, 0);
+	request(cl, NT_FETCH, b, w.len);
+	if (cl->type != NT_MESSAGES)
+		return -1;
+	cr_reader r, v;
+	cr_reader_init(&r, cl->body, cl->body_n);
+	uint32_t id;
+	CHECK_OK(cr_read_u32(&r, &id));
+	CHECK_OK(cr_read_vector(&r, 1 << 20, &v));
+	CHECK_OK(cr_reader_end(&r));
+	int n = 0;
+	while (cr_reader_left(&v) && n < 8) {
+		uint64_t ep;
+		cr_span sender, data;
+		if (!CHECK_OK(cr_read_u64(&v, &pos[n])) || !CHECK_OK(cr_read_u8(&v, &kind[n])) ||
+		    !CHECK_OK(cr_read_u64(&v, &ep)) || !CHECK_OK(cr_read_opaque(&v, 32, &sender)) ||
+		    !CHECK_OK(cr_read_opaque(&v, 1 << 20, &data)))
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static void ack(client *cl, const char *gid, uint64_t pos)
+{
+	uint8_t b[128];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)gid, strlen(gid));
+	cr_write_u64(&w, pos);
+	request(cl, NT_ACK, b, w.len);
+}
+
+TEST(groups_commit_order_fetch_ack)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident alice, bob, carol;
+	make_ident(&alice, "alice", 2);
+	make_ident(&bob, "bob", 3);
+	make_ident(&carol, "carol", 4);
+	client a, b, c;
+	session(&w, &a, &alice);
+	session(&w, &b, &bob);
+	session(&w, &c, &carol);
+	request(&a, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
+	CHECK(a.type == NT_GROUP_CREATE_OK);
+	request(&b, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
+	CHECK(b.type == NT_ERROR && b.err == NT_E_EXISTS);
+	post(&a, "g1", NT_KIND_APPLICATION, 0, NULL, "before-bob", "");
+	CHECK(a.type == NT_POST_OK);
+	/* Bob is not a member yet. */
+	post(&b, "g1", NT_KIND_APPLICATION, 0, NULL, "hi", "");
+	CHECK(b.type == NT_ERROR && b.err == NT_E_FORBIDDEN);
+	/* Commit for epoch 0 adding bob wins... */
+	post(&a, "g1", NT_KIND_COMMIT, 0, "bob", "commit-0", "welcome-bob");
+	CHECK(a.type == NT_POST_OK);
+	/* ...a second commit for epoch 0 conflicts and changes nothing. */
+	post(&a, "g1", NT_KIND_COMMIT, 0, "carol", "commit-0b", "welcome-carol");
+	CHECK(a.type == NT_ERROR && a.err == NT_E_CONFLICT);
+	uint64_t pos[8];
+	uint8_t kind[8];
+	CHECK(fetch(&c, "g1", 0, pos, kind) == -1 && c.err == NT_E_FORBIDDEN);
+	/* A commit adding a non-existent user is refused as a whole. */
+	post(&a, "g1", NT_KIND_COMMIT, 1, "nobody", "commit-1", "welcome");
+	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	st_group g;
+	CHECK_OK(st_group_get(w.db, (const uint8_t *)"g1", 2, &g));
+	CHECK(g.epoch == 1);
+	/* Bob sees only the Welcome, not what came before he joined. */
+	CHECK(fetch(&b, "g1", 0, pos, kind) == 1);
+	CHECK(kind[0] == NT_KIND_WELCOME && pos[0] == 3);
+	post(&b, "g1", NT_KIND_APPLICATION, 1, NULL, "hello from bob", "");
+	CHECK(b.type == NT_POST_OK);
+	CHECK(fetch(&a, "g1", 0, pos, kind) == 4);
+	CHECK(kind[0] == NT_KIND_APPLICATION && kind[1] == NT_KIND_COMMIT && kind[2] == NT_KIND_WELCOME);
+	CHECK(fetch(&a, "g1", 2, pos, kind) == 2);
+	/* Acks move forward only; the prefix both acked is pruned. */
+	ack(&a, "g1", 4);
+	CHECK(a.type == NT_ACK_OK);
+	ack(&a, "g1", 3);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	ack(&a, "g1", 99);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	ack(&b, "g1", 3);
+	CHECK(b.type == NT_ACK_OK);
+	CHECK(fetch(&a, "g1", 0, pos, kind) == 0); /* alice acked 4 */
+	CHECK(fetch(&b, "g1", 0, pos, kind) == 1 && pos[0] == 4);
+	/* A non-commit may not carry a routing header. */
+	post(&a, "g1", NT_KIND_APPLICATION, 1, "carol", "x", "w");
+	CHECK(a.type == NT_ERROR && a.err == NT_E_MALFORMED);
+	CHECK(nt_svr_conn_closing(&a.c));
+	nt_svr_conn_free(&a.c);
+	nt_svr_conn_free(&b.c);
+	nt_svr_conn_free(&c.c);
+	st_server_close(w.db);
+}
+
+TEST(hostile_frames)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	client cl;
+	/* First frame not HELLO. */
+	connect_client(&w, &cl, 1);
+	nt_svr_conn_free(&cl.c);
+	memset(&cl, 0, sizeof cl);
+	CHECK_OK(nt_svr_conn_init(&cl.c, &w.cfg, w.db, cl.exporter));
+	request(&cl, NT_LOGIN, NULL, 0);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_VERSION && nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	/* No common version. */
+	memset(&cl, 0, sizeof cl);
+	CHECK_OK(nt_svr_conn_init(&cl.c, &w.cfg, w.db, cl.exporter));
+	request(&cl, NT_HELLO, (const uint8_t *)"\0\2\0\5\0", 5);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_VERSION && nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	/* Unknown type: answered, connection stays. */
+	connect_client(&w, &cl, 1);
+	request(&cl, 0x7fff, NULL, 0);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_UNEXPECTED && !nt_svr_conn_closing(&cl.c));
+	/* Body too short for a request id. */
+	uint8_t tiny[NT_FRAME_HDR_LEN + 2] = { 0, 0, 0, 2, 0, NT_LOGIN, 0, 0 };
+	feed_raw(&cl, tiny, sizeof tiny);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_MALFORMED && nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	/* Oversized frame: refused before its body arrives. */
+	connect_client(&w, &cl, 1);
+	uint8_t big[NT_FRAME_HDR_LEN] = { 0, 0x01, 0, 1, 0, NT_POST };
+	feed_raw(&cl, big, sizeof big);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_TOO_LARGE && nt_svr_conn_closing(&cl.c));
+	/* After closing, nothing more is consumed or answered. */
+	size_t used = 99;
+	CHECK_OK(nt_svr_conn_feed(&cl.c, tiny, sizeof tiny, 0, &used));
+	CHECK(used == 0);
+	nt_svr_conn_free(&cl.c);
+	/* Garbage login body. */
+	connect_client(&w, &cl, 1);
+	request(&cl, NT_LOGIN, (const uint8_t *)"\x40", 1);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_MALFORMED && nt_svr_conn_closing(&cl.c));
+	nt_svr_conn_free(&cl.c);
+	st_server_close(w.db);
+}
+
+TEST(kp_ref_matches_refhash)
+{
+	/* RefHash(label, value) = SHA-256(opaque label<V> | opaque value<V>). */
+	uint8_t ref[32], want[32], buf[64];
+	cr_writer w;
+	cr_writer_init_fixed(&w, buf, sizeof buf);
+	cr_write_opaque(&w, (const uint8_t *)"MLS 1.0 KeyPackage Reference", 28);
+	cr_write_opaque(&w, (const uint8_t *)"kp", 2);
+	CHECK_OK(cr_writer_error(&w));
+	cr_sha256(want, buf, w.len);
+	CHECK_OK(nt_kp_ref(ref, (const uint8_t *)"kp", 2));
+	CHECK_MEM(ref, want, 32);
+	CHECK_OK(nt_kp_ref(ref, (const uint8_t *)"kq", 2));
+	CHECK(memcmp(ref, want, 32) != 0);
+}
+
+static const t_case cases[] = {
+	T(register_and_login), T(register_rejections), T(login_failures_and_binding), T(invite_policy),
+	T(key_packages), T(groups_commit_order_fetch_ack), T(hostile_frames), T(kp_ref_matches_refhash), { 0 },
+};
+
+int main(int argc, char **argv)
+{
+	CHECK_OK(cr_init());
+	return t_main(argc, argv, cases);
+}

@@ -1,0 +1,309 @@
+/*
+ * test_nt_svr_loop.c: the real server loop (net/svr_loop.h) over TLS on
+ * 127.0.0.1, in a thread, against BearSSL clients that pin the server key:
+ * handshake with the allowed suites only, HELLO, registration and login bound
+ * to the exporter, an oversized frame (error, close, the server goes on),
+ * garbage instead of TLS, a client offering only CBC suites, and a clean stop.
+ */
+#include <arpa/inet.h>
+#include <bearssl.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ed25519.h"
+#include "frame.h"
+#include "svr_loop.h"
+#include "t.h"
+#include "cert.h"
+#include "p256.h"
+#include "tls.h"
+
+typedef struct fixture {
+	nt_server s;
+	cr_rng_det det;
+	cr_rng rng;
+	int stop[2];
+	pthread_t th;
+	int port;
+	cr_err run_err;
+	uint8_t pub[CR_P256_PUB_LEN];
+	uint8_t pin[NT_PIN_LEN];
+} fixture;
+
+static void *run(void *arg)
+{
+	fixture *f = arg;
+	f->run_err = nt_server_run(&f->s);
+	return NULL;
+}
+
+static bool start(fixture *f)
+{
+	memset(f, 0, sizeof *f);
+	uint8_t seed[32] = { 7 };
+	cr_rng_det_init(&f->det, &f->rng, seed);
+	if (!CHECK_OK(st_server_open(&f->s.db, ":memory:")))
+		return false;
+	f->s.cfg.policy = NT_POLICY_OPEN;
+	f->s.cfg.frame_max = 1 << 16;
+	f->s.cfg.argon = (cr_argon2_params){ 1, 8 };
+	f->s.cfg.rng = &f->rng;
+	f->s.max_conns = 16;
+	f->s.handshake_timeout = 1;
+	uint8_t priv[CR_P256_PRIV_LEN], cert[NT_CERT_MAX];
+	size_t cert_len;
+	if (!CHECK_OK(cr_p256_keygen(priv, f->pub, &f->rng)) || !CHECK_OK(nt_cert_create(cert, &cert_len, priv)) ||
+	    !CHECK_OK(nt_tls_cred_init(&f->s.cred, priv, cert, cert_len)))
+		return false;
+	nt_cert_pin(f->pin, f->pub);
+	memcpy(f->s.cfg.server_pin, f->pin, sizeof f->pin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t al = sizeof a;
+	if (!CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 16) == 0 &&
+		   getsockname(fd, (struct sockaddr *)&a, &al) == 0))
+		return false;
+	f->port = ntohs(a.sin_port);
+	f->s.listen_fd = fd;
+	if (!CHECK(pipe(f->stop) == 0))
+		return false;
+	f->s.stop_fd = f->stop[0];
+	return CHECK(pthread_create(&f->th, NULL, run, f) == 0);
+}
+
+static void stop(fixture *f)
+{
+	CHECK(write(f->stop[1], "x", 1) == 1);
+	pthread_join(f->th, NULL);
+	CHECK_OK(f->run_err);
+	CHECK(f->s.n_conns == 0);
+	close(f->stop[0]);
+	close(f->stop[1]);
+	close(f->s.listen_fd);
+	st_server_close(f->s.db);
+	nt_tls_cred_wipe(&f->s.cred);
+}
+
+static int tcp_connect(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int sock_read(void *ctx, unsigned char *buf, size_t len)
+{
+	ssize_t n = recv(*(int *)ctx, buf, len, 0);
+	return n <= 0 ? -1 : (int)n;
+}
+
+static int sock_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	ssize_t n = send(*(int *)ctx, buf, len, MSG_NOSIGNAL);
+	return n <= 0 ? -1 : (int)n;
+}
+
+typedef struct tls_client {
+	int fd;
+	br_ssl_client_context cc;
+	br_x509_knownkey_context kk;
+	br_x509_minimal_context xc;
+	br_sslio_context io;
+	uint8_t iobuf[BR_SSL_BUFSIZE_BIDI];
+	uint32_t id;
+	uint16_t type;
+	uint8_t body[4096];
+	size_t body_n;
+} tls_client;
+
+static bool tls_connect(tls_client *c, fixture *f, const uint16_t *suites, size_t n_suites)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = tcp_connect(f->port);
+	if (!CHECK(c->fd >= 0))
+		return false;
+	br_ec_public_key pk = { BR_EC_secp256r1, f->pub, CR_P256_PUB_LEN };
+	br_ssl_client_init_full(&c->cc, &c->xc, NULL, 0);
+	/* Pin the server key, as the client does after first use. */
+	br_x509_knownkey_init_ec(&c->kk, &pk, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
+	br_ssl_engine_set_x509(&c->cc.eng, &c->kk.vtable);
+	if (suites)
+		br_ssl_engine_set_suites(&c->cc.eng, suites, n_suites);
+	br_ssl_engine_set_buffer(&c->cc.eng, c->iobuf, sizeof c->iobuf, 1);
+	br_ssl_client_reset(&c->cc, NULL, 0);
+	br_sslio_init(&c->io, &c->cc.eng, sock_read, &c->fd, sock_write, &c->fd);
+	return true;
+}
+
+static bool send_frame(tls_client *c, uint16_t type, const uint8_t *body, size_t n)
+{
+	uint8_t buf[4096];
+	cr_writer w;
+	cr_writer_init_fixed(&w, buf, sizeof buf);
+	size_t m = nt_frame_begin(&w, type);
+	cr_write_u32(&w, ++c->id);
+	cr_write_bytes(&w, body, n);
+	nt_frame_end(&w, m, 1 << 16);
+	return cr_writer_error(&w) == CR_OK && br_sslio_write_all(&c->io, buf, w.len) == 0 &&
+	       br_sslio_flush(&c->io) == 0;
+}
+
+static bool recv_frame(tls_client *c)
+{
+	uint8_t hdr[NT_FRAME_HDR_LEN];
+	if (br_sslio_read_all(&c->io, hdr, sizeof hdr) != 0)
+		return false;
+	cr_reader r;
+	cr_reader_init(&r, hdr, sizeof hdr);
+	uint32_t len;
+	if (cr_read_u32(&r, &len) || cr_read_u16(&r, &c->type) || len > sizeof c->body)
+		return false;
+	c->body_n = len;
+	return br_sslio_read_all(&c->io, c->body, len) == 0;
+}
+
+static void tls_close(tls_client *c)
+{
+	close(c->fd);
+}
+
+static bool hello(tls_client *c, uint8_t nonce[NT_NONCE_LEN])
+{
+	if (!send_frame(c, NT_HELLO, (const uint8_t *)"\0\1\0\1\0", 5) || !recv_frame(c))
+		return false;
+	nt_hello_ok ok;
+	if (c->type != NT_HELLO_OK || nt_read_hello_ok(c->body, c->body_n, &ok))
+		return false;
+	memcpy(nonce, ok.nonce, NT_NONCE_LEN);
+	return true;
+}
+
+static bool auth(tls_client *c, uint16_t type, const uint8_t nonce[NT_NONCE_LEN], const uint8_t seed[32],
+		 const uint8_t pub[32], const uint8_t pin[NT_PIN_LEN])
+{
+	uint8_t exp[NT_EXPORTER_LEN], msg[200], sig[64], b[512];
+	/* The "with context" variant, empty context, as net/tls.c computes it. */
+	static const uint8_t empty[1] = { 0 };
+	if (!br_ssl_key_export(&c->cc.eng, exp, sizeof exp, NT_EXPORTER_LABEL, empty, 0))
+		return false;
+	cr_writer w;
+	cr_writer_init_fixed(&w, msg, sizeof msg);
+	bool reg = type == NT_REGISTER;
+	nt_auth_message(&w, reg ? NT_LABEL_REGISTER : NT_LABEL_LOGIN, (const uint8_t *)"alice", 5, nonce, exp, pin);
+	if (cr_writer_error(&w) || cr_ed25519_sign(sig, seed, msg, w.len))
+		return false;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)"alice", 5);
+	cr_write_opaque(&w, (const uint8_t *)"correct horse", 13);
+	if (reg) {
+		cr_write_opaque(&w, pub, 32);
+		cr_write_opaque(&w, NULL, 0);
+	}
+	cr_write_opaque(&w, sig, 64);
+	return cr_writer_error(&w) == CR_OK && send_frame(c, type, b, w.len) && recv_frame(c);
+}
+
+TEST(tls_register_login_and_hostile_clients)
+{
+	fixture f;
+	if (!start(&f))
+		return;
+	uint8_t seed[32] = { 4 }, pub[32], nonce[NT_NONCE_LEN];
+	CHECK_OK(cr_ed25519_public(pub, seed));
+	static tls_client c;
+	/* Garbage instead of a ClientHello: dropped, the server goes on. */
+	int g = tcp_connect(f.port);
+	CHECK(g >= 0);
+	CHECK(send(g, "GET / HTTP/1.0\r\n\r\n", 18, MSG_NOSIGNAL) == 18);
+	char tmp[64];
+	/* Perhaps an alert, then EOF or a reset: the server closed it. */
+	ssize_t got = 1;
+	for (int i = 0; i < 10 && got > 0; i++)
+		got = recv(g, tmp, sizeof tmp, 0);
+	CHECK(got == 0 || (got < 0 && errno == ECONNRESET));
+	close(g);
+	/* A peer that never starts the handshake is dropped after the
+	 * handshake time-out (1 s here), without a byte from the server. */
+	g = tcp_connect(f.port);
+	CHECK(g >= 0);
+	time_t t0 = time(NULL);
+	CHECK(recv(g, tmp, sizeof tmp, 0) == 0);
+	CHECK(time(NULL) - t0 <= 4);
+	close(g);
+	/* Register then log in on a second connection. */
+	if (tls_connect(&c, &f, NULL, 0)) {
+		CHECK(hello(&c, nonce));
+		CHECK(br_ssl_engine_get_version(&c.cc.eng) == BR_TLS12);
+		uint16_t suite = c.cc.eng.session.cipher_suite;
+		CHECK(suite == BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 ||
+		      suite == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+		CHECK(auth(&c, NT_REGISTER, nonce, seed, pub, f.pin));
+		CHECK(c.type == NT_REGISTER_OK);
+		tls_close(&c);
+	}
+	if (tls_connect(&c, &f, NULL, 0)) {
+		CHECK(hello(&c, nonce));
+		/* Signed for another server key (a relay): refused. */
+		uint8_t relay_pin[NT_PIN_LEN];
+		memcpy(relay_pin, f.pin, sizeof relay_pin);
+		relay_pin[5] ^= 0x20;
+		CHECK(auth(&c, NT_LOGIN, nonce, seed, pub, relay_pin));
+		CHECK(c.type == NT_ERROR);
+		CHECK(auth(&c, NT_LOGIN, nonce, seed, pub, f.pin));
+		CHECK(c.type == NT_LOGIN_OK);
+		/* Oversized frame: error, then the server closes. */
+		uint8_t big[NT_FRAME_HDR_LEN] = { 0, 0x10, 0, 0, 0, NT_POST };
+		CHECK(br_sslio_write_all(&c.io, big, sizeof big) == 0 && br_sslio_flush(&c.io) == 0);
+		CHECK(recv_frame(&c));
+		nt_error_body e;
+		CHECK(c.type == NT_ERROR && nt_read_error(c.body, c.body_n, &e) == CR_OK && e.code == NT_E_TOO_LARGE);
+		CHECK(!recv_frame(&c));
+		tls_close(&c);
+	}
+	/* A client that offers only a CBC suite finds no common suite. */
+	static const uint16_t cbc[] = { BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256 };
+	if (tls_connect(&c, &f, cbc, 1)) {
+		CHECK(!hello(&c, nonce));
+		tls_close(&c);
+	}
+	/* ChaCha20-Poly1305 is accepted when the client prefers only it. */
+	static const uint16_t chacha[] = { BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 };
+	if (tls_connect(&c, &f, chacha, 1)) {
+		CHECK(hello(&c, nonce));
+		CHECK(c.cc.eng.session.cipher_suite == BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256);
+		tls_close(&c);
+	}
+	/* A client with the wrong pinned key refuses the server. */
+	fixture other;
+	memset(&other, 0, sizeof other);
+	other.port = f.port;
+	uint8_t wrong_seed[32] = { 8 };
+	cr_rng_det_init(&other.det, &other.rng, wrong_seed);
+	uint8_t other_priv[CR_P256_PRIV_LEN];
+	CHECK_OK(cr_p256_keygen(other_priv, other.pub, &other.rng));
+	if (tls_connect(&c, &other, NULL, 0)) {
+		CHECK(!hello(&c, nonce));
+		tls_close(&c);
+	}
+	stop(&f);
+}
+
+static const t_case cases[] = { T(tls_register_login_and_hostile_clients), { 0 } };
+
+int main(int argc, char **argv)
+{
+	CHECK_OK(cr_init());
+	return t_main(argc, argv, cases);
+}

@@ -1,0 +1,351 @@
+/*
+ * test_st_server.c: the server store (store/st_server.h) on :memory:
+ * databases and on a file (WAL, reopen, migrations), with negative cases.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "st_server.h"
+#include "t.h"
+
+static st_server *open_mem(void)
+{
+	st_server *s = NULL;
+	CHECK_OK(st_server_open(&s, ":memory:"));
+	return s;
+}
+
+static int64_t add_user(st_server *s, const char *name)
+{
+	st_user u;
+	memset(&u, 0, sizeof u);
+	snprintf(u.name, sizeof u.name, "%s", name);
+	memset(u.identity, name[0], sizeof u.identity);
+	memset(u.pw_hash, 0x11, sizeof u.pw_hash);
+	memset(u.salt, 0x22, sizeof u.salt);
+	u.ops = 2;
+	u.mem_kib = 65536;
+	u.created = 1000;
+	int64_t id = -1;
+	CHECK_OK(st_user_add(s, &u, &id));
+	return id;
+}
+
+TEST(opens_at_schema_version)
+{
+	st_server *s = open_mem();
+	CHECK(s != NULL);
+	CHECK(st_server_schema_version(s) == ST_SCHEMA_VERSION);
+	st_server_close(s);
+}
+
+TEST(username_rules)
+{
+	CHECK(st_username_valid((const uint8_t *)"alice", 5));
+	CHECK(st_username_valid((const uint8_t *)"a.b-c_9", 7));
+	CHECK(!st_username_valid((const uint8_t *)"", 0));
+	CHECK(!st_username_valid((const uint8_t *)"Alice", 5));
+	CHECK(!st_username_valid((const uint8_t *)"9lives", 6));
+	CHECK(!st_username_valid((const uint8_t *)"a b", 3));
+	CHECK(!st_username_valid((const uint8_t *)"a\0b", 3));
+	CHECK(!st_username_valid((const uint8_t *)"al\xc3\xa9", 4));
+	char longname[40];
+	memset(longname, 'a', sizeof longname);
+	CHECK(st_username_valid((const uint8_t *)longname, ST_USERNAME_MAX));
+	CHECK(!st_username_valid((const uint8_t *)longname, ST_USERNAME_MAX + 1));
+}
+
+static st_err count_users(void *ctx, const st_user *u)
+{
+	(void)u;
+	(*(int *)ctx)++;
+	return ST_OK;
+}
+
+TEST(users)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	int64_t b = add_user(s, "bob");
+	CHECK(a > 0 && b > 0 && a != b);
+	st_user u;
+	CHECK_OK(st_user_get(s, (const uint8_t *)"bob", 3, &u));
+	CHECK(u.id == b && !strcmp(u.name, "bob") && u.ops == 2 && u.mem_kib == 65536 && u.created == 1000);
+	uint8_t want[ST_IDENTITY_LEN];
+	memset(want, 'b', sizeof want);
+	CHECK_MEM(u.identity, want, sizeof want);
+	CHECK_OK(st_user_get_id(s, a, &u));
+	CHECK(!strcmp(u.name, "alice"));
+	CHECK_ERR(st_user_get(s, (const uint8_t *)"carol", 5, &u), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_user_get(s, (const uint8_t *)"BOB", 3, &u), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_user_get_id(s, 999, &u), ST_ERR_NOT_FOUND);
+	/* Duplicate and invalid names. */
+	st_user dup;
+	memset(&dup, 0, sizeof dup);
+	strcpy(dup.name, "alice");
+	int64_t id;
+	CHECK_ERR(st_user_add(s, &dup, &id), ST_ERR_EXISTS);
+	strcpy(dup.name, "Eve");
+	CHECK_ERR(st_user_add(s, &dup, &id), ST_ERR_ARG);
+	int n = 0;
+	CHECK_OK(st_user_list(s, count_users, &n));
+	CHECK(n == 2);
+	st_server_close(s);
+}
+
+TEST(invites_are_one_time)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	int64_t b = add_user(s, "bob");
+	uint8_t h1[ST_HASH_LEN], h2[ST_HASH_LEN];
+	memset(h1, 1, sizeof h1);
+	memset(h2, 2, sizeof h2);
+	CHECK_OK(st_invite_add(s, h1, 5));
+	CHECK_ERR(st_invite_add(s, h1, 5), ST_ERR_EXISTS);
+	CHECK_ERR(st_invite_use(s, h2, a, 6), ST_ERR_NOT_FOUND);
+	CHECK_OK(st_invite_use(s, h1, a, 6));
+	CHECK_ERR(st_invite_use(s, h1, b, 7), ST_ERR_NOT_FOUND);
+	st_server_close(s);
+}
+
+TEST(key_packages)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	uint8_t ref[ST_HASH_LEN];
+	uint8_t *kp;
+	size_t n;
+	bool lr;
+	CHECK_ERR(st_kp_take(s, a, &kp, &n, &lr), ST_ERR_NOT_FOUND);
+	for (uint8_t i = 0; i < 3; i++) {
+		memset(ref, i, sizeof ref);
+		uint8_t body[4] = { 'k', 'p', '0', i };
+		CHECK_OK(st_kp_add(s, a, ref, body, sizeof body, false));
+	}
+	CHECK_ERR(st_kp_add(s, a, ref, (const uint8_t *)"x", 1, false), ST_ERR_EXISTS);
+	CHECK_ERR(st_kp_add(s, a, ref, (const uint8_t *)"", 0, false), ST_ERR_ARG);
+	memset(ref, 0x70, sizeof ref);
+	CHECK_OK(st_kp_add(s, a, ref, (const uint8_t *)"last1", 5, true));
+	memset(ref, 0x71, sizeof ref);
+	CHECK_OK(st_kp_add(s, a, ref, (const uint8_t *)"last2", 5, true));
+	/* A KeyPackage for a user who does not exist breaks the foreign key. */
+	memset(ref, 0x72, sizeof ref);
+	CHECK_ERR(st_kp_add(s, 999, ref, (const uint8_t *)"x", 1, false), ST_ERR_ARG);
+	int64_t count;
+	CHECK_OK(st_kp_count(s, a, &count));
+	CHECK(count == 3);
+	for (uint8_t i = 0; i < 3; i++) {
+		CHECK_OK(st_kp_take(s, a, &kp, &n, &lr));
+		uint8_t want[4] = { 'k', 'p', '0', i };
+		CHECK(n == 4 && !lr);
+		if (n == 4)
+			CHECK_MEM(kp, want, 4);
+		free(kp);
+	}
+	CHECK_OK(st_kp_count(s, a, &count));
+	CHECK(count == 0);
+	/* Only the newest last-resort one remains, and it is never consumed. */
+	for (int i = 0; i < 2; i++) {
+		CHECK_OK(st_kp_take(s, a, &kp, &n, &lr));
+		CHECK(lr && n == 5 && kp && !memcmp(kp, "last2", 5));
+		free(kp);
+	}
+	st_server_close(s);
+}
+
+TEST(groups_and_epochs)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	int64_t b = add_user(s, "bob");
+	int64_t g;
+	CHECK_OK(st_group_create(s, (const uint8_t *)"g1", 2, a, &g));
+	CHECK_ERR(st_group_create(s, (const uint8_t *)"g1", 2, b, &g), ST_ERR_EXISTS);
+	CHECK_ERR(st_group_create(s, (const uint8_t *)"", 0, b, &g), ST_ERR_ARG);
+	st_group gr;
+	CHECK_OK(st_group_get(s, (const uint8_t *)"g1", 2, &gr));
+	CHECK(gr.id == g && gr.epoch == 0 && gr.next_pos == 1);
+	CHECK_ERR(st_group_get(s, (const uint8_t *)"g2", 2, &gr), ST_ERR_NOT_FOUND);
+	st_role role;
+	uint64_t acked;
+	CHECK_OK(st_member_get(s, g, a, &role, &acked));
+	CHECK(role == ST_ROLE_OWNER && acked == 0);
+	CHECK_ERR(st_member_get(s, g, b, &role, &acked), ST_ERR_NOT_FOUND);
+	/* First commit for epoch 0 wins; a second one for epoch 0 conflicts. */
+	CHECK_OK(st_group_advance_epoch(s, g, 0));
+	CHECK_ERR(st_group_advance_epoch(s, g, 0), ST_ERR_CONFLICT);
+	CHECK_ERR(st_group_advance_epoch(s, g, 5), ST_ERR_CONFLICT);
+	CHECK_OK(st_group_advance_epoch(s, g, 1));
+	CHECK_OK(st_group_get(s, (const uint8_t *)"g1", 2, &gr));
+	CHECK(gr.epoch == 2);
+	CHECK_OK(st_member_add(s, g, b, ST_ROLE_MEMBER, 0));
+	CHECK_ERR(st_member_add(s, g, b, ST_ROLE_MEMBER, 0), ST_ERR_EXISTS);
+	int64_t n;
+	CHECK_OK(st_member_count(s, g, &n));
+	CHECK(n == 2);
+	CHECK_OK(st_member_remove(s, g, b));
+	CHECK_ERR(st_member_remove(s, g, b), ST_ERR_NOT_FOUND);
+	st_server_close(s);
+}
+
+typedef struct collect {
+	int n;
+	uint64_t pos[16];
+	char data[16][8];
+} collect;
+
+static st_err collect_fn(void *ctx, const st_log_entry *e)
+{
+	collect *c = ctx;
+	if (c->n >= 16)
+		return ST_ERR_ARG;
+	c->pos[c->n] = e->pos;
+	snprintf(c->data[c->n], sizeof c->data[0], "%.*s", (int)e->n, (const char *)e->data);
+	c->n++;
+	return ST_OK;
+}
+
+TEST(log_ack_and_prune)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	int64_t b = add_user(s, "bob");
+	int64_t g;
+	CHECK_OK(st_group_create(s, (const uint8_t *)"g", 1, a, &g));
+	CHECK_OK(st_member_add(s, g, b, ST_ROLE_MEMBER, 0));
+	uint64_t pos = 0;
+	for (int i = 0; i < 5; i++) {
+		char m[8];
+		snprintf(m, sizeof m, "m%d", i);
+		CHECK_OK(st_log_append(s, g, a, 0, 0, (const uint8_t *)m, strlen(m), &pos));
+		CHECK(pos == (uint64_t)i + 1);
+	}
+	collect c = { 0 };
+	CHECK_OK(st_log_fetch(s, g, 2, 2, collect_fn, &c));
+	CHECK(c.n == 2 && c.pos[0] == 3 && c.pos[1] == 4 && !strcmp(c.data[0], "m2"));
+	/* Acks only move forward and never past the last position. */
+	CHECK_OK(st_member_ack(s, g, a, 4));
+	CHECK_ERR(st_member_ack(s, g, a, 3), ST_ERR_ARG);
+	CHECK_ERR(st_member_ack(s, g, a, 6), ST_ERR_ARG);
+	CHECK_OK(st_member_ack(s, g, a, 5));
+	CHECK_ERR(st_member_ack(s, g, 999, 1), ST_ERR_ARG);
+	int64_t deleted = -1;
+	CHECK_OK(st_log_prune(s, g, &deleted));
+	CHECK(deleted == 0); /* bob acked nothing */
+	CHECK_OK(st_member_ack(s, g, b, 2));
+	CHECK_OK(st_log_prune(s, g, &deleted));
+	CHECK(deleted == 2);
+	c.n = 0;
+	CHECK_OK(st_log_fetch(s, g, 0, 100, collect_fn, &c));
+	CHECK(c.n == 3 && c.pos[0] == 3);
+	/* Positions keep growing after a prune. */
+	CHECK_OK(st_log_append(s, g, b, 1, 0, (const uint8_t *)"x", 1, &pos));
+	CHECK(pos == 6);
+	/* An empty message is stored as an empty blob. */
+	CHECK_OK(st_log_append(s, g, b, 0, 0, NULL, 0, &pos));
+	c.n = 0;
+	CHECK_OK(st_log_fetch(s, g, 6, 100, collect_fn, &c));
+	CHECK(c.n == 1 && c.pos[0] == 7 && c.data[0][0] == 0);
+	st_server_close(s);
+}
+
+TEST(transactions_roll_back)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	int64_t g;
+	CHECK_OK(st_group_create(s, (const uint8_t *)"g", 1, a, &g));
+	CHECK_OK(st_begin(s));
+	CHECK_OK(st_group_advance_epoch(s, g, 0));
+	uint64_t pos;
+	CHECK_OK(st_log_append(s, g, a, 1, 0, (const uint8_t *)"c", 1, &pos));
+	st_rollback(s);
+	st_group gr;
+	CHECK_OK(st_group_get(s, (const uint8_t *)"g", 1, &gr));
+	CHECK(gr.epoch == 0 && gr.next_pos == 1);
+	CHECK_OK(st_begin(s));
+	CHECK_OK(st_group_advance_epoch(s, g, 0));
+	CHECK_OK(st_commit(s));
+	CHECK_OK(st_group_get(s, (const uint8_t *)"g", 1, &gr));
+	CHECK(gr.epoch == 1);
+	st_rollback(s); /* harmless outside a transaction */
+	st_server_close(s);
+}
+
+TEST(blobs)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	uint8_t h[ST_HASH_LEN], got_h[ST_HASH_LEN];
+	memset(h, 9, sizeof h);
+	int64_t id;
+	CHECK_OK(st_blob_put(s, a, h, (const uint8_t *)"chunk", 5, 10, &id));
+	uint8_t *d;
+	size_t n;
+	CHECK_OK(st_blob_get(s, id, &d, &n, got_h));
+	CHECK(n == 5 && d && !memcmp(d, "chunk", 5));
+	CHECK_MEM(got_h, h, sizeof h);
+	free(d);
+	int64_t usage;
+	CHECK_OK(st_blob_usage(s, a, &usage));
+	CHECK(usage == 5);
+	CHECK_OK(st_blob_delete(s, id));
+	CHECK_ERR(st_blob_delete(s, id), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_blob_get(s, id, &d, &n, got_h), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_blob_put(s, 999, h, (const uint8_t *)"x", 1, 10, &id), ST_ERR_ARG);
+	st_server_close(s);
+}
+
+TEST(file_database_wal_persists_rejects_garbage)
+{
+	char path[] = "/tmp/echover-st-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	st_server *s = NULL;
+	CHECK_OK(st_server_open(&s, path));
+	if (!s)
+		return;
+	int64_t a = add_user(s, "alice");
+	char wal[64], shm[64];
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	snprintf(shm, sizeof shm, "%s-shm", path);
+	CHECK(access(wal, F_OK) == 0); /* journal_mode=WAL took effect */
+	st_server_close(s);
+	CHECK_OK(st_server_open(&s, path));
+	CHECK(st_server_schema_version(s) == ST_SCHEMA_VERSION);
+	st_user u;
+	CHECK_OK(st_user_get(s, (const uint8_t *)"alice", 5, &u));
+	CHECK(u.id == a);
+	st_server_close(s);
+	/* A file that is not a database. */
+	FILE *f = fopen(path, "wb");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("this is not an SQLite database, not at all, no.......................................", f);
+		fputs("........................................................................................", f);
+		fclose(f);
+	}
+	unlink(wal);
+	unlink(shm);
+	CHECK_ERR(st_server_open(&s, path), ST_ERR_DB);
+	CHECK(s == NULL);
+	unlink(path);
+	CHECK(strcmp(st_err_str(ST_ERR_CONFLICT), "conflict") == 0);
+}
+
+static const t_case cases[] = {
+	T(opens_at_schema_version), T(username_rules), T(users), T(invites_are_one_time), T(key_packages),
+	T(groups_and_epochs), T(log_ack_and_prune), T(transactions_roll_back), T(blobs),
+	T(file_database_wal_persists_rejects_garbage), { 0 },
+};
+
+int main(int argc, char **argv)
+{
+	return t_main(argc, argv, cases);
+}
