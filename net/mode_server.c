@@ -231,6 +231,9 @@ int nt_server_main(int argc, char **argv)
 	long count = 1, max_conns = NT_MAX_CONNS_DEFAULT;
 	long hs_timeout = NT_HANDSHAKE_TIMEOUT_DEFAULT, idle_timeout = NT_IDLE_TIMEOUT_DEFAULT;
 	nt_policy policy = NT_POLICY_OPEN;
+	/* The database holds password hashes and the log, the key file the TLS
+	 * key: nothing the server creates is for other users to read. */
+	umask(077);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--db") && i + 1 < argc) {
 			db_path = argv[++i];
