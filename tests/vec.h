@@ -39,6 +39,10 @@ bool vec_u64(json_t *obj, const char *field, uint64_t *out);
 const char *vec_str(json_t *obj, const char *field);
 /* True when the MLS file's array items all have these keys (NULL-terminated). */
 bool vec_mls_has_keys(json_t *root, const char *const *keys);
+/* Runs fn on every case of an MLS vector file whose cipher_suite is 1 (the
+ * one echover implements), each counted as one test named "NAME #i"; the
+ * cases of other suites are counted as skipped. */
+void vec_each_suite1_case(json_t *root, const char *name, void (*fn)(json_t *c));
 /* Checks got[n] against the hex field `field`; prints the field on mismatch. */
 bool vec_check_hex(json_t *obj, const char *field, const uint8_t *got, size_t n);
 

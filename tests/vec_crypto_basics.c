@@ -125,29 +125,20 @@ static void encrypt_with_label(json_t *o)
 	free(priv), free(pub), free(ctx), free(pt), free(kem), free(ct);
 }
 
+static void run_case(json_t *c)
+{
+	ref_hash(json_object_get(c, "ref_hash"));
+	expand_with_label(json_object_get(c, "expand_with_label"));
+	derive_secret(json_object_get(c, "derive_secret"));
+	derive_tree_secret(json_object_get(c, "derive_tree_secret"));
+	sign_with_label(json_object_get(c, "sign_with_label"));
+	encrypt_with_label(json_object_get(c, "encrypt_with_label"));
+}
+
 static void run(json_t *root, const char *path)
 {
 	(void)path;
-	size_t i;
-	json_t *c;
-	json_array_foreach(root, i, c) {
-		uint64_t suite = 0;
-		json_t *s = json_object_get(c, "cipher_suite");
-		if (json_is_integer(s))
-			suite = (uint64_t)json_integer_value(s);
-		if (suite != MLS_SUITE_ID) {
-			t_skip("crypto-basics #%zu: cipher suite %llu", i, (unsigned long long)suite);
-			continue;
-		}
-		t_begin("crypto-basics #%zu", i);
-		ref_hash(json_object_get(c, "ref_hash"));
-		expand_with_label(json_object_get(c, "expand_with_label"));
-		derive_secret(json_object_get(c, "derive_secret"));
-		derive_tree_secret(json_object_get(c, "derive_tree_secret"));
-		sign_with_label(json_object_get(c, "sign_with_label"));
-		encrypt_with_label(json_object_get(c, "encrypt_with_label"));
-		t_end();
-	}
+	vec_each_suite1_case(root, "crypto-basics", run_case);
 }
 
 const vec_runner vec_crypto_basics = { "crypto-basics", detect, run };

@@ -80,6 +80,23 @@ bool vec_check_hex(json_t *obj, const char *field, const uint8_t *got, size_t n)
 	return ok;
 }
 
+void vec_each_suite1_case(json_t *root, const char *name, void (*fn)(json_t *c))
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(root, i, c) {
+		json_t *suite = json_object_get(c, "cipher_suite");
+		if (!json_is_integer(suite) || json_integer_value(suite) != 1) {
+			t_skip("%s #%zu: cipher suite %lld", name, i,
+			       json_is_integer(suite) ? (long long)json_integer_value(suite) : -1LL);
+			continue;
+		}
+		t_begin("%s #%zu", name, i);
+		fn(c);
+		t_end();
+	}
+}
+
 static void run_file(const char *path)
 {
 	json_error_t jerr;

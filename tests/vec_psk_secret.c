@@ -73,18 +73,7 @@ static void run_case(json_t *c)
 static void run(json_t *root, const char *path)
 {
 	(void)path;
-	size_t i;
-	json_t *c;
-	json_array_foreach(root, i, c) {
-		json_t *s = json_object_get(c, "cipher_suite");
-		if (!json_is_integer(s) || json_integer_value(s) != MLS_SUITE_ID) {
-			t_skip("psk_secret #%zu: other cipher suite", i);
-			continue;
-		}
-		t_begin("psk_secret #%zu", i);
-		run_case(c);
-		t_end();
-	}
+	vec_each_suite1_case(root, "psk_secret", run_case);
 }
 
 const vec_runner vec_psk_secret = { "psk_secret", detect, run };

@@ -55,18 +55,7 @@ out:
 static void run(json_t *root, const char *path)
 {
 	(void)path;
-	size_t i;
-	json_t *c;
-	json_array_foreach(root, i, c) {
-		json_t *s = json_object_get(c, "cipher_suite");
-		if (!json_is_integer(s) || json_integer_value(s) != MLS_SUITE_ID) {
-			t_skip("transcript-hashes #%zu: other cipher suite", i);
-			continue;
-		}
-		t_begin("transcript-hashes #%zu", i);
-		run_case(c);
-		t_end();
-	}
+	vec_each_suite1_case(root, "transcript-hashes", run_case);
 }
 
 const vec_runner vec_transcript_hashes = { "transcript-hashes", detect, run };

@@ -83,18 +83,7 @@ out:
 static void run(json_t *root, const char *path)
 {
 	(void)path;
-	size_t i;
-	json_t *c;
-	json_array_foreach(root, i, c) {
-		json_t *cs = json_object_get(c, "cipher_suite");
-		if (!json_is_integer(cs) || json_integer_value(cs) != 1) {
-			t_skip("tree-operations #%zu: cipher suite", i);
-			continue;
-		}
-		t_begin("tree-operations #%zu", i);
-		run_case(c);
-		t_end();
-	}
+	vec_each_suite1_case(root, "tree-operations", run_case);
 }
 
 const vec_runner vec_tree_operations = { "tree-operations", detect, run };

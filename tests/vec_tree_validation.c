@@ -68,19 +68,7 @@ out:
 static void run(json_t *root, const char *path)
 {
 	(void)path;
-	size_t i;
-	json_t *c;
-	json_array_foreach(root, i, c) {
-		uint64_t cs = 0;
-		if (!json_is_integer(json_object_get(c, "cipher_suite")) ||
-		    (cs = (uint64_t)json_integer_value(json_object_get(c, "cipher_suite"))) != 1) {
-			t_skip("tree-validation #%zu: cipher suite %llu", i, (unsigned long long)cs);
-			continue;
-		}
-		t_begin("tree-validation #%zu", i);
-		run_case(c);
-		t_end();
-	}
+	vec_each_suite1_case(root, "tree-validation", run_case);
 }
 
 const vec_runner vec_tree_validation = { "tree-validation", detect, run };

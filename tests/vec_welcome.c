@@ -110,18 +110,7 @@ out:
 static void run(json_t *root, const char *path)
 {
 	(void)path;
-	size_t i;
-	json_t *c;
-	json_array_foreach(root, i, c) {
-		uint64_t suite = 0;
-		if (!vec_u64(c, "cipher_suite", &suite) || suite != MLS_SUITE_ID) {
-			t_skip("welcome #%zu (cipher suite %llu)", i, (unsigned long long)suite);
-			continue;
-		}
-		t_begin("welcome #%zu", i);
-		run_case(c);
-		t_end();
-	}
+	vec_each_suite1_case(root, "welcome", run_case);
 }
 
 const vec_runner vec_welcome = { "welcome", detect, run };
