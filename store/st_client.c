@@ -6,6 +6,7 @@
  * use, so no call leaves one half-stepped (or holding a read lock).
  */
 #include "st_client.h"
+#include "st_sql.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -143,57 +144,9 @@ struct st_client {
 			return (e); \
 	} while (0)
 
-static st_err map_rc(int rc)
-{
-	/* Only a taken unique key means "exists"; another broken constraint
-	 * means the caller passed something that cannot be stored. */
-	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return ST_ERR_EXISTS;
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return ST_OK;
-	case SQLITE_CONSTRAINT:
-	case SQLITE_TOOBIG:
-		return ST_ERR_ARG;
-	case SQLITE_NOMEM:
-		return ST_ERR_NOMEM;
-	default:
-		return ST_ERR_DB;
-	}
-}
-
 static sqlite3_stmt *q(st_client *c, enum q which)
 {
 	return c->stmt[which];
-}
-
-/* Steps a statement that returns no row, then resets it. */
-static st_err run(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_DONE)
-		return ST_OK;
-	st_err e = map_rc(rc);
-	return e == ST_OK ? ST_ERR_DB : e;
-}
-
-/* Steps a statement expected to return one row: ST_OK with the row (the
- * caller reads columns, then calls done()), ST_ERR_NOT_FOUND without. */
-static st_err row(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return ST_OK;
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc == SQLITE_DONE)
-		return ST_ERR_NOT_FOUND;
-	st_err e = map_rc(rc);
-	return e == ST_OK ? ST_ERR_DB : e;
 }
 
 static void done(sqlite3_stmt *st)
@@ -204,7 +157,7 @@ static void done(sqlite3_stmt *st)
 
 static st_err exec1(st_client *c, enum q which)
 {
-	return run(q(c, which));
+	return st_sql_run(q(c, which));
 }
 
 /* Binders: each returns ST_ERR_DB when SQLite refuses (it keeps no pointer:
@@ -213,7 +166,7 @@ static st_err bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
 {
 	static const uint8_t empty[1];
 	int rc = sqlite3_bind_blob64(st, i, n ? (const void *)p : (const void *)empty, n, SQLITE_TRANSIENT);
-	return rc == SQLITE_OK ? ST_OK : map_rc(rc) == ST_OK ? ST_ERR_DB : map_rc(rc);
+	return rc == SQLITE_OK ? ST_OK : st_sql_err(rc) == ST_OK ? ST_ERR_DB : st_sql_err(rc);
 }
 
 static st_err bind_i64(sqlite3_stmt *st, int i, int64_t v)
@@ -325,7 +278,7 @@ static st_err create_private(const char *path)
 static st_err exec_sql(sqlite3 *db, const char *s)
 {
 	int rc = sqlite3_exec(db, s, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? ST_OK : map_rc(rc) == ST_OK ? ST_ERR_DB : map_rc(rc);
+	return rc == SQLITE_OK ? ST_OK : st_sql_err(rc) == ST_OK ? ST_ERR_DB : st_sql_err(rc);
 }
 
 static st_err pragma_int(sqlite3 *db, const char *s, int64_t *v)
@@ -366,7 +319,7 @@ static st_err migrate(st_client *c)
 				e = ST_ERR_DB;
 			else {
 				sqlite3_bind_int64(st, 1, v + 1);
-				e = run(st);
+				e = st_sql_run(st);
 				sqlite3_finalize(st);
 			}
 		}
@@ -487,7 +440,7 @@ st_err st_client_identity_set(st_client *c, const uint8_t *name, size_t name_len
 	ST_TRY(bind_blob(st, 1, name, name_len));
 	ST_TRY(bind_blob(st, 2, keystore, keystore_len));
 	ST_TRY(bind_i64(st, 3, now));
-	return run(st);
+	return st_sql_run(st);
 }
 
 st_err st_client_identity_get(st_client *c, uint8_t name[ST_CLIENT_NAME_MAX], size_t *name_len,
@@ -497,7 +450,7 @@ st_err st_client_identity_get(st_client *c, uint8_t name[ST_CLIENT_NAME_MAX], si
 	*keystore = NULL;
 	*keystore_len = 0;
 	sqlite3_stmt *st = q(c, Q_ID_GET);
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	st_err e = col_copy(st, 0, name, ST_CLIENT_NAME_MAX, name_len);
 	if (e == ST_OK)
 		e = col_dup(st, 1, keystore, keystore_len);
@@ -510,7 +463,7 @@ st_err st_client_identity_set_keystore(st_client *c, const uint8_t *keystore, si
 	ST_ENSURE(len_ok(keystore, keystore_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
 	sqlite3_stmt *st = q(c, Q_ID_SET_KS);
 	ST_TRY(bind_blob(st, 1, keystore, keystore_len));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -534,7 +487,7 @@ static st_err pin_status(sqlite3_stmt *st, const uint8_t *pin, size_t pin_len, b
 			 st_pin_info *info)
 {
 	memset(info, 0, sizeof *info);
-	st_err e = row(st);
+	st_err e = st_sql_row(st);
 	if (e == ST_ERR_NOT_FOUND) {
 		info->status = ST_PIN_UNKNOWN;
 		return ST_OK;
@@ -582,7 +535,7 @@ static st_err server_pin_write(st_client *c, enum q which, const char *host, uin
 	ST_TRY(bind_i64(st, 2, port));
 	ST_TRY(bind_blob(st, 3, pin, pin_len));
 	ST_TRY(bind_i64(st, 4, now));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -618,7 +571,7 @@ static st_err contact_pin_write(st_client *c, enum q which, const uint8_t *name,
 	ST_TRY(bind_blob(st, 1, name, name_len));
 	ST_TRY(bind_blob(st, 2, key, key_len));
 	ST_TRY(bind_i64(st, 3, now));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -649,7 +602,7 @@ st_err st_client_contact_set_verified(st_client *c, const uint8_t *name, size_t 
 		sqlite3_stmt *st = q(c, Q_CPIN_VERIFY);
 		e = bind_blob(st, 1, name, name_len);
 		if (e == ST_OK)
-			e = run(st);
+			e = st_sql_run(st);
 	}
 	return op_end(c, own, e);
 }
@@ -678,7 +631,7 @@ st_err st_client_group_add(st_client *c, const uint8_t *gid, size_t gid_len, con
 	ST_TRY(bind_i64(st, 3, (int64_t)epoch));
 	ST_TRY(bind_i64(st, 4, (int64_t)role));
 	ST_TRY(bind_i64(st, 5, (int64_t)log_pos));
-	return run(st);
+	return st_sql_run(st);
 }
 
 static void group_cols(sqlite3_stmt *st, int epoch_col, st_client_group *g)
@@ -694,7 +647,7 @@ st_err st_client_group_get(st_client *c, const uint8_t *gid, size_t gid_len, st_
 	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
 	sqlite3_stmt *st = q(c, Q_GROUP_GET);
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	memcpy(g->id, gid, gid_len);
 	g->id_len = gid_len;
 	group_cols(st, 1, g);
@@ -709,7 +662,7 @@ st_err st_client_group_set_role(st_client *c, const uint8_t *gid, size_t gid_len
 	sqlite3_stmt *st = q(c, Q_GROUP_ROLE);
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
 	ST_TRY(bind_i64(st, 2, (int64_t)role));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -718,7 +671,7 @@ st_err st_client_group_remove(st_client *c, const uint8_t *gid, size_t gid_len)
 	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
 	sqlite3_stmt *st = q(c, Q_GROUP_DEL);
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -737,7 +690,7 @@ st_err st_client_group_list(st_client *c, st_err (*fn)(void *ctx, const st_clien
 			e = fn(ctx, &g);
 	}
 	if (e == ST_OK && rc != SQLITE_DONE)
-		e = map_rc(rc) == ST_OK ? ST_ERR_DB : map_rc(rc);
+		e = st_sql_err(rc) == ST_OK ? ST_ERR_DB : st_sql_err(rc);
 	done(st);
 	return e;
 }
@@ -750,7 +703,7 @@ static st_err processed_has(st_client *c, const uint8_t *gid, size_t gid_len, co
 	sqlite3_stmt *st = q(c, Q_PROC_HAS);
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
 	ST_TRY(bind_blob(st, 2, msg_id, msg_id_len));
-	st_err e = row(st);
+	st_err e = st_sql_row(st);
 	*seen = e == ST_OK;
 	if (e == ST_OK)
 		done(st);
@@ -761,7 +714,7 @@ static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 {
 	sqlite3_stmt *st = q(c, Q_GROUP_GET);
 	ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	uint64_t epoch = (uint64_t)sqlite3_column_int64(st, 1);
 	uint64_t pos = (uint64_t)sqlite3_column_int64(st, 3);
 	done(st);
@@ -777,19 +730,19 @@ static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 	ST_TRY(bind_blob(st, 2, in->msg_id, in->msg_id_len));
 	ST_TRY(bind_i64(st, 3, (int64_t)in->log_pos));
 	ST_TRY(bind_i64(st, 4, in->received_at));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 
 	st = q(c, Q_GROUP_POS);
 	ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
 	ST_TRY(bind_i64(st, 2, (int64_t)in->log_pos));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 
 	if (in->state) {
 		st = q(c, Q_GROUP_STATE);
 		ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
 		ST_TRY(bind_blob(st, 2, in->state, in->state_len));
 		ST_TRY(bind_i64(st, 3, (int64_t)in->epoch));
-		ST_TRY(run(st));
+		ST_TRY(st_sql_run(st));
 	}
 	if (in->sender) {
 		st = q(c, Q_HIST_ADD);
@@ -799,7 +752,7 @@ static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 		ST_TRY(bind_blob(st, 4, in->body, in->body_len));
 		ST_TRY(bind_i64(st, 5, in->sent_at));
 		ST_TRY(bind_i64(st, 6, in->received_at));
-		ST_TRY(run(st));
+		ST_TRY(st_sql_run(st));
 	}
 	return ST_OK;
 }
@@ -838,7 +791,7 @@ st_err st_client_processed_prune(st_client *c, const uint8_t *gid, size_t gid_le
 	sqlite3_stmt *st = q(c, Q_PROC_PRUNE);
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
 	ST_TRY(bind_i64(st, 2, (int64_t)below));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	*removed = sqlite3_changes64(c->db);
 	return ST_OK;
 }
@@ -856,7 +809,7 @@ st_err st_client_outbox_add(st_client *c, const uint8_t *gid, size_t gid_len, ui
 	ST_TRY(bind_i64(st, 2, kind));
 	ST_TRY(bind_blob(st, 3, body, body_len));
 	ST_TRY(bind_i64(st, 4, now));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	*id = sqlite3_last_insert_rowid(c->db);
 	return ST_OK;
 }
@@ -865,7 +818,7 @@ st_err st_client_outbox_peek(st_client *c, st_client_outgoing *o)
 {
 	memset(o, 0, sizeof *o);
 	sqlite3_stmt *st = q(c, Q_OUT_PEEK);
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	o->id = sqlite3_column_int64(st, 0);
 	int64_t kind = sqlite3_column_int64(st, 2);
 	o->created = sqlite3_column_int64(st, 4);
@@ -883,7 +836,7 @@ st_err st_client_outbox_remove(st_client *c, int64_t id)
 {
 	sqlite3_stmt *st = q(c, Q_OUT_DEL);
 	ST_TRY(bind_i64(st, 1, id));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -891,7 +844,7 @@ st_err st_client_outbox_count(st_client *c, int64_t *n)
 {
 	*n = 0;
 	sqlite3_stmt *st = q(c, Q_OUT_COUNT);
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	*n = sqlite3_column_int64(st, 0);
 	done(st);
 	return ST_OK;
@@ -913,7 +866,7 @@ st_err st_client_history_add(st_client *c, const uint8_t *gid, size_t gid_len, c
 	ST_TRY(bind_blob(st, 4, body, body_len));
 	ST_TRY(bind_i64(st, 5, sent_at));
 	ST_TRY(bind_i64(st, 6, received_at));
-	return run(st);
+	return st_sql_run(st);
 }
 
 st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsigned limit,
@@ -939,7 +892,7 @@ st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsig
 		e = fn(ctx, &m);
 	}
 	if (e == ST_OK && rc != SQLITE_DONE)
-		e = map_rc(rc) == ST_OK ? ST_ERR_DB : map_rc(rc);
+		e = st_sql_err(rc) == ST_OK ? ST_ERR_DB : st_sql_err(rc);
 	done(st);
 	return e;
 }
@@ -956,7 +909,7 @@ st_err st_client_kp_add(st_client *c, const uint8_t *ref, size_t ref_len, const 
 	ST_TRY(bind_blob(st, 2, sealed, sealed_len));
 	ST_TRY(bind_i64(st, 3, last_resort ? 1 : 0));
 	ST_TRY(bind_i64(st, 4, now));
-	return run(st);
+	return st_sql_run(st);
 }
 
 st_err st_client_kp_get(st_client *c, const uint8_t *ref, size_t ref_len, uint8_t **sealed,
@@ -968,7 +921,7 @@ st_err st_client_kp_get(st_client *c, const uint8_t *ref, size_t ref_len, uint8_
 	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
 	sqlite3_stmt *st = q(c, Q_KP_GET);
 	ST_TRY(bind_blob(st, 1, ref, ref_len));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	*last_resort = sqlite3_column_int64(st, 1) == 1;
 	st_err e = col_dup(st, 0, sealed, sealed_len);
 	done(st);
@@ -980,7 +933,7 @@ st_err st_client_kp_remove(st_client *c, const uint8_t *ref, size_t ref_len)
 	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
 	sqlite3_stmt *st = q(c, Q_KP_DEL);
 	ST_TRY(bind_blob(st, 1, ref, ref_len));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -988,7 +941,7 @@ st_err st_client_kp_count(st_client *c, int64_t *one_time)
 {
 	*one_time = 0;
 	sqlite3_stmt *st = q(c, Q_KP_COUNT);
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	*one_time = sqlite3_column_int64(st, 0);
 	done(st);
 	return ST_OK;

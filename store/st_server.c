@@ -6,6 +6,7 @@
  * use, so no call leaves one half-stepped.
  */
 #include "st_server.h"
+#include "st_sql.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -136,28 +137,6 @@ const char *st_err_str(st_err e)
 	return "unknown store error";
 }
 
-static st_err map_rc(int rc)
-{
-	/* Only a taken unique key means "exists"; a broken foreign key or CHECK
-	 * means the caller passed something that cannot be stored. */
-	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-		return ST_ERR_EXISTS;
-	switch (rc & 0xff) {
-	case SQLITE_OK:
-	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return ST_OK;
-	case SQLITE_CONSTRAINT:
-		return ST_ERR_ARG;
-	case SQLITE_NOMEM:
-		return ST_ERR_NOMEM;
-	case SQLITE_TOOBIG:
-		return ST_ERR_ARG;
-	default:
-		return ST_ERR_DB;
-	}
-}
-
 /* The statement for q, prepared on first use and reset. */
 static sqlite3_stmt *q(st_server *s, enum q which)
 {
@@ -171,25 +150,6 @@ static sqlite3_stmt *q(st_server *s, enum q which)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return st;
-}
-
-/* Steps a statement that returns no row; resets it. */
-static st_err run(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? ST_OK : map_rc(rc) == ST_OK ? ST_ERR_DB : map_rc(rc);
-}
-
-/* Steps a statement expected to return one row: ST_OK with the row,
- * ST_ERR_NOT_FOUND without. The caller resets after reading columns. */
-static st_err row(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		return ST_OK;
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? ST_ERR_NOT_FOUND : map_rc(rc) == ST_OK ? ST_ERR_DB : map_rc(rc);
 }
 
 #define ST_TRY(expr) \
@@ -318,20 +278,20 @@ int st_server_schema_version(st_server *s)
 st_err st_begin(st_server *s)
 {
 	STMT(st, Q_BEGIN);
-	return run(st);
+	return st_sql_run(st);
 }
 
 st_err st_commit(st_server *s)
 {
 	STMT(st, Q_COMMIT);
-	return run(st);
+	return st_sql_run(st);
 }
 
 void st_rollback(st_server *s)
 {
 	sqlite3_stmt *st = q(s, Q_ROLLBACK);
 	if (st && sqlite3_get_autocommit(s->db) == 0)
-		(void)run(st);
+		(void)st_sql_run(st);
 }
 
 bool st_username_valid(const uint8_t *name, size_t n)
@@ -388,7 +348,7 @@ st_err st_user_add(st_server *s, const st_user *u, int64_t *id)
 	BIND(sqlite3_bind_int64(st, 5, u->ops));
 	BIND(sqlite3_bind_int64(st, 6, u->mem_kib));
 	BIND(sqlite3_bind_int64(st, 7, u->created));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	*id = sqlite3_last_insert_rowid(s->db);
 	return ST_OK;
 }
@@ -399,7 +359,7 @@ st_err st_user_get(st_server *s, const uint8_t *name, size_t n, st_user *u)
 		return ST_ERR_NOT_FOUND;
 	STMT(st, Q_USER_GET);
 	BIND(sqlite3_bind_text(st, 1, (const char *)name, (int)n, SQLITE_TRANSIENT));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	st_err e = read_user(st, u);
 	sqlite3_reset(st);
 	return e;
@@ -409,7 +369,7 @@ st_err st_user_get_id(st_server *s, int64_t id, st_user *u)
 {
 	STMT(st, Q_USER_GET_ID);
 	BIND(sqlite3_bind_int64(st, 1, id));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	st_err e = read_user(st, u);
 	sqlite3_reset(st);
 	return e;
@@ -437,7 +397,7 @@ st_err st_invite_add(st_server *s, const uint8_t hash[ST_HASH_LEN], int64_t now)
 	STMT(st, Q_INVITE_ADD);
 	BIND(bind_blob(st, 1, hash, ST_HASH_LEN));
 	BIND(sqlite3_bind_int64(st, 2, now));
-	return run(st);
+	return st_sql_run(st);
 }
 
 st_err st_invite_use(st_server *s, const uint8_t hash[ST_HASH_LEN], int64_t user, int64_t now)
@@ -446,7 +406,7 @@ st_err st_invite_use(st_server *s, const uint8_t hash[ST_HASH_LEN], int64_t user
 	BIND(sqlite3_bind_int64(st, 1, user));
 	BIND(sqlite3_bind_int64(st, 2, now));
 	BIND(bind_blob(st, 3, hash, ST_HASH_LEN));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -458,14 +418,14 @@ st_err st_kp_add(st_server *s, int64_t user, const uint8_t ref[ST_HASH_LEN], con
 	if (last_resort) {
 		STMT(del, Q_KP_DEL_LAST_RESORT);
 		BIND(sqlite3_bind_int64(del, 1, user));
-		ST_TRY(run(del));
+		ST_TRY(st_sql_run(del));
 	}
 	STMT(st, Q_KP_ADD);
 	BIND(sqlite3_bind_int64(st, 1, user));
 	BIND(bind_blob(st, 2, ref, ST_HASH_LEN));
 	BIND(bind_blob(st, 3, kp, n));
 	BIND(sqlite3_bind_int(st, 4, last_resort ? 1 : 0));
-	return run(st);
+	return st_sql_run(st);
 }
 
 st_err st_kp_take(st_server *s, int64_t user, uint8_t **kp, size_t *n, bool *last_resort)
@@ -474,7 +434,7 @@ st_err st_kp_take(st_server *s, int64_t user, uint8_t **kp, size_t *n, bool *las
 	*n = 0;
 	STMT(st, Q_KP_FIRST);
 	BIND(sqlite3_bind_int64(st, 1, user));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	int64_t id = sqlite3_column_int64(st, 0);
 	int len = sqlite3_column_bytes(st, 1);
 	const void *p = sqlite3_column_blob(st, 1);
@@ -489,7 +449,7 @@ st_err st_kp_take(st_server *s, int64_t user, uint8_t **kp, size_t *n, bool *las
 		sqlite3_stmt *del = q(s, Q_KP_DEL);
 		st_err e = ST_ERR_DB;
 		if (del && sqlite3_bind_int64(del, 1, id) == SQLITE_OK)
-			e = run(del);
+			e = st_sql_run(del);
 		if (e) {
 			free(copy);
 			return e;
@@ -504,7 +464,7 @@ static st_err count1(st_server *s, enum q which, int64_t a, int64_t *out)
 {
 	STMT(st, which);
 	BIND(sqlite3_bind_int64(st, 1, a));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	*out = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return ST_OK;
@@ -521,7 +481,7 @@ st_err st_group_create(st_server *s, const uint8_t *gid, size_t n, int64_t owner
 		return ST_ERR_ARG;
 	STMT(st, Q_GROUP_ADD);
 	BIND(bind_blob(st, 1, gid, n));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	*id = sqlite3_last_insert_rowid(s->db);
 	return st_member_add(s, *id, owner, ST_ROLE_OWNER, 0);
 }
@@ -532,7 +492,7 @@ st_err st_group_get(st_server *s, const uint8_t *gid, size_t n, st_group *g)
 		return ST_ERR_NOT_FOUND;
 	STMT(st, Q_GROUP_GET);
 	BIND(bind_blob(st, 1, gid, n));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	g->id = sqlite3_column_int64(st, 0);
 	g->epoch = (uint64_t)sqlite3_column_int64(st, 1);
 	g->next_pos = (uint64_t)sqlite3_column_int64(st, 2);
@@ -547,7 +507,7 @@ st_err st_group_advance_epoch(st_server *s, int64_t group, uint64_t expect)
 	STMT(st, Q_GROUP_ADVANCE);
 	BIND(sqlite3_bind_int64(st, 1, group));
 	BIND(sqlite3_bind_int64(st, 2, (int64_t)expect));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_CONFLICT;
 }
 
@@ -560,7 +520,7 @@ st_err st_member_add(st_server *s, int64_t group, int64_t user, st_role role, ui
 	BIND(sqlite3_bind_int64(st, 2, user));
 	BIND(sqlite3_bind_int(st, 3, (int)role));
 	BIND(sqlite3_bind_int64(st, 4, (int64_t)acked));
-	return run(st);
+	return st_sql_run(st);
 }
 
 st_err st_member_remove(st_server *s, int64_t group, int64_t user)
@@ -568,7 +528,7 @@ st_err st_member_remove(st_server *s, int64_t group, int64_t user)
 	STMT(st, Q_MEMBER_DEL);
 	BIND(sqlite3_bind_int64(st, 1, group));
 	BIND(sqlite3_bind_int64(st, 2, user));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
@@ -577,7 +537,7 @@ st_err st_member_get(st_server *s, int64_t group, int64_t user, st_role *role, u
 	STMT(st, Q_MEMBER_GET);
 	BIND(sqlite3_bind_int64(st, 1, group));
 	BIND(sqlite3_bind_int64(st, 2, user));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	*role = (st_role)sqlite3_column_int(st, 0);
 	*acked = (uint64_t)sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
@@ -597,7 +557,7 @@ st_err st_member_ack(st_server *s, int64_t group, int64_t user, uint64_t pos)
 	BIND(sqlite3_bind_int64(st, 1, group));
 	BIND(sqlite3_bind_int64(st, 2, user));
 	BIND(sqlite3_bind_int64(st, 3, (int64_t)pos));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_ARG;
 }
 
@@ -610,7 +570,7 @@ st_err st_log_append(st_server *s, int64_t group, int64_t sender, uint8_t kind, 
 	ST_TRY(count1(s, Q_GROUP_NEXT_POS, group, &next));
 	STMT(bump, Q_GROUP_BUMP_POS);
 	BIND(sqlite3_bind_int64(bump, 1, group));
-	ST_TRY(run(bump));
+	ST_TRY(st_sql_run(bump));
 	STMT(st, Q_LOG_ADD);
 	BIND(sqlite3_bind_int64(st, 1, group));
 	BIND(sqlite3_bind_int64(st, 2, next));
@@ -618,7 +578,7 @@ st_err st_log_append(st_server *s, int64_t group, int64_t sender, uint8_t kind, 
 	BIND(sqlite3_bind_int(st, 4, kind));
 	BIND(sqlite3_bind_int64(st, 5, (int64_t)epoch));
 	BIND(bind_blob(st, 6, data, n));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	*pos = (uint64_t)next;
 	return ST_OK;
 }
@@ -654,7 +614,7 @@ st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted)
 {
 	STMT(st, Q_LOG_PRUNE);
 	BIND(sqlite3_bind_int64(st, 1, group));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	*deleted = sqlite3_changes(s->db);
 	return ST_OK;
 }
@@ -667,7 +627,7 @@ st_err st_blob_put(st_server *s, int64_t owner, const uint8_t hash[ST_HASH_LEN],
 	BIND(bind_blob(st, 2, hash, ST_HASH_LEN));
 	BIND(bind_blob(st, 3, data, n));
 	BIND(sqlite3_bind_int64(st, 4, now));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	*id = sqlite3_last_insert_rowid(s->db);
 	return ST_OK;
 }
@@ -678,7 +638,7 @@ st_err st_blob_get(st_server *s, int64_t id, uint8_t **data, size_t *n, uint8_t 
 	*n = 0;
 	STMT(st, Q_BLOB_GET);
 	BIND(sqlite3_bind_int64(st, 1, id));
-	ST_TRY(row(st));
+	ST_TRY(st_sql_row(st));
 	st_err e = ST_OK;
 	if (!col_fixed(st, 0, hash, ST_HASH_LEN))
 		e = ST_ERR_DB;
@@ -703,7 +663,7 @@ st_err st_blob_delete(st_server *s, int64_t id)
 {
 	STMT(st, Q_BLOB_DEL);
 	BIND(sqlite3_bind_int64(st, 1, id));
-	ST_TRY(run(st));
+	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
