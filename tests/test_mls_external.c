@@ -501,6 +501,51 @@ TEST(resync_removes_previous_leaf_of_same_identity)
 	world_free(&w);
 }
 
+TEST(remove_of_another_identity_refused)
+{
+	world w;
+	world_init(&w, 7);
+	CHECK(alice_and_bob(&w));
+	CHECK(keys(&w, 5));
+	uint8_t *gi = NULL, *cm = NULL, *sa = NULL;
+	size_t gl = 0, cl = 0, sal = 0;
+	mls_group *g = NULL;
+	mls_processed what;
+	CHECK_OK(mls_group_info_export(w.m[0].g, &gi, &gl));
+	/* erin tries to push bob out while joining: a well-signed commit with
+	 * a valid tag, refused by the resync rule. */
+	CHECK_OK(mls_group_join_external_remove(&g, gi, gl, w.m[5].seed, (const uint8_t *)"erin", 4, 1, &w.rng, &cm,
+						&cl));
+	CHECK_OK(mls_group_serialize(w.m[0].g, &sa, &sal));
+	CHECK_ERR(mls_group_process(w.m[0].g, cm, cl, &what), CR_ERR_INVALID);
+	CHECK(state_eq(w.m[0].g, sa, sal));
+	CHECK_ERR(mls_group_process(w.m[1].g, cm, cl, &what), CR_ERR_INVALID);
+	CHECK(mls_group_active(w.m[1].g));
+	mls_group_free(g);
+	g = NULL;
+	free(cm);
+	cm = NULL;
+	/* A leaf that does not exist: refused by the joiner already. */
+	CHECK_ERR(mls_group_join_external_remove(&g, gi, gl, w.m[5].seed, (const uint8_t *)"erin", 4, 7, &w.rng, &cm,
+						 &cl),
+		  CR_ERR_ARG);
+	CHECK(g == NULL && cm == NULL);
+	/* Without the Remove, erin gets in. */
+	CHECK_OK(mls_group_join_external_remove(&g, gi, gl, w.m[5].seed, (const uint8_t *)"erin", 4,
+						MLS_EXT_REMOVE_NONE, &w.rng, &cm, &cl));
+	CHECK_OK(mls_group_process(w.m[0].g, cm, cl, &what));
+	CHECK_OK(mls_group_process(w.m[1].g, cm, cl, &what));
+	CHECK_OK(mls_group_commit_confirm(g));
+	w.m[5].g = g;
+	CHECK(mls_group_member_count(w.m[1].g) == 3);
+	CHECK(same_epoch(&w));
+	CHECK(message(&w, 5, "erin says hi"));
+	free(cm);
+	free(sa);
+	free(gi);
+	world_free(&w);
+}
+
 static const t_case cases[] = {
 	T(carol_joins_by_external_commit),
 	T(tampered_group_info_refused),
@@ -508,6 +553,7 @@ static const t_case cases[] = {
 	T(tampered_external_commit_leaves_state_unchanged),
 	T(joiner_discards_when_another_commit_wins),
 	T(resync_removes_previous_leaf_of_same_identity),
+	T(remove_of_another_identity_refused),
 	{ 0 },
 };
 

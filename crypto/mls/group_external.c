@@ -157,6 +157,15 @@ cr_err mls_group_join_external(mls_group **out, const uint8_t *group_info, size_
 			       const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uint8_t *identity, size_t identity_len,
 			       const cr_rng *rng, uint8_t **commit, size_t *commit_len)
 {
+	return mls_group_join_external_remove(out, group_info, gi_len, sig_seed, identity, identity_len,
+					      MLS_EXT_REMOVE_SAME_IDENTITY, rng, commit, commit_len);
+}
+
+cr_err mls_group_join_external_remove(mls_group **out, const uint8_t *group_info, size_t gi_len,
+				      const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uint8_t *identity,
+				      size_t identity_len, uint32_t remove, const cr_rng *rng, uint8_t **commit,
+				      size_t *commit_len)
+{
 	mls_group *g = NULL;
 	mls_message m, cm;
 	mls_leaf_fields f;
@@ -225,9 +234,10 @@ cr_err mls_group_join_external(mls_group **out, const uint8_t *group_info, size_
 	CR_CHECK(mls_verify_with_label(gi->signature.p, signer->signature_key, "GroupInfoTBS", tbs.p, tbs.len));
 
 	/* Resync: a previous leaf of the same identity is removed. */
-	uint32_t old = UINT32_MAX;
-	if (mls_group_find_member(g, identity, identity_len, &old) != CR_OK)
-		old = UINT32_MAX;
+	uint32_t old = remove;
+	if (remove == MLS_EXT_REMOVE_SAME_IDENTITY && mls_group_find_member(g, identity, identity_len, &old) != CR_OK)
+		old = MLS_EXT_REMOVE_NONE;
+	CR_CHECK(old == MLS_EXT_REMOVE_NONE || mls_tree_leaf(&c->tree, old) ? CR_OK : CR_ERR_ARG);
 
 	/* The joiner's leaf fields; a key_package-source placeholder holds the
 	 * place an Add would take until the path replaces it. */
@@ -246,7 +256,7 @@ cr_err mls_group_join_external(mls_group **out, const uint8_t *group_info, size_
 	mls_group_ep *e = &g->pend;
 	e->epoch = c->epoch + 1;
 	CR_CHECK(mls_tree_copy(&e->tree, &c->tree));
-	if (old != UINT32_MAX)
+	if (old != MLS_EXT_REMOVE_NONE)
 		CR_CHECK(mls_tree_remove_leaf(&e->tree, old));
 	uint32_t me;
 	CR_CHECK(mls_tree_add_leaf(&e->tree, &ph, &me));
@@ -265,7 +275,7 @@ cr_err mls_group_join_external(mls_group **out, const uint8_t *group_info, size_
 	cr_write_u8(&props, MLS_POR_PROPOSAL);
 	cr_write_u16(&props, MLS_PROPOSAL_EXTERNAL_INIT);
 	cr_write_opaque(&props, kem, sizeof kem);
-	if (old != UINT32_MAX) {
+	if (old != MLS_EXT_REMOVE_NONE) {
 		cr_write_u8(&props, MLS_POR_PROPOSAL);
 		cr_write_u16(&props, MLS_PROPOSAL_REMOVE);
 		cr_write_u32(&props, old);

@@ -52,6 +52,18 @@ cr_err mls_group_join_external(mls_group **g, const uint8_t *group_info, size_t 
 			       const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uint8_t *identity, size_t identity_len,
 			       const cr_rng *rng, uint8_t **commit, size_t *commit_len) CR_MUST_CHECK;
 
+/* The same with the resync Remove chosen by the caller: remove is a leaf
+ * index, MLS_EXT_REMOVE_NONE (no Remove) or MLS_EXT_REMOVE_SAME_IDENTITY
+ * (what mls_group_join_external does). The joiner checks only that the
+ * leaf exists (CR_ERR_ARG); members refuse a Remove of a leaf whose
+ * credential is not the joiner's. */
+#define MLS_EXT_REMOVE_NONE UINT32_MAX
+#define MLS_EXT_REMOVE_SAME_IDENTITY (UINT32_MAX - 1)
+cr_err mls_group_join_external_remove(mls_group **g, const uint8_t *group_info, size_t group_info_len,
+				      const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uint8_t *identity,
+				      size_t identity_len, uint32_t remove, const cr_rng *rng, uint8_t **commit,
+				      size_t *commit_len) CR_MUST_CHECK;
+
 /* Internal (group_commit.c's mls_group_process): an external commit of the
  * current epoch whose group id and epoch were already checked. */
 cr_err mls_group_process_external(mls_group *g, const mls_public_message *pm, mls_processed *what) CR_MUST_CHECK;
