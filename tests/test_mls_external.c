@@ -118,6 +118,7 @@ static bool join_ext(world *w, int x, int j)
 		goto out;
 	if (!CHECK(!mls_group_active(m->g) && mls_group_commit_pending(m->g)))
 		goto out;
+	t_note("%s joins: GroupInfo %zu bytes, external commit %zu bytes", m->name, gl, cl);
 	for (int i = 0; i < MAXM; i++) {
 		if (i == j || !w->m[i].g || !mls_group_active(w->m[i].g))
 			continue;
