@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "aes_gcm.h"
+#include "group_external.h"
 #include "group_int.h"
 #include "msg_groupinfo.h"
 #include "msg_keypackage.h"
@@ -349,6 +350,7 @@ cr_err mls_group_commit_confirm(mls_group *g)
 	CR_ENSURE(g->has_pend, CR_ERR_STATE);
 	enter_epoch(g, &g->pend);
 	g->has_pend = false;
+	g->active = true; /* an external joiner's group starts inactive */
 	return CR_OK;
 }
 
@@ -558,6 +560,8 @@ cr_err mls_group_process(mls_group *g, const uint8_t *msg, size_t msg_len, mls_p
 	const mls_framed_content *fc = &pm->content;
 	CR_ENSURE(fc->group_id.n == g->gid_len && memcmp(fc->group_id.p, g->gid, g->gid_len) == 0, CR_ERR_INVALID);
 	CR_ENSURE(fc->epoch == g->cur.epoch, CR_ERR_INVALID);
+	if (fc->sender.type == MLS_SENDER_NEW_MEMBER_COMMIT)
+		return mls_group_process_external(g, pm, what); /* group_external.c */
 	CR_ENSURE(fc->sender.type == MLS_SENDER_MEMBER, CR_ERR_UNSUPPORTED);
 	const mls_leaf_node *l = mls_tree_leaf(&g->cur.tree, fc->sender.index);
 	CR_ENSURE(l != NULL, CR_ERR_INVALID);
