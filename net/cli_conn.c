@@ -61,7 +61,9 @@ uint32_t nt_cli_hello(nt_cli_conn *c, cr_writer *w)
 	uint32_t id = take_id(c);
 	nt_hello h = { .id = id, .min_version = NT_PROTO_VERSION, .max_version = NT_PROTO_VERSION };
 	h.software = (cr_span){ (const uint8_t *)"echover", 7 };
+	size_t m = nt_frame_begin(w, NT_HELLO);
 	nt_write_hello(w, &h);
+	nt_frame_end(w, m, limit(c));
 	return id;
 }
 
