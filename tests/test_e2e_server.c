@@ -337,6 +337,25 @@ TEST(e2e_register_login_and_pinning)
 		nt_cs_close(w);
 		free(w);
 	}
+	/* A peer that accepts TCP but never speaks TLS: a time-out, bounded. */
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in la = { .sin_family = AF_INET, .sin_port = 0 };
+	la.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t lal = sizeof la;
+	if (CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&la, sizeof la) == 0 && listen(lfd, 4) == 0 &&
+		  getsockname(lfd, (struct sockaddr *)&la, &lal) == 0)) {
+		w = calloc(1, sizeof *w);
+		if (CHECK(w != NULL)) {
+			int64_t t0 = now_ms();
+			CHECK(nt_cs_connect(w, "127.0.0.1", ntohs(la.sin_port), NULL, 300, &s.rng) != CR_OK);
+			CHECK(w->fail == NT_CS_TIMEOUT);
+			CHECK(now_ms() - t0 < 3000);
+			nt_cs_close(w);
+			free(w);
+		}
+	}
+	if (lfd >= 0)
+		close(lfd);
 	/* A stopped server: connection refused. */
 	server_stop(&s, SIGTERM);
 	w = calloc(1, sizeof *w);
