@@ -11,6 +11,10 @@
  * server's error code and text (NT_CS_SERVER: s->code, s->text). After any
  * failure but NT_CS_SERVER the session is unusable: close it.
  *
+ * Pipelining: nt_cs_send_raw may send many requests before nt_cs_recv
+ * reads the answers, as long as the answers fit in the TLS and socket
+ * buffers meanwhile (the server stops reading while its output is queued).
+ *
  * Memory: the session holds the TLS context and a full-size record buffer
  * (about 40 KB): allocate it, do not put it on a small stack.
  */
@@ -60,7 +64,9 @@ typedef struct nt_cli_session {
  * s->pin is the pin to remember). timeout_ms also bounds each later call. */
 cr_err nt_cs_connect(nt_cli_session *s, const char *host, uint16_t port, const uint8_t *expected_pin,
 		     int timeout_ms, const cr_rng *rng) CR_MUST_CHECK;
-/* Sends close_notify (briefly) and closes; wipes the session. Safe twice. */
+/* Sends close_notify (best effort, without waiting) and closes the socket;
+ * wipes the TLS context and buffer. Call it after nt_cs_connect whatever it
+ * returned; calling it twice is harmless. */
 void nt_cs_close(nt_cli_session *s);
 
 /* Requests: CR_OK on the expected answer (in s->resp); CR_ERR_INVALID when

@@ -35,8 +35,8 @@
 #define TIMEOUT_MS 15000
 
 typedef struct server {
-	char dir[64];
-	char db[128];
+	char dir[256];
+	char db[300];
 	pid_t pid;
 	uint16_t port;
 	bool invite;
@@ -77,7 +77,7 @@ static uint16_t free_port(void)
 /* fork + exec of the binary; stdout to out_fd if >= 0, else to TMP/log. */
 static pid_t spawn(server *s, char *const argv[], int out_fd)
 {
-	char log[160];
+	char log[300];
 	snprintf(log, sizeof log, "%s/log", s->dir);
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -159,7 +159,10 @@ static bool fixture(server *s, bool invite)
 	memset(s, 0, sizeof *s);
 	uint8_t seed[32] = { 0xe2 };
 	cr_rng_det_init(&s->det, &s->rng, seed);
-	snprintf(s->dir, sizeof s->dir, "/tmp/echover-e2e-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp || strlen(tmp) > 180)
+		tmp = "/tmp";
+	snprintf(s->dir, sizeof s->dir, "%s/echover-e2e-XXXXXX", tmp);
 	if (!CHECK(mkdtemp(s->dir) != NULL))
 		return false;
 	snprintf(s->db, sizeof s->db, "%s/s.db", s->dir);
@@ -173,7 +176,7 @@ static void teardown(server *s)
 	DIR *d = opendir(s->dir);
 	if (d) {
 		struct dirent *e;
-		char p[400];
+		char p[600];
 		while ((e = readdir(d)) != NULL) {
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 				continue;
