@@ -302,9 +302,11 @@ TEST(e2e_register_login_and_pinning)
 		return;
 	if (!CHECK(server_start(&s)))
 		goto out;
+	int64_t t0 = now_ms();
 	nt_cli_session *c = conn(&s);
 	if (!c)
 		goto out;
+	t_note("TCP + TLS handshake + HELLO: %lld ms", (long long)(now_ms() - t0));
 	CHECK(c->conn.hello.policy == NT_POLICY_OPEN);
 	uint8_t seed[32], other[32];
 	seed_of("alice", seed);
@@ -318,7 +320,9 @@ TEST(e2e_register_login_and_pinning)
 	server_err(c, nt_cs_login(c, "alice", "wrong password!", seed), NT_E_AUTH);
 	server_err(c, nt_cs_login(c, "alice", PW, other), NT_E_AUTH);
 	server_err(c, nt_cs_login(c, "nobody", PW, seed), NT_E_AUTH);
+	t0 = now_ms();
 	CHECK_OK(nt_cs_login(c, "alice", PW, seed));
+	t_note("login (Argon2id, server defaults): %lld ms", (long long)(now_ms() - t0));
 	CHECK_OK(nt_cs_identity_fetch(c, "alice"));
 	uint8_t pub[32];
 	CHECK_OK(cr_ed25519_public(pub, seed));
@@ -349,7 +353,7 @@ TEST(e2e_register_login_and_pinning)
 		  getsockname(lfd, (struct sockaddr *)&la, &lal) == 0)) {
 		w = calloc(1, sizeof *w);
 		if (CHECK(w != NULL)) {
-			int64_t t0 = now_ms();
+			t0 = now_ms();
 			CHECK(nt_cs_connect(w, "127.0.0.1", ntohs(la.sin_port), NULL, 300, &s.rng) != CR_OK);
 			CHECK(w->fail == NT_CS_TIMEOUT);
 			CHECK(now_ms() - t0 < 3000);
@@ -687,6 +691,7 @@ TEST(e2e_kill9_keeps_acknowledged_posts)
 				  .message = S(m) };
 		ids[i] = nt_cli_post_msg(&a->conn, &w, &p);
 	}
+	int64_t t0 = now_ms();
 	if (CHECK_OK(cr_writer_error(&w)) && CHECK_OK(nt_cs_send_raw(a, w.p, w.len)))
 		sent = N;
 	cr_writer_free(&w);
@@ -698,6 +703,8 @@ TEST(e2e_kill9_keeps_acknowledged_posts)
 		CHECK(a->resp.position == i + 1);
 		acked = i + 1;
 		if (acked == KILL_AT) {
+			/* Each POST_OK follows a durable commit (synchronous=FULL). */
+			t_note("%d durable posts in %lld ms", KILL_AT, (long long)(now_ms() - t0));
 			kill(s.pid, SIGKILL);
 			dead = true;
 		}
