@@ -1,0 +1,99 @@
+/*
+ * cli_session.h: a blocking client session with an echover server: TCP to
+ * HOST:PORT (numeric IPv4 or "localhost": the binary is static, so no name
+ * resolution), TLS through net/tls.h with a pinned server key or trust on
+ * first use, HELLO, then one request at a time over net/cli_conn.h.
+ *
+ * Every call waits at most timeout_ms for the whole exchange (poll); nothing
+ * blocks longer. A failure leaves a reason in s->fail and a line for people
+ * in s->err: connection refused, time-out, pin mismatch (the pin seen is in
+ * s->pin), TLS failure, connection closed, protocol violation, or the
+ * server's error code and text (NT_CS_SERVER: s->code, s->text). After any
+ * failure but NT_CS_SERVER the session is unusable: close it.
+ *
+ * Pipelining: nt_cs_send_raw may send many requests before nt_cs_recv
+ * reads the answers, as long as the answers fit in the TLS and socket
+ * buffers meanwhile (the server stops reading while its output is queued).
+ *
+ * Memory: the session holds the TLS context and a full-size record buffer
+ * (about 40 KB): allocate it, do not put it on a small stack.
+ */
+#ifndef ECHOVER_NT_CLI_SESSION_H
+#define ECHOVER_NT_CLI_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli_conn.h"
+#include "cr_err.h"
+#include "rng.h"
+#include "tls.h"
+
+typedef enum nt_cs_fail {
+	NT_CS_OK = 0,
+	NT_CS_REFUSED,   /* TCP connection refused or unreachable */
+	NT_CS_TIMEOUT,   /* no progress within the time-out */
+	NT_CS_TLS,       /* TLS failed: s->tls_reason (NT_TLS_PIN_MISMATCH, ...) */
+	NT_CS_CLOSED,    /* the server closed the connection */
+	NT_CS_PROTOCOL,  /* the server sent something the protocol does not allow */
+	NT_CS_SERVER,    /* the server answered with an error frame: s->code, s->text */
+	NT_CS_LOCAL,     /* bad argument, out of memory, socket error */
+} nt_cs_fail;
+
+typedef struct nt_cli_session {
+	int fd;
+	int timeout_ms;
+	bool tls_up;
+	nt_tls tls;
+	uint8_t tlsbuf[NT_TLS_BUF_FULL];
+	nt_cli_conn conn;
+	uint8_t in[4096];            /* plaintext pulled from TLS, not yet parsed */
+	cr_reader pending;
+	uint8_t pin[NT_PIN_LEN];     /* the server key's pin, once seen */
+	bool have_pin;
+	nt_cli_resp resp;            /* the last response (borrowed spans) */
+	nt_cs_fail fail;
+	nt_tls_reason tls_reason;
+	uint16_t code;               /* NT_CS_SERVER */
+	char text[NT_ERROR_TEXT_MAX + 1];
+	char err[384];
+} nt_cli_session;
+
+/* Connects and says HELLO. expected_pin: NULL for trust on first use (then
+ * s->pin is the pin to remember). timeout_ms also bounds each later call. */
+cr_err nt_cs_connect(nt_cli_session *s, const char *host, uint16_t port, const uint8_t *expected_pin,
+		     int timeout_ms, const cr_rng *rng) CR_MUST_CHECK;
+/* Sends close_notify (best effort, without waiting) and closes the socket;
+ * wipes the TLS context and buffer. Call it after nt_cs_connect whatever it
+ * returned; calling it twice is harmless. */
+void nt_cs_close(nt_cli_session *s);
+
+/* Requests: CR_OK on the expected answer (in s->resp); CR_ERR_INVALID when
+ * the server answered with an error (s->fail NT_CS_SERVER, s->code);
+ * other errors per s->fail. */
+cr_err nt_cs_register(nt_cli_session *s, const char *user, const char *password, const uint8_t seed[32],
+		      const char *invite) CR_MUST_CHECK;
+cr_err nt_cs_login(nt_cli_session *s, const char *user, const char *password,
+		   const uint8_t seed[32]) CR_MUST_CHECK;
+/* s->resp.one_time_left */
+cr_err nt_cs_kp_upload(nt_cli_session *s, bool last_resort, const cr_span *kps, size_t n) CR_MUST_CHECK;
+/* s->resp.key_package, s->resp.last_resort */
+cr_err nt_cs_kp_fetch(nt_cli_session *s, const char *user) CR_MUST_CHECK;
+/* s->resp.identity */
+cr_err nt_cs_identity_fetch(nt_cli_session *s, const char *user) CR_MUST_CHECK;
+cr_err nt_cs_group_create(nt_cli_session *s, const char *gid) CR_MUST_CHECK;
+/* s->resp.position, s->resp.epoch */
+cr_err nt_cs_post(nt_cli_session *s, const nt_cli_post *p) CR_MUST_CHECK;
+/* s->resp.entries / n_entries (nt_cli_next_entry), valid until the next call */
+cr_err nt_cs_fetch(nt_cli_session *s, const char *gid, uint64_t after, uint32_t max) CR_MUST_CHECK;
+cr_err nt_cs_ack(nt_cli_session *s, const char *gid, uint64_t position) CR_MUST_CHECK;
+
+/* For tests of hostile clients: raw bytes out (whole frames or not), and
+ * the next frame in, whatever it is. */
+cr_err nt_cs_send_raw(nt_cli_session *s, const uint8_t *p, size_t n) CR_MUST_CHECK;
+cr_err nt_cs_recv(nt_cli_session *s) CR_MUST_CHECK;
+
+const char *nt_cs_fail_str(nt_cs_fail f);
+
+#endif
