@@ -212,7 +212,7 @@ static void run(unsigned n, const cr_rng *rng)
 	free(k);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uint8_t seed[32] = { 7 };
 	cr_rng_det det;
@@ -222,6 +222,11 @@ int main(void)
 	printf("steady state, median of %d runs (ms; sizes in bytes)\n", RUNS);
 	printf("| members | commit+1 | process | join (Welcome) | enc 1KiB | dec 1KiB | commit | welcome |\n");
 	printf("|--------|-----------|-----------|-----------|---------|---------|-----------|------------|\n");
+	/* An argument runs that one size (profiling). */
+	if (argc > 1) {
+		run((unsigned)strtoul(argv[1], NULL, 10), &rng);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
 		run(sizes[i], &rng);
 	return 0;
