@@ -268,6 +268,7 @@ cmd_fuzz() {
 cmd_bench() {
 	need_pkgs $DEBIAN_PKGS $TEST_PKGS
 	local flags="$WARN $DEFS $HARDEN -O2 -g $INCS -Itests"
+	write_build_info
 	build_lib build/bench "$flags"
 	local b names
 	names=$(list_entries tests/bench.list)

@@ -1,13 +1,24 @@
 /*
  * bench_mls_group.c: the group state machine (crypto/mls/group.h) in groups
- * of 10, 100 and 1000 members: a commit adding one member, processing it,
- * joining by its Welcome, and a 1 KiB application message encrypted and
- * decrypted (./build.sh bench mls_group). The group is built by batch adds
- * from one member, so nobody else has committed yet: most parent nodes hold
- * unmerged leaves and a commit encrypts to about every member (the worst
- * case of TreeKEM, not its steady state). Groups above MLS_MAX_MEMBERS
- * (4096) cannot be joined: their Welcome exceeds the 1 MiB message limit.
+ * of 10, 100, 1000 and 10 000 members: a commit adding one member, processing
+ * it, joining by its Welcome (which verifies every leaf), and a 1 KiB
+ * application message encrypted and decrypted (./build.sh bench mls_group).
+ * Each figure is the median of RUNS runs: the commit is discarded and redone,
+ * process and join run on fresh copies (mls_group_deserialize of the state
+ * before / the same Welcome).
+ *
+ * Steady state, not the worst case: a group built by adds from one member
+ * has blank or unmerged-laden parents, so a commit encrypts to about every
+ * member. Here the group is built by adds in doubling batches ([1,2), [2,4),
+ * [4,8)... at most 4096 at a time) and the member at each leaf 2^k (the
+ * first leaf of each batch) joins by that batch's Welcome; every such member
+ * then commits an empty commit (an UpdatePath), processed by all the others.
+ * The subtree [2^k, 2^(k+1)) has its root on leaf 2^k's direct path, so
+ * afterwards every copath node of leaf 0 is a populated parent with no
+ * unmerged leaves: the commit by leaf 0 encrypts to about log2(n) nodes, as
+ * in a group whose members have all committed once. Deterministic rng.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,89 +61,149 @@ static void mk(kpair *k, int i, const cr_rng *rng)
 		die("key package", e);
 }
 
+#define RUNS 5
+
+static int cmp_d(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+	return a < b ? -1 : a > b;
+}
+
+static double median(double *v)
+{
+	qsort(v, RUNS, sizeof *v, cmp_d);
+	return v[RUNS / 2];
+}
+
+/* Every member of m[0..nm) but the author processes msg. */
+static void all_process(mls_group **m, unsigned nm, unsigned author, const uint8_t *msg, size_t len)
+{
+	mls_processed what;
+	for (unsigned i = 0; i < nm; i++) {
+		if (i == author)
+			continue;
+		cr_err e = mls_group_process(m[i], msg, len, &what);
+		if (e)
+			die("process", e);
+	}
+}
+
 static void run(unsigned n, const cr_rng *rng)
 {
 	kpair *k = calloc(n + 2, sizeof *k);
 	for (unsigned i = 0; i < n + 2; i++)
 		mk(&k[i], (int)i, rng);
-	mls_group *a = NULL, *b = NULL, *c = NULL;
+	/* m[j] sits at leaf 0 (j = 0) or 2^(j-1). */
+	mls_group *m[32] = { 0 }, *c = NULL;
+	unsigned nm = 1;
 	static const uint8_t gid[] = "bench group";
-	cr_err e = mls_group_create(&a, gid, sizeof gid - 1, k[0].kp, k[0].len, &k[0].s, k[0].seed, rng);
+	cr_err e = mls_group_create(&m[0], gid, sizeof gid - 1, k[0].kp, k[0].len, &k[0].s, k[0].seed, rng);
 	if (e)
 		die("create", e);
 	uint8_t *cm, *wm;
 	size_t cl, wl;
-	mls_processed what;
-	/* Member 1 joins first, then the others in batches it processes. */
 	for (unsigned at = 1; at < n;) {
-		unsigned batch = at == 1 ? 1 : (n - at > 1000 ? 1000 : n - at);
+		bool first = (at & (at - 1)) == 0; /* at is a power of two */
+		unsigned batch = at > n - at ? n - at : at;
+		batch = batch > 4096 ? 4096 : batch;
 		const uint8_t **kv = calloc(batch, sizeof *kv);
 		size_t *lv = calloc(batch, sizeof *lv);
 		for (unsigned j = 0; j < batch; j++) {
 			kv[j] = k[at + j].kp;
 			lv[j] = k[at + j].len;
 		}
-		if ((e = mls_group_commit(a, kv, lv, batch, NULL, 0, rng, &cm, &cl, &wm, &wl)))
+		if ((e = mls_group_commit(m[0], kv, lv, batch, NULL, 0, rng, &cm, &cl, &wm, &wl)))
 			die("batch commit", e);
-		if (at == 1) {
-			if ((e = mls_group_join(&b, wm, wl, k[1].kp, k[1].len, &k[1].s, k[1].seed)))
-				die("join", e);
-		} else if ((e = mls_group_process(b, cm, cl, &what))) {
-			die("process batch", e);
-		}
-		if ((e = mls_group_commit_confirm(a)))
+		all_process(m, nm, 0, cm, cl);
+		if ((e = mls_group_commit_confirm(m[0])))
 			die("confirm", e);
+		if (first) {
+			if ((e = mls_group_join(&m[nm], wm, wl, k[at].kp, k[at].len, &k[at].s, k[at].seed)))
+				die("join", e);
+			nm++;
+		}
 		free(cm);
 		free(wm);
 		free(kv);
 		free(lv);
 		at += batch;
 	}
+	for (unsigned j = 1; j < nm; j++) {
+		if ((e = mls_group_commit(m[j], NULL, NULL, 0, NULL, 0, rng, &cm, &cl, NULL, NULL)))
+			die("update commit", e);
+		all_process(m, nm, j, cm, cl);
+		if ((e = mls_group_commit_confirm(m[j])))
+			die("confirm", e);
+		free(cm);
+	}
 	const uint8_t *kv[1] = { k[n].kp };
 	size_t lv[1] = { k[n].len };
-	double best = 1e9;
-	for (int r = 0; r < 5; r++) {
+	double tc[RUNS], tp[RUNS], tj[RUNS], te[RUNS], td[RUNS];
+	for (int r = 0; r < RUNS; r++) {
 		double t0 = now();
-		if ((e = mls_group_commit(a, kv, lv, 1, NULL, 0, rng, &cm, &cl, &wm, &wl)))
+		if ((e = mls_group_commit(m[0], kv, lv, 1, NULL, 0, rng, &cm, &cl, &wm, &wl)))
 			die("commit", e);
-		double t = now() - t0;
-		best = t < best ? t : best;
-		if (r < 4) {
-			mls_group_commit_discard(a);
+		tc[r] = now() - t0;
+		if (r < RUNS - 1) {
+			mls_group_commit_discard(m[0]);
 			free(cm);
 			free(wm);
 		}
 	}
-	double t0 = now();
-	if ((e = mls_group_process(b, cm, cl, &what)))
-		die("process", e);
-	double tp = now() - t0;
-	if ((e = mls_group_commit_confirm(a)))
+	/* The processor: the member at leaf 1, on fresh copies of its state. */
+	mls_group *b = nm > 1 ? m[1] : NULL;
+	uint8_t *st;
+	size_t stl;
+	if (b && (e = mls_group_serialize(b, &st, &stl)))
+		die("serialize", e);
+	for (int r = 0; b && r < RUNS; r++) {
+		mls_group *bc;
+		mls_processed what;
+		if ((e = mls_group_deserialize(&bc, st, stl)))
+			die("deserialize", e);
+		double t0 = now();
+		if ((e = mls_group_process(bc, cm, cl, &what)))
+			die("process", e);
+		tp[r] = now() - t0;
+		mls_group_free(bc);
+	}
+	if (b)
+		free(st);
+	all_process(m, nm, 0, cm, cl);
+	if ((e = mls_group_commit_confirm(m[0])))
 		die("confirm", e);
-	t0 = now();
-	if ((e = mls_group_join(&c, wm, wl, k[n].kp, k[n].len, &k[n].s, k[n].seed)))
-		die("join", e);
-	double tj = now() - t0;
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = now();
+		if ((e = mls_group_join(&c, wm, wl, k[n].kp, k[n].len, &k[n].s, k[n].seed)))
+			die("join", e);
+		tj[r] = now() - t0;
+		if (r < RUNS - 1) {
+			mls_group_free(c);
+			c = NULL;
+		}
+	}
 	uint8_t msg[1024] = { 0 }, *ct, *pt;
 	size_t ctl, ptl;
 	uint32_t from;
-	t0 = now();
-	if ((e = mls_group_encrypt(a, msg, sizeof msg, rng, &ct, &ctl)))
-		die("encrypt", e);
-	double te = now() - t0;
-	t0 = now();
-	if ((e = mls_group_decrypt(b, ct, ctl, &pt, &ptl, &from)))
-		die("decrypt", e);
-	double td = now() - t0;
-	printf("%6u members: commit+1 %8.3f ms  process %8.3f ms  join %8.3f ms  enc 1KiB %6.3f ms  dec %6.3f ms"
-	       "  (commit %zu B, welcome %zu B)\n",
-	       n, best * 1e3, tp * 1e3, tj * 1e3, te * 1e3, td * 1e3, cl, wl);
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = now();
+		if ((e = mls_group_encrypt(m[0], msg, sizeof msg, rng, &ct, &ctl)))
+			die("encrypt", e);
+		te[r] = now() - t0;
+		t0 = now();
+		if ((e = mls_group_decrypt(c, ct, ctl, &pt, &ptl, &from)))
+			die("decrypt", e);
+		td[r] = now() - t0;
+		free(ct);
+		free(pt);
+	}
+	printf("| %6u | %9.3f | %9.3f | %9.3f | %7.3f | %7.3f | %9zu | %10zu |\n", n, median(tc) * 1e3,
+	       b ? median(tp) * 1e3 : 0.0, median(tj) * 1e3, median(te) * 1e3, median(td) * 1e3, cl, wl);
+	fflush(stdout);
 	free(cm);
 	free(wm);
-	free(ct);
-	free(pt);
-	mls_group_free(a);
-	mls_group_free(b);
+	for (unsigned j = 0; j < nm; j++)
+		mls_group_free(m[j]);
 	mls_group_free(c);
 	for (unsigned i = 0; i < n + 2; i++) {
 		free(k[i].kp);
@@ -141,13 +212,21 @@ static void run(unsigned n, const cr_rng *rng)
 	free(k);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	uint8_t seed[32] = { 7 };
 	cr_rng_det det;
 	cr_rng rng;
 	cr_rng_det_init(&det, &rng, seed);
-	static const unsigned sizes[] = { 10, 100, 1000 };
+	static const unsigned sizes[] = { 10, 100, 1000, 10000 };
+	printf("steady state, median of %d runs (ms; sizes in bytes)\n", RUNS);
+	printf("| members | commit+1 | process | join (Welcome) | enc 1KiB | dec 1KiB | commit | welcome |\n");
+	printf("|--------|-----------|-----------|-----------|---------|---------|-----------|------------|\n");
+	/* An argument runs that one size (profiling). */
+	if (argc > 1) {
+		run((unsigned)strtoul(argv[1], NULL, 10), &rng);
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
 		run(sizes[i], &rng);
 	return 0;

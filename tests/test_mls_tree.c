@@ -143,6 +143,30 @@ TEST(group_validates_and_tamper_fails)
 			CHECK_ERR(mls_tree_check_structure(&c), CR_ERR_INVALID);
 			mls_tree_free(&c);
 		}
+		/* the incremental check: passes on the valid tree; sees a changed
+		 * node's key equal to an unchanged one's (either side) or to
+		 * another changed node's, and a changed leaf breaking its rules */
+		if (CHECK_OK(mls_tree_copy(&c, &t))) {
+			uint32_t ch_root[1] = { root }, ch_leaf[1] = { 6 }, ch_both[2] = { root, 6 };
+			CHECK_OK(mls_tree_check_changed(&c, ch_root, 1));
+			CHECK_OK(mls_tree_check_changed(&c, ch_both, 2));
+			memcpy(c.nodes[root].parent.encryption_key, mls_tree_leaf(&c, 3)->encryption_key, MLS_KEY_LEN);
+			CHECK_ERR(mls_tree_check_changed(&c, ch_root, 1), CR_ERR_INVALID);
+			CHECK_ERR(mls_tree_check_changed(&c, ch_leaf, 1), CR_ERR_INVALID);
+			memcpy(c.nodes[root].parent.encryption_key, t.nodes[root].parent.encryption_key, MLS_KEY_LEN);
+			memcpy(c.nodes[6].leaf.signature_key, mls_tree_leaf(&c, 1)->signature_key, MLS_KEY_LEN);
+			CHECK_ERR(mls_tree_check_changed(&c, ch_leaf, 1), CR_ERR_INVALID);
+			memcpy(c.nodes[6].leaf.signature_key, mls_tree_leaf(&t, 3)->signature_key, MLS_KEY_LEN);
+			memcpy(c.nodes[root].parent.encryption_key, c.nodes[6].leaf.encryption_key, MLS_KEY_LEN);
+			CHECK_ERR(mls_tree_check_changed(&c, ch_both, 2), CR_ERR_INVALID);
+			mls_tree_free(&c);
+		}
+		if (CHECK_OK(mls_tree_copy(&c, &t))) {
+			uint32_t ch_leaf[1] = { 6 };
+			c.nodes[6].leaf.credential_type = 0x7777; /* not in its capabilities */
+			CHECK_ERR(mls_tree_check_changed(&c, ch_leaf, 1), CR_ERR_INVALID);
+			mls_tree_free(&c);
+		}
 		/* an unmerged leaf that is blank */
 		if (CHECK_OK(mls_tree_copy(&c, &t))) {
 			CHECK(c.nodes[1].type == MLS_NODE_PARENT);
@@ -150,6 +174,8 @@ TEST(group_validates_and_tamper_fails)
 			CHECK_OK(mls_tree_check_structure(&c));
 			CHECK_OK(mls_parent_add_unmerged(&c.nodes[1].parent, 1));
 			CHECK_ERR(mls_tree_check_structure(&c), CR_ERR_INVALID);
+			uint32_t ch_parent[1] = { 1 };
+			CHECK_ERR(mls_tree_check_changed(&c, ch_parent, 1), CR_ERR_INVALID);
 			mls_tree_free(&c);
 		}
 		/* a tampered leaf signature */

@@ -137,9 +137,42 @@ void mls_leaf_encode(cr_writer *w, const mls_leaf_node *l)
 	cr_write_bytes(w, l->enc, l->enc_len);
 }
 
+/* A span of the parsed fields: the same bytes in the copy to[] of from[n]
+ * when it points into from, else unchanged (not owned by the leaf). */
+static cr_span rebase(cr_span s, const uint8_t *from, size_t n, const uint8_t *to)
+{
+	uintptr_t p = (uintptr_t)s.p, f = (uintptr_t)from;
+	if (!s.p || p < f || p - f > n || s.n > n - (size_t)(p - f))
+		return s;
+	return (cr_span){ to + (size_t)(p - f), s.n };
+}
+
+/* A tree copy copies every leaf: duplicating the already-parsed fields and
+ * pointing the spans into the new encoding costs a memcpy, where parsing
+ * again cost a decode per leaf. */
 cr_err mls_leaf_copy(mls_leaf_node *dst, const mls_leaf_node *src)
 {
-	return mls_leaf_parse(src->enc, src->enc_len, dst);
+	memset(dst, 0, sizeof *dst);
+	if (!src->enc || src->enc_len == 0)
+		return mls_leaf_parse(src->enc, src->enc_len, dst);
+	uint8_t *e = malloc(src->enc_len);
+	if (!e)
+		return CR_ERR_NOMEM;
+	memcpy(e, src->enc, src->enc_len);
+	const uint8_t *f = src->enc;
+	size_t n = src->enc_len;
+	*dst = *src;
+	dst->enc = e;
+	dst->credential = rebase(src->credential, f, n, e);
+	dst->caps.versions = rebase(src->caps.versions, f, n, e);
+	dst->caps.cipher_suites = rebase(src->caps.cipher_suites, f, n, e);
+	dst->caps.extensions = rebase(src->caps.extensions, f, n, e);
+	dst->caps.proposals = rebase(src->caps.proposals, f, n, e);
+	dst->caps.credentials = rebase(src->caps.credentials, f, n, e);
+	dst->parent_hash = rebase(src->parent_hash, f, n, e);
+	dst->extensions = rebase(src->extensions, f, n, e);
+	dst->signature = rebase(src->signature, f, n, e);
+	return CR_OK;
 }
 
 void mls_leaf_free(mls_leaf_node *l)

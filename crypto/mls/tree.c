@@ -41,9 +41,13 @@ static void node_clear(mls_node *nd)
 
 void mls_tree_free(mls_tree *t)
 {
+	/* Only the owned buffers: a tree holds no secret, and clearing every
+	 * node (node_clear) doubled the cost of dropping an epoch's tree. */
 	if (t->nodes)
-		for (uint32_t x = 0; x < mls_tree_width(t); x++)
-			node_clear(&t->nodes[x]);
+		for (uint32_t x = 0; x < mls_tree_width(t); x++) {
+			free(t->nodes[x].leaf.enc);
+			free(t->nodes[x].parent.unmerged);
+		}
 	free(t->nodes);
 	memset(t, 0, sizeof *t);
 }
@@ -622,6 +626,113 @@ cr_err mls_tree_check_structure(const mls_tree *t)
 	if (has_dup(enc, ne) || has_dup(sig, ns))
 		err = CR_ERR_INVALID;
 out:
+	free(enc);
+	free(sig);
+	return err;
+}
+
+static int cmp_u32_key(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool key_in(uint8_t (*keys)[MLS_KEY_LEN], size_t n, const uint8_t *k)
+{
+	return n && bsearch(k, keys, n, MLS_KEY_LEN, cmp_key) != NULL;
+}
+
+/* The in-use credential types of leaves a set; bit 0 basic, bit 1 x509. */
+static unsigned cred_bit(const mls_leaf_node *l)
+{
+	return l->credential_type == MLS_CRED_BASIC ? 1u : l->credential_type == MLS_CRED_X509 ? 2u : 0u;
+}
+
+static bool supports(const mls_leaf_node *l, unsigned types)
+{
+	return (!(types & 1u) || mls_u16_list_has(l->caps.credentials, MLS_CRED_BASIC)) &&
+	       (!(types & 2u) || mls_u16_list_has(l->caps.credentials, MLS_CRED_X509));
+}
+
+cr_err mls_tree_check_changed(const mls_tree *t, const uint32_t *changed, size_t n_changed)
+{
+	uint32_t w = mls_tree_width(t);
+	uint32_t *ch = malloc((n_changed + 1) * sizeof *ch);
+	uint8_t(*enc)[MLS_KEY_LEN] = malloc((n_changed + 1) * MLS_KEY_LEN);
+	uint8_t(*sig)[MLS_KEY_LEN] = malloc((n_changed + 1) * MLS_KEY_LEN);
+	cr_err err = CR_ERR_INVALID;
+	size_t nc = 0, ne = 0, ns = 0;
+	unsigned used_all = 0, used_kept = 0;
+	if (!ch || !enc || !sig) {
+		err = CR_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n_changed; i++)
+		if (changed[i] < w)
+			ch[nc++] = changed[i];
+	qsort(ch, nc, sizeof *ch, cmp_u32_key);
+	/* The changed nodes alone: leaf rules, unmerged lists, their keys. */
+	for (size_t i = 0; i < nc; i++) {
+		if (i && ch[i] == ch[i - 1])
+			continue;
+		uint32_t x = ch[i];
+		const mls_node *nd = &t->nodes[x];
+		if (nd->type == MLS_NODE_LEAF) {
+			if (mls_leaf_check(&nd->leaf, 0) != CR_OK)
+				goto out;
+			memcpy(enc[ne++], nd->leaf.encryption_key, MLS_KEY_LEN);
+			memcpy(sig[ns++], nd->leaf.signature_key, MLS_KEY_LEN);
+		} else if (nd->type == MLS_NODE_PARENT) {
+			memcpy(enc[ne++], nd->parent.encryption_key, MLS_KEY_LEN);
+			const mls_parent_node *pn = &nd->parent;
+			for (size_t j = 0; j < pn->n_unmerged; j++) {
+				uint32_t u = pn->unmerged[j];
+				if (2 * u >= w || !mls_tm_in_subtree(2 * u, x) || t->nodes[2 * u].type != MLS_NODE_LEAF)
+					goto out;
+				for (uint32_t y = mls_tm_parent(2 * u); y != x; y = mls_tm_parent(y))
+					if (t->nodes[y].type == MLS_NODE_PARENT &&
+					    !mls_parent_has_unmerged(&t->nodes[y].parent, u))
+						goto out;
+			}
+		}
+	}
+	if (has_dup(enc, ne) || has_dup(sig, ns))
+		goto out;
+	/* Every unchanged node against the changed keys: O(n log k). */
+	for (uint32_t x = 0; x < w; x++) {
+		const mls_node *nd = &t->nodes[x];
+		if (nd->type == MLS_NODE_BLANK)
+			continue;
+		bool is_changed = nc && bsearch(&x, ch, nc, sizeof *ch, cmp_u32_key) != NULL;
+		if (nd->type == MLS_NODE_LEAF) {
+			used_all |= cred_bit(&nd->leaf);
+			if (!is_changed)
+				used_kept |= cred_bit(&nd->leaf);
+		}
+		if (is_changed)
+			continue;
+		if (nd->type == MLS_NODE_LEAF) {
+			if (key_in(enc, ne, nd->leaf.encryption_key) || key_in(sig, ns, nd->leaf.signature_key))
+				goto out;
+		} else if (key_in(enc, ne, nd->parent.encryption_key)) {
+			goto out;
+		}
+	}
+	/* Credential types in use: the unchanged leaves supported those they
+	 * used themselves; changed leaves must support all of them, and every
+	 * leaf a type only changed leaves brought. */
+	for (uint32_t i = 0; i < t->n_leaves; i++) {
+		const mls_leaf_node *l = mls_tree_leaf(t, i);
+		if (!l)
+			continue;
+		uint32_t x = 2 * i;
+		bool is_changed = nc && bsearch(&x, ch, nc, sizeof *ch, cmp_u32_key) != NULL;
+		if (!supports(l, is_changed ? used_all : used_all & ~used_kept))
+			goto out;
+	}
+	err = CR_OK;
+out:
+	free(ch);
 	free(enc);
 	free(sig);
 	return err;

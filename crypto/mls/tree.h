@@ -120,6 +120,15 @@ cr_err mls_tree_verify_parent_hashes(mls_tree *t) CR_MUST_CHECK;
  * extensions listed in capabilities, credential types in use supported by
  * every member). CR_ERR_INVALID if one fails. */
 cr_err mls_tree_check_structure(const mls_tree *t) CR_MUST_CHECK;
+/* mls_tree_check_structure for a tree that passed it before the nodes
+ * changed[] (node indices; duplicates and indices past the width ignored)
+ * were replaced, added or blanked: the leaf rules and unmerged lists of the
+ * changed nodes, the uniqueness of their keys among themselves and against
+ * every other node, and credential-type support where the changed leaves
+ * alter it. A blanked node can break no rule, so removals need not be
+ * listed. O(n log k) for k changed nodes, without allocating O(n).
+ * CR_ERR_INVALID if one fails. */
+cr_err mls_tree_check_changed(const mls_tree *t, const uint32_t *changed, size_t n_changed) CR_MUST_CHECK;
 
 /* Verifies the signature of every non-blank leaf (section 7.3), with
  * group_id as context for the update and commit sources. CR_ERR_AUTH if
