@@ -29,7 +29,7 @@ static void authenticated_content_write(cr_writer *w, const mls_framed_content *
 }
 
 /* ConfirmedTranscriptHashInput (section 8.2): wire_format, content, signature. */
-static cr_err confirmed_hash(uint8_t out[MLS_NH], const mls_group_ep *prev, const mls_framed_content *fc,
+cr_err mls_group_confirmed_hash(uint8_t out[MLS_NH], const mls_group_ep *prev, const mls_framed_content *fc,
 			     cr_span sig)
 {
 	cr_writer w;
@@ -314,7 +314,7 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 				     &gc));
 	CR_CHECK(mls_framed_content_sign(sig, MLS_WIRE_PUBLIC_MESSAGE, fc, (cr_span){ gc.p, gc.len },
 					 g->sig_seed));
-	CR_CHECK(confirmed_hash(e->confirmed, &g->cur, fc, (cr_span){ sig, sizeof sig }));
+	CR_CHECK(mls_group_confirmed_hash(e->confirmed, &g->cur, fc, (cr_span){ sig, sizeof sig }));
 	e->confirmed_len = MLS_NH;
 	CR_CHECK(mls_group_ep_schedule(g, e, g->cur.sec.init_secret, tsec.commit_secret));
 	mls_confirmation_tag(tag, e->sec.confirmation_key, e->confirmed);
@@ -357,7 +357,7 @@ out:
 	return err;
 }
 
-static void enter_epoch(mls_group *g, mls_group_ep *e)
+void mls_group_enter_epoch(mls_group *g, mls_group_ep *e)
 {
 	mls_group_ep_free(&g->cur);
 	g->cur = *e;
@@ -369,7 +369,7 @@ static void enter_epoch(mls_group *g, mls_group_ep *e)
 cr_err mls_group_commit_confirm(mls_group *g)
 {
 	CR_ENSURE(g->has_pend, CR_ERR_STATE);
-	enter_epoch(g, &g->pend);
+	mls_group_enter_epoch(g, &g->pend);
 	g->has_pend = false;
 	g->active = true; /* an external joiner's group starts inactive */
 	return CR_OK;
@@ -541,7 +541,7 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 		CR_CHECK(mls_treekem_decrypt(&n.tree, sender, &up, added, n_adds, pgc.p, pgc.len, &n.priv, NULL,
 					     commit_secret));
 	}
-	CR_CHECK(confirmed_hash(n.confirmed, &g->cur, &pm->content, pm->signature));
+	CR_CHECK(mls_group_confirmed_hash(n.confirmed, &g->cur, &pm->content, pm->signature));
 	n.confirmed_len = MLS_NH;
 	CR_CHECK(mls_group_ep_schedule(g, &n, g->cur.sec.init_secret, commit_secret));
 	CR_CHECK(mls_confirmation_tag_verify(pm->confirmation_tag.p, pm->confirmation_tag.n, n.sec.confirmation_key,
@@ -552,7 +552,7 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 	/* Everything checked: the group moves on; our own pending commit for
 	 * the same epoch lost. */
 	mls_group_commit_discard(g);
-	enter_epoch(g, &n);
+	mls_group_enter_epoch(g, &n);
 	*what = MLS_PROCESSED_COMMIT;
 out:
 	mls_group_ep_free(&n);

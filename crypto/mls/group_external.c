@@ -29,23 +29,6 @@
 static const char EXT_INIT_LABEL[] = "MLS 1.0 external init secret";
 static const uint8_t U16_ONE[2] = { 0, 1 };
 
-/* ConfirmedTranscriptHashInput (section 8.2); the same as group_commit.c's. */
-static cr_err confirmed_hash(uint8_t out[MLS_NH], const mls_group_ep *prev, const mls_framed_content *fc,
-			     cr_span sig)
-{
-	cr_writer w;
-	cr_err err;
-	cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE + 1024);
-	cr_write_u16(&w, MLS_WIRE_PUBLIC_MESSAGE);
-	mls_framed_content_write(&w, fc);
-	cr_write_opaque(&w, sig.p, sig.n);
-	CR_CHECK(cr_writer_error(&w));
-	CR_CHECK(mls_confirmed_transcript_hash(out, prev->interim, prev->interim_len, w.p, w.len));
-out:
-	cr_writer_free(&w);
-	return err;
-}
-
 /* The encoded GroupContext of the current epoch. */
 static cr_err current_gc(const mls_group *g, cr_writer *gc)
 {
@@ -296,7 +279,7 @@ cr_err mls_group_join_external_remove(mls_group **out, const uint8_t *group_info
 	fc->commit.path = (cr_span){ path.p, path.len };
 	CR_CHECK(current_gc(g, &gc));
 	CR_CHECK(mls_framed_content_sign(sig, MLS_WIRE_PUBLIC_MESSAGE, fc, (cr_span){ gc.p, gc.len }, sig_seed));
-	CR_CHECK(confirmed_hash(e->confirmed, c, fc, (cr_span){ sig, sizeof sig }));
+	CR_CHECK(mls_group_confirmed_hash(e->confirmed, c, fc, (cr_span){ sig, sizeof sig }));
 	e->confirmed_len = MLS_NH;
 	CR_CHECK(mls_group_ep_schedule(g, e, init, tsec.commit_secret));
 	mls_confirmation_tag(tag, e->sec.confirmation_key, e->confirmed);
@@ -332,16 +315,6 @@ out:
 	cr_writer_free(&props);
 	cr_writer_free(&msg);
 	return err;
-}
-
-/* As group_commit.c's enter_epoch: e becomes the current epoch. */
-static void enter_epoch(mls_group *g, mls_group_ep *e)
-{
-	mls_group_ep_free(&g->cur);
-	g->cur = *e;
-	cr_wipe(e, sizeof *e);
-	g->n_props = 0;
-	cr_wipe(g->props, sizeof g->props);
 }
 
 cr_err mls_group_process_external(mls_group *g, const mls_public_message *pm, mls_processed *what)
@@ -435,7 +408,7 @@ cr_err mls_group_process_external(mls_group *g, const mls_public_message *pm, ml
 	CR_CHECK(mls_external_key_pair(ext_priv, ext_pub, g->cur.sec.external_secret));
 	CR_CHECK(mls_hpke_setup_base_r(&hctx, kem.p, ext_priv, NULL, 0));
 	CR_CHECK(ext_init_export(&hctx, init));
-	CR_CHECK(confirmed_hash(n.confirmed, &g->cur, fc, pm->signature));
+	CR_CHECK(mls_group_confirmed_hash(n.confirmed, &g->cur, fc, pm->signature));
 	n.confirmed_len = MLS_NH;
 	CR_CHECK(mls_group_ep_schedule(g, &n, init, commit_secret));
 	CR_CHECK(mls_confirmation_tag_verify(pm->confirmation_tag.p, pm->confirmation_tag.n, n.sec.confirmation_key,
@@ -445,7 +418,7 @@ cr_err mls_group_process_external(mls_group *g, const mls_public_message *pm, ml
 	n.interim_len = MLS_NH;
 	/* Everything checked: our own pending commit for this epoch lost. */
 	mls_group_commit_discard(g);
-	enter_epoch(g, &n);
+	mls_group_enter_epoch(g, &n);
 	*what = MLS_PROCESSED_COMMIT;
 out:
 	mls_group_ep_free(&n);

@@ -14,6 +14,7 @@
 #include "group.h"
 #include "key_schedule.h"
 #include "mls_limits.h"
+#include "msg_framing.h"
 #include "secret_tree.h"
 #include "tree.h"
 #include "treekem.h"
@@ -65,5 +66,12 @@ cr_err mls_group_ep_schedule(const mls_group *g, mls_group_ep *e, const uint8_t 
 			     const uint8_t *commit_secret) CR_MUST_CHECK;
 /* Allocates an empty group. */
 cr_err mls_group_alloc(mls_group **g) CR_MUST_CHECK;
+/* The confirmed transcript hash after a commit (RFC 9420 section 8.2):
+ * Hash(prev's interim || wire_format || FramedContent || signature). */
+cr_err mls_group_confirmed_hash(uint8_t out[MLS_NH], const mls_group_ep *prev, const mls_framed_content *fc,
+				cr_span sig) CR_MUST_CHECK;
+/* e becomes the current epoch (the old one is freed, e wiped); the
+ * proposals of the old epoch are dropped. */
+void mls_group_enter_epoch(mls_group *g, mls_group_ep *e);
 
 #endif
