@@ -14,78 +14,27 @@
 #include "msg_message.h"
 #include "rng.h"
 #include "suite.h"
+#include "mls_world.h"
 #include "t.h"
 
-#define MAXM 6
+static const char *NAMES[] = { "alice", "bob", "carol", "dave", "carol", "erin" };
+#define MAXM ((int)(sizeof NAMES / sizeof NAMES[0]))
 
-typedef struct member {
-	char name[16];
-	uint8_t seed[32];
-	uint8_t *kp;
-	size_t kp_len;
-	mls_kp_secrets kps;
-	mls_group *g;
-} member;
-
-typedef struct world {
-	cr_rng_det det;
-	cr_rng rng;
-	member m[MAXM];
-} world;
-
-static const char *NAMES[MAXM] = { "alice", "bob", "carol", "dave", "carol", "erin" };
-
-static void world_init(world *w, uint8_t seedbyte)
+static void world_init(mw_world *w, uint8_t seedbyte)
 {
-	uint8_t s[32];
-	memset(w, 0, sizeof *w);
-	memset(s, seedbyte, sizeof s);
-	cr_rng_det_init(&w->det, &w->rng, s);
+	mw_init(w, seedbyte);
 	for (int i = 0; i < MAXM; i++)
 		snprintf(w->m[i].name, sizeof w->m[i].name, "%s", NAMES[i]);
 }
 
-static void world_free(world *w)
-{
-	for (int i = 0; i < MAXM; i++) {
-		mls_group_free(w->m[i].g);
-		free(w->m[i].kp);
-		mls_kp_secrets_wipe(&w->m[i].kps);
-	}
-}
-
-static bool keys(world *w, int i)
-{
-	uint8_t pub[32];
-	return CHECK_OK(cr_ed25519_keygen(w->m[i].seed, pub, &w->rng));
-}
-
-static bool make_kp(world *w, int i)
-{
-	member *m = &w->m[i];
-	if (!keys(w, i))
-		return false;
-	return CHECK_OK(mls_keypackage_create(m->seed, (const uint8_t *)m->name, strlen(m->name), 0, UINT64_MAX,
-					      &w->rng, &m->kp, &m->kp_len, &m->kps));
-}
-
-static bool state_eq(const mls_group *g, const uint8_t *s, size_t n)
-{
-	uint8_t *t = NULL;
-	size_t tn = 0;
-	bool ok = mls_group_serialize(g, &t, &tn) == CR_OK && tn == n && memcmp(t, s, n) == 0;
-	free(t);
-	return ok;
-}
-
 /* alice (0) creates the group and adds bob (1): epoch 1. */
-static bool alice_and_bob(world *w)
+static bool alice_and_bob(mw_world *w)
 {
 	static const uint8_t gid[] = "ext-group-42";
 	uint8_t *cm = NULL, *wm = NULL;
 	size_t cl, wl;
 	bool ok = false;
-	if (!make_kp(w, 0) || !make_kp(w, 1))
+	if (!mw_make_kp(w, 0) || !mw_make_kp(w, 1))
 		return false;
 	if (!CHECK_OK(mls_group_create(&w->m[0].g, gid, sizeof gid - 1, w->m[0].kp, w->m[0].kp_len, &w->m[0].kps,
 				       w->m[0].seed, &w->rng)))
@@ -105,13 +54,13 @@ out:
 
 /* j joins from a GroupInfo exported by member x; every other active member
  * processes the commit; j confirms. */
-static bool join_ext(world *w, int x, int j)
+static bool join_ext(mw_world *w, int x, int j)
 {
 	uint8_t *gi = NULL, *cm = NULL;
 	size_t gl, cl;
 	bool ok = false;
-	member *m = &w->m[j];
-	if (!keys(w, j) || !CHECK_OK(mls_group_info_export(w->m[x].g, &gi, &gl)))
+	mw_member *m = &w->m[j];
+	if (!mw_keys(w, j) || !CHECK_OK(mls_group_info_export(w->m[x].g, &gi, &gl)))
 		goto out;
 	if (!CHECK_OK(mls_group_join_external(&m->g, gi, gl, m->seed, (const uint8_t *)m->name, strlen(m->name),
 					      &w->rng, &cm, &cl)))
@@ -137,57 +86,9 @@ out:
 	return ok;
 }
 
-static bool same_epoch(world *w)
-{
-	uint8_t ref[MLS_NH], x[MLS_NH];
-	bool have = false, ok = true;
-	int n = 0;
-	for (int i = 0; i < MAXM; i++) {
-		if (!w->m[i].g || !mls_group_active(w->m[i].g))
-			continue;
-		mls_group_epoch_authenticator(w->m[i].g, x);
-		n++;
-		if (!have) {
-			memcpy(ref, x, sizeof ref);
-			have = true;
-		} else if (memcmp(ref, x, sizeof ref) != 0) {
-			ok = false;
-		}
-	}
-	return CHECK(ok && n >= 2);
-}
-
-/* sender s encrypts; every other active member decrypts. */
-static bool message(world *w, int s, const char *text)
-{
-	uint8_t *ct = NULL;
-	size_t cl;
-	bool ok = false;
-	if (!CHECK_OK(mls_group_encrypt(w->m[s].g, (const uint8_t *)text, strlen(text), &w->rng, &ct, &cl)))
-		return false;
-	for (int i = 0; i < MAXM; i++) {
-		if (i == s || !w->m[i].g || !mls_group_active(w->m[i].g))
-			continue;
-		uint8_t *pt = NULL;
-		size_t pl;
-		uint32_t from;
-		if (!CHECK_OK(mls_group_decrypt(w->m[i].g, ct, cl, &pt, &pl, &from)))
-			goto out;
-		bool good = CHECK(pl == strlen(text) && memcmp(pt, text, pl) == 0) &&
-			    CHECK(from == mls_group_own_leaf(w->m[s].g));
-		free(pt);
-		if (!good)
-			goto out;
-	}
-	ok = true;
-out:
-	free(ct);
-	return ok;
-}
-
 TEST(carol_joins_by_external_commit)
 {
-	world w;
+	mw_world w;
 	world_init(&w, 1);
 	CHECK(alice_and_bob(&w));
 	/* A message carol must never read: sent before her join. */
@@ -200,14 +101,14 @@ TEST(carol_joins_by_external_commit)
 	uint32_t leaf = 99;
 	CHECK_OK(mls_group_find_member(w.m[1].g, (const uint8_t *)"carol", 5, &leaf));
 	CHECK(leaf == 2 && mls_group_own_leaf(w.m[2].g) == 2);
-	CHECK(same_epoch(&w));
+	CHECK(mw_same_epoch(&w, 2));
 	uint8_t e0[32], e2[32];
 	CHECK_OK(mls_group_export(w.m[0].g, e0, 32, (const uint8_t *)"k", 1, NULL, 0));
 	CHECK_OK(mls_group_export(w.m[2].g, e2, 32, (const uint8_t *)"k", 1, NULL, 0));
 	CHECK_MEM(e0, e2, 32);
-	CHECK(message(&w, 2, "hi, I am carol"));
-	CHECK(message(&w, 0, "welcome carol"));
-	CHECK(message(&w, 1, "hello from bob"));
+	CHECK(mw_message(&w, 2, "hi, I am carol"));
+	CHECK(mw_message(&w, 0, "welcome carol"));
+	CHECK(mw_message(&w, 1, "hello from bob"));
 	/* The pre-join message: carol cannot read it (old epoch). */
 	uint8_t *pt = NULL;
 	size_t pl = 0;
@@ -223,31 +124,31 @@ TEST(carol_joins_by_external_commit)
 	CHECK_OK(mls_group_process(w.m[1].g, cm, cl, &what));
 	CHECK_OK(mls_group_commit_confirm(w.m[2].g));
 	free(cm);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 1, "epoch 3"));
+	CHECK(mw_same_epoch(&w, 2));
+	CHECK(mw_message(&w, 1, "epoch 3"));
 	/* And a second external joiner, from bob's GroupInfo this time. */
 	CHECK(join_ext(&w, 1, 3));
 	CHECK(mls_group_member_count(w.m[3].g) == 4);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 3, "dave here"));
+	CHECK(mw_same_epoch(&w, 2));
+	CHECK(mw_message(&w, 3, "dave here"));
 	/* carol's state survives a save after the join. */
 	uint8_t *s = NULL;
 	size_t sl = 0;
 	CHECK_OK(mls_group_serialize(w.m[2].g, &s, &sl));
 	mls_group *c2 = NULL;
 	CHECK_OK(mls_group_deserialize(&c2, s, sl));
-	CHECK(c2 && state_eq(c2, s, sl));
+	CHECK(c2 && mw_state_eq(c2, s, sl));
 	mls_group_free(c2);
 	free(s);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(tampered_group_info_refused)
 {
-	world w;
+	mw_world w;
 	world_init(&w, 2);
 	CHECK(alice_and_bob(&w));
-	CHECK(keys(&w, 2));
+	CHECK(mw_keys(&w, 2));
 	uint8_t *gi = NULL, *cm = NULL;
 	size_t gl = 0, cl = 0;
 	mls_group *g = NULL;
@@ -286,12 +187,12 @@ TEST(tampered_group_info_refused)
 	mls_group_free(g);
 	free(cm);
 	free(gi);
-	world_free(&w);
+	mw_free(&w);
 }
 
 /* Rebuilds alice's GroupInfo without the extension of type drop and signs
  * it again with her key, so only the missing extension is wrong. */
-static uint8_t *strip_extension(world *w, const uint8_t *gi, size_t gl, uint16_t drop, size_t *out_len)
+static uint8_t *strip_extension(mw_world *w, const uint8_t *gi, size_t gl, uint16_t drop, size_t *out_len)
 {
 	mls_message m;
 	cr_writer ext, tbs, msg;
@@ -334,10 +235,10 @@ out:
 
 TEST(group_info_without_external_pub_refused)
 {
-	world w;
+	mw_world w;
 	world_init(&w, 3);
 	CHECK(alice_and_bob(&w));
-	CHECK(keys(&w, 2));
+	CHECK(mw_keys(&w, 2));
 	uint8_t *gi = NULL, *cm = NULL;
 	size_t gl = 0, cl = 0;
 	mls_group *g = NULL;
@@ -364,7 +265,7 @@ TEST(group_info_without_external_pub_refused)
 	free(gi);
 	/* Epoch 0 cannot be exported; nor with a commit pending. */
 	mls_group *solo = NULL;
-	CHECK(make_kp(&w, 5));
+	CHECK(mw_make_kp(&w, 5));
 	CHECK_OK(mls_group_create(&solo, (const uint8_t *)"solo", 4, w.m[5].kp, w.m[5].kp_len, &w.m[5].kps, w.m[5].seed,
 				  &w.rng));
 	CHECK_ERR(mls_group_info_export(solo, &gi, &gl), CR_ERR_STATE);
@@ -373,15 +274,15 @@ TEST(group_info_without_external_pub_refused)
 	CHECK_ERR(mls_group_info_export(w.m[0].g, &gi, &gl), CR_ERR_STATE);
 	mls_group_commit_discard(w.m[0].g);
 	free(cm);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(tampered_external_commit_leaves_state_unchanged)
 {
-	world w;
+	mw_world w;
 	world_init(&w, 4);
 	CHECK(alice_and_bob(&w));
-	CHECK(keys(&w, 2));
+	CHECK(mw_keys(&w, 2));
 	uint8_t *gi = NULL, *cm = NULL, *sa = NULL, *sb = NULL;
 	size_t gl = 0, cl = 0, sal = 0, sbl = 0;
 	mls_processed what;
@@ -396,7 +297,7 @@ TEST(tampered_external_commit_leaves_state_unchanged)
 		cm[i] ^= 0x01;
 		cr_err e = mls_group_process(w.m[0].g, cm, cl, &what);
 		refused += e != CR_OK;
-		same += state_eq(w.m[0].g, sa, sal);
+		same += mw_state_eq(w.m[0].g, sa, sal);
 		if (e == CR_OK)
 			t_note("byte %zu accepted", i);
 		cm[i] ^= 0x01;
@@ -405,7 +306,7 @@ TEST(tampered_external_commit_leaves_state_unchanged)
 	}
 	CHECK(refused == cl && same == cl);
 	CHECK(mls_group_process(w.m[0].g, cm, cl - 1, &what) != CR_OK);
-	CHECK(state_eq(w.m[0].g, sa, sal));
+	CHECK(mw_state_eq(w.m[0].g, sa, sal));
 	/* The joiner is inactive until it confirms. */
 	uint8_t *ct = NULL;
 	size_t ctl;
@@ -415,25 +316,25 @@ TEST(tampered_external_commit_leaves_state_unchanged)
 	CHECK(what == MLS_PROCESSED_COMMIT);
 	CHECK_OK(mls_group_process(w.m[1].g, cm, cl, &what));
 	CHECK_OK(mls_group_commit_confirm(w.m[2].g));
-	CHECK(same_epoch(&w));
+	CHECK(mw_same_epoch(&w, 2));
 	/* Replayed in the new epoch: refused, state unchanged. */
 	free(sa);
 	CHECK_OK(mls_group_serialize(w.m[0].g, &sa, &sal));
 	CHECK(mls_group_process(w.m[0].g, cm, cl, &what) != CR_OK);
-	CHECK(state_eq(w.m[0].g, sa, sal));
+	CHECK(mw_state_eq(w.m[0].g, sa, sal));
 	free(sa);
 	free(sb);
 	free(gi);
 	free(cm);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(joiner_discards_when_another_commit_wins)
 {
-	world w;
+	mw_world w;
 	world_init(&w, 5);
 	CHECK(alice_and_bob(&w));
-	CHECK(keys(&w, 2));
+	CHECK(mw_keys(&w, 2));
 	uint8_t *gi = NULL, *cm = NULL, *bc = NULL, *sa = NULL;
 	size_t gl = 0, cl = 0, bcl = 0, sal = 0;
 	mls_processed what;
@@ -452,32 +353,32 @@ TEST(joiner_discards_when_another_commit_wins)
 	/* The stale commit is refused by members, state unchanged. */
 	CHECK_OK(mls_group_serialize(w.m[0].g, &sa, &sal));
 	CHECK_ERR(mls_group_process(w.m[0].g, cm, cl, &what), CR_ERR_INVALID);
-	CHECK(state_eq(w.m[0].g, sa, sal));
+	CHECK(mw_state_eq(w.m[0].g, sa, sal));
 	free(cm);
 	free(gi);
 	/* A stale GroupInfo gives a stale commit too. */
 	free(sa);
 	/* Retry with a fresh GroupInfo. */
 	CHECK(join_ext(&w, 1, 2));
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 2, "second try"));
+	CHECK(mw_same_epoch(&w, 2));
+	CHECK(mw_message(&w, 2, "second try"));
 	free(bc);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(resync_removes_previous_leaf_of_same_identity)
 {
-	world w;
+	mw_world w;
 	world_init(&w, 6);
 	CHECK(alice_and_bob(&w));
 	CHECK(join_ext(&w, 0, 2));
-	CHECK(message(&w, 2, "carol, first device"));
+	CHECK(mw_message(&w, 2, "carol, first device"));
 	uint32_t before;
 	CHECK_OK(mls_group_find_member(w.m[0].g, (const uint8_t *)"carol", 5, &before));
 	/* carol's state is lost; she rejoins as member 4 (same identity, new keys). */
 	uint8_t *gi = NULL, *cm = NULL;
 	size_t gl = 0, cl = 0;
-	CHECK(keys(&w, 4));
+	CHECK(mw_keys(&w, 4));
 	CHECK_OK(mls_group_info_export(w.m[1].g, &gi, &gl));
 	CHECK_OK(mls_group_join_external(&w.m[4].g, gi, gl, w.m[4].seed, (const uint8_t *)"carol", 5, &w.rng, &cm,
 					 &cl));
@@ -494,20 +395,20 @@ TEST(resync_removes_previous_leaf_of_same_identity)
 	uint32_t after;
 	CHECK_OK(mls_group_find_member(w.m[0].g, (const uint8_t *)"carol", 5, &after));
 	CHECK(after == before && mls_group_own_leaf(w.m[4].g) == after);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 4, "carol, second device"));
-	CHECK(message(&w, 0, "hi again"));
+	CHECK(mw_same_epoch(&w, 2));
+	CHECK(mw_message(&w, 4, "carol, second device"));
+	CHECK(mw_message(&w, 0, "hi again"));
 	free(gi);
 	free(cm);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(remove_of_another_identity_refused)
 {
-	world w;
+	mw_world w;
 	world_init(&w, 7);
 	CHECK(alice_and_bob(&w));
-	CHECK(keys(&w, 5));
+	CHECK(mw_keys(&w, 5));
 	uint8_t *gi = NULL, *cm = NULL, *sa = NULL;
 	size_t gl = 0, cl = 0, sal = 0;
 	mls_group *g = NULL;
@@ -519,7 +420,7 @@ TEST(remove_of_another_identity_refused)
 						&cl));
 	CHECK_OK(mls_group_serialize(w.m[0].g, &sa, &sal));
 	CHECK_ERR(mls_group_process(w.m[0].g, cm, cl, &what), CR_ERR_INVALID);
-	CHECK(state_eq(w.m[0].g, sa, sal));
+	CHECK(mw_state_eq(w.m[0].g, sa, sal));
 	CHECK_ERR(mls_group_process(w.m[1].g, cm, cl, &what), CR_ERR_INVALID);
 	CHECK(mls_group_active(w.m[1].g));
 	mls_group_free(g);
@@ -539,12 +440,12 @@ TEST(remove_of_another_identity_refused)
 	CHECK_OK(mls_group_commit_confirm(g));
 	w.m[5].g = g;
 	CHECK(mls_group_member_count(w.m[1].g) == 3);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 5, "erin says hi"));
+	CHECK(mw_same_epoch(&w, 2));
+	CHECK(mw_message(&w, 5, "erin says hi"));
 	free(cm);
 	free(sa);
 	free(gi);
-	world_free(&w);
+	mw_free(&w);
 }
 
 static const t_case cases[] = {

@@ -11,86 +11,31 @@
 #include "ed25519.h"
 #include "group.h"
 #include "rng.h"
+#include "mls_world.h"
 #include "t.h"
 
-#define MAXM 24
-
-typedef struct member {
-	char name[16];
-	uint8_t seed[32];
-	uint8_t *kp;
-	size_t kp_len;
-	mls_kp_secrets kps;
-	mls_group *g;
-} member;
-
-typedef struct world {
-	cr_rng_det det;
-	cr_rng rng;
-	member m[MAXM];
-} world;
-
-static void world_init(world *w, uint8_t seedbyte)
-{
-	uint8_t s[32];
-	memset(w, 0, sizeof *w);
-	memset(s, seedbyte, sizeof s);
-	cr_rng_det_init(&w->det, &w->rng, s);
-}
-
-static void world_free(world *w)
-{
-	for (int i = 0; i < MAXM; i++) {
-		mls_group_free(w->m[i].g);
-		free(w->m[i].kp);
-		mls_kp_secrets_wipe(&w->m[i].kps);
-	}
-}
-
-static bool make_kp(world *w, int i)
-{
-	member *m = &w->m[i];
-	uint8_t pub[32];
-	free(m->kp);
-	m->kp = NULL;
-	snprintf(m->name, sizeof m->name, "user%d", i);
-	if (!CHECK_OK(cr_ed25519_keygen(m->seed, pub, &w->rng)))
-		return false;
-	return CHECK_OK(mls_keypackage_create(m->seed, (const uint8_t *)m->name, strlen(m->name), 0,
-					      UINT64_MAX, &w->rng, &m->kp, &m->kp_len, &m->kps));
-}
-
-static bool create(world *w, int i)
+static bool create(mw_world *w, int i)
 {
 	static const uint8_t gid[] = "group-0123456789";
-	if (!make_kp(w, i))
+	if (!mw_make_kp(w, i))
 		return false;
 	return CHECK_OK(mls_group_create(&w->m[i].g, gid, sizeof gid - 1, w->m[i].kp, w->m[i].kp_len,
 					 &w->m[i].kps, w->m[i].seed, &w->rng));
 }
 
-static bool state_eq(const mls_group *g, const uint8_t *s, size_t n)
-{
-	uint8_t *t = NULL;
-	size_t tn = 0;
-	bool ok = mls_group_serialize(g, &t, &tn) == CR_OK && tn == n && memcmp(t, s, n) == 0;
-	free(t);
-	return ok;
-}
-
 /* committer c adds member a; every other active member processes the commit. */
-static bool add_member(world *w, int c, int a)
+static bool add_member(mw_world *w, int c, int a)
 {
 	uint8_t *cm = NULL, *wm = NULL;
 	size_t cl, wl;
 	bool ok = false;
-	if (!make_kp(w, a))
+	if (!mw_make_kp(w, a))
 		return false;
 	const uint8_t *kps[1] = { w->m[a].kp };
 	size_t lens[1] = { w->m[a].kp_len };
 	if (!CHECK_OK(mls_group_commit(w->m[c].g, kps, lens, 1, NULL, 0, &w->rng, &cm, &cl, &wm, &wl)))
 		goto out;
-	for (int i = 0; i < MAXM; i++) {
+	for (int i = 0; i < MW_MAX; i++) {
 		if (i == c || !w->m[i].g || !mls_group_active(w->m[i].g))
 			continue;
 		mls_processed what;
@@ -108,57 +53,11 @@ out:
 	return ok;
 }
 
-static bool same_epoch(world *w)
-{
-	uint8_t ref[MLS_NH], x[MLS_NH];
-	bool have = false, ok = true;
-	for (int i = 0; i < MAXM; i++) {
-		if (!w->m[i].g || !mls_group_active(w->m[i].g))
-			continue;
-		mls_group_epoch_authenticator(w->m[i].g, x);
-		if (!have) {
-			memcpy(ref, x, sizeof ref);
-			have = true;
-		} else if (memcmp(ref, x, sizeof ref) != 0) {
-			ok = false;
-		}
-	}
-	return CHECK(ok);
-}
-
-/* sender s encrypts; every other active member decrypts. */
-static bool message(world *w, int s, const char *text)
-{
-	uint8_t *ct = NULL;
-	size_t cl;
-	bool ok = false;
-	if (!CHECK_OK(mls_group_encrypt(w->m[s].g, (const uint8_t *)text, strlen(text), &w->rng, &ct, &cl)))
-		return false;
-	for (int i = 0; i < MAXM; i++) {
-		if (i == s || !w->m[i].g || !mls_group_active(w->m[i].g))
-			continue;
-		uint8_t *pt = NULL;
-		size_t pl;
-		uint32_t from;
-		if (!CHECK_OK(mls_group_decrypt(w->m[i].g, ct, cl, &pt, &pl, &from)))
-			goto out;
-		bool good = CHECK(pl == strlen(text) && memcmp(pt, text, pl) == 0) &&
-			    CHECK(from == mls_group_own_leaf(w->m[s].g));
-		free(pt);
-		if (!good)
-			goto out;
-	}
-	ok = true;
-out:
-	free(ct);
-	return ok;
-}
-
 TEST(keypackage_create_and_validate)
 {
-	world w;
-	world_init(&w, 1);
-	CHECK(make_kp(&w, 0));
+	mw_world w;
+	mw_init(&w, 1);
+	CHECK(mw_make_kp(&w, 0));
 	CHECK_OK(mls_keypackage_validate(w.m[0].kp, w.m[0].kp_len, 0));
 	CHECK_OK(mls_keypackage_validate(w.m[0].kp, w.m[0].kp_len, 1700000000));
 	/* Every byte flipped is refused (signature, lengths or structure). */
@@ -176,21 +75,21 @@ TEST(keypackage_create_and_validate)
 	CHECK_OK(mls_keypackage_validate(kp, kl, 15));
 	CHECK_ERR(mls_keypackage_validate(kp, kl, 21), CR_ERR_INVALID);
 	free(kp);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(two_members_add_join_messages)
 {
-	world w;
-	world_init(&w, 2);
+	mw_world w;
+	mw_init(&w, 2);
 	CHECK(create(&w, 0));
 	CHECK(mls_group_epoch(w.m[0].g) == 0);
 	CHECK(add_member(&w, 0, 1));
 	CHECK(mls_group_epoch(w.m[0].g) == 1 && mls_group_epoch(w.m[1].g) == 1);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 0, "hello bob"));
-	CHECK(message(&w, 1, "hello alice"));
-	CHECK(message(&w, 1, "again"));
+	CHECK(mw_same_epoch(&w, 1));
+	CHECK(mw_message(&w, 0, "hello bob"));
+	CHECK(mw_message(&w, 1, "hello alice"));
+	CHECK(mw_message(&w, 1, "again"));
 	uint32_t leaf;
 	CHECK_OK(mls_group_find_member(w.m[0].g, (const uint8_t *)"user1", 5, &leaf));
 	CHECK(leaf == 1);
@@ -199,13 +98,13 @@ TEST(two_members_add_join_messages)
 	CHECK_OK(mls_group_export(w.m[0].g, e1, 32, (const uint8_t *)"x", 1, NULL, 0));
 	CHECK_OK(mls_group_export(w.m[1].g, e2, 32, (const uint8_t *)"x", 1, NULL, 0));
 	CHECK_MEM(e1, e2, 32);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(replay_and_tampered_message_refused)
 {
-	world w;
-	world_init(&w, 3);
+	mw_world w;
+	mw_init(&w, 3);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
 	uint8_t *ct, *pt = NULL;
@@ -223,19 +122,19 @@ TEST(replay_and_tampered_message_refused)
 	CHECK(mls_group_decrypt(w.m[1].g, ct, cl, &pt, &pl, &from) != CR_OK);
 	CHECK(pt == NULL);
 	free(ct);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(three_members_remove)
 {
-	world w;
-	world_init(&w, 4);
+	mw_world w;
+	mw_init(&w, 4);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
 	CHECK(add_member(&w, 1, 2));
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 2, "from carol"));
-	CHECK(message(&w, 0, "from alice"));
+	CHECK(mw_same_epoch(&w, 1));
+	CHECK(mw_message(&w, 2, "from carol"));
+	CHECK(mw_message(&w, 0, "from alice"));
 	/* Alice removes Bob. */
 	uint8_t *cm, *wm;
 	size_t cl, wl;
@@ -260,14 +159,14 @@ TEST(three_members_remove)
 	CHECK_OK(mls_group_decrypt(w.m[2].g, ct, ctl, &pt, &pl, &from));
 	free(pt);
 	free(ct);
-	CHECK(same_epoch(&w));
-	world_free(&w);
+	CHECK(mw_same_epoch(&w, 1));
+	mw_free(&w);
 }
 
 TEST(new_member_cannot_read_older_epoch)
 {
-	world w;
-	world_init(&w, 5);
+	mw_world w;
+	mw_init(&w, 5);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
 	uint8_t *ct, *pt = NULL;
@@ -277,14 +176,14 @@ TEST(new_member_cannot_read_older_epoch)
 	CHECK(add_member(&w, 0, 2));
 	CHECK(mls_group_decrypt(w.m[2].g, ct, cl, &pt, &pl, &from) != CR_OK);
 	free(ct);
-	CHECK(message(&w, 2, "now I am in"));
-	world_free(&w);
+	CHECK(mw_message(&w, 2, "now I am in"));
+	mw_free(&w);
 }
 
 TEST(self_remove_committed_by_other)
 {
-	world w;
-	world_init(&w, 6);
+	mw_world w;
+	mw_init(&w, 6);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
 	CHECK(add_member(&w, 0, 2));
@@ -306,15 +205,15 @@ TEST(self_remove_committed_by_other)
 	CHECK_OK(mls_group_commit_confirm(w.m[1].g));
 	free(cm);
 	CHECK(mls_group_member_count(w.m[0].g) == 2);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 0, "without carol"));
-	world_free(&w);
+	CHECK(mw_same_epoch(&w, 1));
+	CHECK(mw_message(&w, 0, "without carol"));
+	mw_free(&w);
 }
 
 TEST(update_own_leaf)
 {
-	world w;
-	world_init(&w, 7);
+	mw_world w;
+	mw_init(&w, 7);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
 	uint8_t *cm, *wm;
@@ -325,18 +224,18 @@ TEST(update_own_leaf)
 	CHECK_OK(mls_group_commit_confirm(w.m[1].g));
 	free(cm);
 	CHECK(mls_group_epoch(w.m[0].g) == 2);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 1, "updated"));
-	world_free(&w);
+	CHECK(mw_same_epoch(&w, 1));
+	CHECK(mw_message(&w, 1, "updated"));
+	mw_free(&w);
 }
 
 TEST(tampered_commit_and_welcome_leave_state_unchanged)
 {
-	world w;
-	world_init(&w, 8);
+	mw_world w;
+	mw_init(&w, 8);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
-	CHECK(make_kp(&w, 2));
+	CHECK(mw_make_kp(&w, 2));
 	const uint8_t *kps[1] = { w.m[2].kp };
 	size_t lens[1] = { w.m[2].kp_len };
 	uint8_t *cm, *wm, *before;
@@ -351,7 +250,7 @@ TEST(tampered_commit_and_welcome_leave_state_unchanged)
 		cm[i] ^= 0x08;
 	}
 	CHECK(mls_group_process(w.m[1].g, cm, cl - 1, &what) != CR_OK);
-	CHECK(state_eq(w.m[1].g, before, bl));
+	CHECK(mw_state_eq(w.m[1].g, before, bl));
 	free(before);
 	/* Tampered welcome: no join. */
 	step = wl > 300 ? wl / 300 : 1;
@@ -372,15 +271,15 @@ TEST(tampered_commit_and_welcome_leave_state_unchanged)
 	CHECK_OK(mls_group_join(&w.m[2].g, wm, wl, w.m[2].kp, w.m[2].kp_len, &w.m[2].kps, w.m[2].seed));
 	free(cm);
 	free(wm);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 2, "joined"));
-	world_free(&w);
+	CHECK(mw_same_epoch(&w, 1));
+	CHECK(mw_message(&w, 2, "joined"));
+	mw_free(&w);
 }
 
 TEST(concurrent_commits_one_wins)
 {
-	world w;
-	world_init(&w, 9);
+	mw_world w;
+	mw_init(&w, 9);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
 	CHECK(add_member(&w, 0, 2));
@@ -402,7 +301,7 @@ TEST(concurrent_commits_one_wins)
 	/* The losing commit is now of a past epoch. */
 	CHECK_ERR(mls_group_process(w.m[2].g, c1, l1, &what), CR_ERR_INVALID);
 	CHECK_ERR(mls_group_process(w.m[0].g, c1, l1, &what), CR_ERR_INVALID);
-	CHECK(same_epoch(&w));
+	CHECK(mw_same_epoch(&w, 1));
 	free(c0);
 	free(c1);
 	/* Processing a winning commit also drops one's own pending commit. */
@@ -412,22 +311,22 @@ TEST(concurrent_commits_one_wins)
 	CHECK(!mls_group_commit_pending(w.m[2].g));
 	CHECK_OK(mls_group_process(w.m[0].g, c0, l0, &what));
 	CHECK_OK(mls_group_commit_confirm(w.m[1].g));
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 2, "after race"));
+	CHECK(mw_same_epoch(&w, 1));
+	CHECK(mw_message(&w, 2, "after race"));
 	free(c0);
 	free(c1);
-	world_free(&w);
+	mw_free(&w);
 }
 
 TEST(serialize_round_trip_mid_conversation)
 {
-	world w;
-	world_init(&w, 10);
+	mw_world w;
+	mw_init(&w, 10);
 	CHECK(create(&w, 0));
 	CHECK(add_member(&w, 0, 1));
 	CHECK(add_member(&w, 1, 2));
-	CHECK(message(&w, 0, "one"));
-	CHECK(message(&w, 1, "two"));
+	CHECK(mw_message(&w, 0, "one"));
+	CHECK(mw_message(&w, 1, "two"));
 	uint8_t *ct, *pt = NULL;
 	size_t cl, pl;
 	uint32_t from;
@@ -441,7 +340,7 @@ TEST(serialize_round_trip_mid_conversation)
 		mls_group *g2 = NULL;
 		CHECK_OK(mls_group_serialize(w.m[i].g, &s, &sl));
 		CHECK_OK(mls_group_deserialize(&g2, s, sl));
-		CHECK(g2 && state_eq(g2, s, sl));
+		CHECK(g2 && mw_state_eq(g2, s, sl));
 		/* Truncations and a trailing byte are refused. */
 		for (size_t k = 0; k < sl; k += (sl / 50) + 1) {
 			mls_group *g3 = NULL;
@@ -461,24 +360,24 @@ TEST(serialize_round_trip_mid_conversation)
 	/* The restored member still refuses the replay. */
 	CHECK(mls_group_decrypt(w.m[1].g, ct, cl, &pt, &pl, &from) != CR_OK);
 	free(ct);
-	CHECK(same_epoch(&w));
-	CHECK(message(&w, 2, "three"));
-	CHECK(message(&w, 0, "four"));
+	CHECK(mw_same_epoch(&w, 1));
+	CHECK(mw_message(&w, 2, "three"));
+	CHECK(mw_message(&w, 0, "four"));
 	CHECK(add_member(&w, 2, 3));
-	CHECK(message(&w, 3, "five"));
-	CHECK(same_epoch(&w));
-	world_free(&w);
+	CHECK(mw_message(&w, 3, "five"));
+	CHECK(mw_same_epoch(&w, 1));
+	mw_free(&w);
 }
 
 /* Random adds, removes, updates and messages over 2..20 members. */
 TEST(property_random_operations)
 {
-	world w;
-	world_init(&w, 11);
+	mw_world w;
+	mw_init(&w, 11);
 	CHECK(create(&w, 0));
 	uint8_t r[4];
 	for (int step = 0; step < 60; step++) {
-		int active[MAXM], na = 0, free_slots[MAXM], nf = 0;
+		int active[MW_MAX], na = 0, free_slots[MW_MAX], nf = 0;
 		for (int i = 0; i < 20; i++) {
 			if (w.m[i].g && mls_group_active(w.m[i].g))
 				active[na++] = i;
@@ -549,13 +448,13 @@ TEST(property_random_operations)
 			CHECK_OK(mls_group_commit_confirm(w.m[a].g));
 			free(cm);
 		} else {
-			if (!CHECK(message(&w, a, "property")))
+			if (!CHECK(mw_message(&w, a, "property")))
 				break;
 		}
-		if (!same_epoch(&w))
+		if (!mw_same_epoch(&w, 1))
 			break;
 	}
-	world_free(&w);
+	mw_free(&w);
 }
 
 static const t_case cases[] = {
