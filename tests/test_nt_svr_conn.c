@@ -51,7 +51,7 @@ static void world_init(world *w, nt_policy policy)
 static void feed_raw(client *cl, const uint8_t *p, size_t n)
 {
 	size_t used = 0;
-	CHECK_OK(nt_svr_conn_feed(&cl->c, p, n, 1000, &used));
+	CHECK_OK(nt_svr_conn_feed_sync(&cl->c, p, n, 1000, &used));
 	CHECK(used == n || nt_svr_conn_closing(&cl->c));
 	size_t on;
 	uint8_t *out = nt_svr_conn_take_output(&cl->c, &on);
@@ -539,7 +539,7 @@ TEST(hostile_frames)
 	CHECK(cl.type == NT_ERROR && cl.err == NT_E_TOO_LARGE && nt_svr_conn_closing(&cl.c));
 	/* After closing, nothing more is consumed or answered. */
 	size_t used = 99;
-	CHECK_OK(nt_svr_conn_feed(&cl.c, tiny, sizeof tiny, 0, &used));
+	CHECK_OK(nt_svr_conn_feed_sync(&cl.c, tiny, sizeof tiny, 0, &used));
 	CHECK(used == 0);
 	nt_svr_conn_free(&cl.c);
 	/* Garbage login body. */
