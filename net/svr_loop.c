@@ -265,13 +265,25 @@ static void accept_all(nt_server *s)
 			close(fd);
 			continue;
 		}
+		char addr[NT_ADDR_MAX];
+		addr_text(&sa, addr, sizeof addr);
+		size_t per_addr = s->max_conns_per_addr ? s->max_conns_per_addr : NT_MAX_CONNS_PER_ADDR_DEFAULT;
+		size_t same = 0;
+		for (const nt_loop_conn *o = s->conns; o; o = o->next)
+			same += strcmp(o->addr, addr) == 0;
+		if (same >= per_addr) {
+			fprintf(stderr, "echover server: connection limit per address (%zu) reached by %s\n", per_addr,
+				addr);
+			close(fd);
+			continue;
+		}
 		nt_loop_conn *c = calloc(1, sizeof *c);
 		if (!c) {
 			close(fd);
 			continue;
 		}
 		c->fd = fd;
-		addr_text(&sa, c->addr, sizeof c->addr);
+		memcpy(c->addr, addr, sizeof addr);
 		c->opened = c->last_active = now_mono();
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		if (nt_tls_server_init(&c->tls, &s->cred, c->buf, sizeof c->buf, s->cfg.rng) != CR_OK ||

@@ -31,6 +31,9 @@
 #include "tls.h"
 
 #define NT_MAX_CONNS_DEFAULT 1000
+/* Connections one client address may hold at once (one host cannot take
+ * every slot). */
+#define NT_MAX_CONNS_PER_ADDR_DEFAULT 16
 /* A peer that has not finished the TLS handshake by then is dropped (it
  * holds a connection slot and ~43 KB). */
 #define NT_HANDSHAKE_TIMEOUT_DEFAULT 10
@@ -45,6 +48,7 @@ typedef struct nt_server {
 	st_server *db;
 	nt_svr_config cfg;
 	size_t max_conns;
+	size_t max_conns_per_addr; /* 0 means NT_MAX_CONNS_PER_ADDR_DEFAULT */
 	int64_t handshake_timeout; /* seconds; 0 means the default */
 	int64_t idle_timeout;      /* seconds; 0 means the default */
 	size_t hash_workers; /* Argon2id threads; 0 means NT_HASH_WORKERS_DEFAULT */
