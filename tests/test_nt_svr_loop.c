@@ -44,7 +44,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers)
+static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers, size_t per_addr)
 {
 	memset(f, 0, sizeof *f);
 	uint8_t seed[32] = { 7 };
@@ -55,6 +55,7 @@ static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers)
 	f->s.cfg.frame_max = 1 << 16;
 	f->s.cfg.argon = argon;
 	f->s.hash_workers = hash_workers;
+	f->s.max_conns_per_addr = per_addr;
 	f->s.cfg.rng = &f->rng;
 	f->s.max_conns = 16;
 	f->s.handshake_timeout = 1;
@@ -82,7 +83,7 @@ static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers)
 
 static bool start(fixture *f)
 {
-	return start_with(f, (cr_argon2_params){ 1, 8 }, 0);
+	return start_with(f, (cr_argon2_params){ 1, 8 }, 0, 0);
 }
 
 static void stop(fixture *f)
@@ -320,7 +321,7 @@ TEST(logins_hashing_do_not_stall_others)
 {
 	fixture f;
 	/* ~tens of ms per hash, so three queue for a while on one worker. */
-	if (!start_with(&f, (cr_argon2_params){ 3, 32 * 1024 }, 1))
+	if (!start_with(&f, (cr_argon2_params){ 3, 32 * 1024 }, 1, 0))
 		return;
 	uint8_t seed[32] = { 4 }, pub[32], nonce[NT_NONCE_LEN];
 	CHECK_OK(cr_ed25519_public(pub, seed));
@@ -366,7 +367,45 @@ TEST(logins_hashing_do_not_stall_others)
 	stop(&f);
 }
 
-static const t_case cases[] = { T(tls_register_login_and_hostile_clients), T(logins_hashing_do_not_stall_others), { 0 } };
+/* A third connection from one address is refused while two are open; once
+ * one closes, a new one is served. */
+TEST(connections_per_address_capped)
+{
+	fixture f;
+	if (!start_with(&f, (cr_argon2_params){ 1, 8 }, 0, 2))
+		return;
+	static tls_client c[3];
+	uint8_t nonce[NT_NONCE_LEN];
+	bool ok = tls_connect(&c[0], &f, NULL, 0) && CHECK(hello(&c[0], nonce)) && tls_connect(&c[1], &f, NULL, 0) &&
+		  CHECK(hello(&c[1], nonce));
+	if (ok) {
+		int g = tcp_connect(f.port);
+		CHECK(g >= 0);
+		char tmp[16];
+		/* Closed by the server without a byte. */
+		CHECK(g >= 0 && recv(g, tmp, sizeof tmp, 0) == 0);
+		if (g >= 0)
+			close(g);
+		tls_close(&c[0]);
+		/* The server notices the close before it accepts the next one
+		 * only once it has read EOF; retry a few times. */
+		bool served = false;
+		for (int i = 0; i < 20 && !served; i++) {
+			if (!tls_connect(&c[2], &f, NULL, 0))
+				break;
+			served = hello(&c[2], nonce);
+			tls_close(&c[2]);
+		}
+		CHECK(served);
+		tls_close(&c[1]);
+	}
+	stop(&f);
+}
+
+static const t_case cases[] = {
+	T(tls_register_login_and_hostile_clients), T(logins_hashing_do_not_stall_others),
+	T(connections_per_address_capped), { 0 },
+};
 
 int main(int argc, char **argv)
 {
