@@ -21,7 +21,7 @@ static const uint8_t pin[NT_PIN_LEN] = { 0xa5 };
 static void feed(nt_svr_conn *c, const uint8_t *p, size_t n)
 {
 	size_t used;
-	if (nt_svr_conn_feed(c, p, n, 1000, &used) != CR_OK)
+	if (nt_svr_conn_feed_sync(c, p, n, 1000, &used) != CR_OK)
 		return;
 	size_t on;
 	free(nt_svr_conn_take_output(c, &on));
@@ -38,7 +38,7 @@ static int hello(nt_svr_conn *c, uint8_t nonce[NT_NONCE_LEN])
 	nt_write_hello(&w, &h);
 	nt_frame_end(&w, m, 1024);
 	size_t used, on;
-	if (cr_writer_error(&w) || nt_svr_conn_feed(c, b, w.len, 1000, &used))
+	if (cr_writer_error(&w) || nt_svr_conn_feed_sync(c, b, w.len, 1000, &used))
 		return -1;
 	uint8_t *out = nt_svr_conn_take_output(c, &on);
 	cr_reader r;
@@ -93,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_rng_det det;
 	cr_rng rng;
 	cr_rng_det_init(&det, &rng, rng_seed);
-	nt_svr_config cfg = { NT_POLICY_OPEN, 1 << 16, { 1, 8 }, &rng, { 0 } };
+	nt_svr_config cfg = { .policy = NT_POLICY_OPEN, .frame_max = 1 << 16, .argon = { 1, 8 }, .rng = &rng };
 	memcpy(cfg.server_pin, pin, sizeof pin);
 	st_server *db;
 	if (cr_init() || st_server_open(&db, ":memory:"))
@@ -143,7 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t used = 0, on;
 			if (cr_read_span(&part, cr_reader_left(&part), &rest))
 				break;
-			failed = nt_svr_conn_feed(&c, rest.p, rest.n, 1000, &used) != CR_OK;
+			failed = nt_svr_conn_feed_sync(&c, rest.p, rest.n, 1000, &used) != CR_OK;
 			free(nt_svr_conn_take_output(&c, &on));
 			if (failed)
 				break;

@@ -200,6 +200,8 @@ const char *nt_code_str(nt_code c)
 	case NT_E_LIMIT: return "limit exceeded";
 	case NT_E_INTERNAL: return "internal server error";
 	case NT_E_PASSWORD: return "invalid password";
+	case NT_E_BUSY: return "server busy, retry";
+	case NT_E_RATE: return "too many failed logins, retry later";
 	}
 	return "unknown error";
 }

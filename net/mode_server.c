@@ -37,10 +37,16 @@
 #define DEFAULT_LISTEN "127.0.0.1:7443"
 #define INVITE_COUNT_MAX 1000
 
+/* Largest --frame-max: a connection buffers about two frames of output. */
+#define FRAME_MAX_MAX (16u << 20)
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: echover server [--listen ADDR:PORT] [--db PATH] [--policy open|invite]\n"
 		   "                      [--max-conns N] [--handshake-timeout S] [--idle-timeout S]\n"
+		   "                      [--hash-workers N] [--login-failures-per-addr N]\n"
+		   "                      [--login-failures-per-user N] [--max-conns-per-addr N]\n"
+		   "                      [--frame-max BYTES]\n"
 		   "       echover server [--db PATH] invite [--count N]\n"
 		   "       echover server [--db PATH] users\n\n"
 		   "Without a command, runs the server: TLS 1.2 (ECDHE-ECDSA, AES-128-GCM or\n"
@@ -49,12 +55,24 @@ static void usage(FILE *f)
 		   "--max-conns connections (default %d); a handshake not done within\n"
 		   "--handshake-timeout seconds (default %d) or a connection silent for\n"
 		   "--idle-timeout seconds (default %d) is dropped. The TLS key is kept in DB.key (0600);\n"
-		   "its SHA-256 SPKI pin is printed at start. SIGINT/SIGTERM stop it.\n\n"
+		   "its SHA-256 SPKI pin is printed at start. SIGINT/SIGTERM stop it.\n"
+		   "Password hashes (Argon2id) run on --hash-workers threads (default %d, at most\n"
+		   "%d), never on the event loop; with %d hashes outstanding, a login or\n"
+		   "registration is answered BUSY. Failed logins are limited across connections\n"
+		   "to --login-failures-per-addr per client address (default %d) and\n"
+		   "--login-failures-per-user per account (default %d) per %d minutes\n"
+		   "(0 disables a limit); a refused login is answered RATE and logged.\n"
+		   "One client address holds at most --max-conns-per-addr connections (default\n"
+		   "%d). --frame-max is the largest frame accepted and sent (default %u bytes,\n"
+		   "%u..%u); each connection may buffer about twice that.\n\n"
 		   "Operator commands on the server's database (default %s):\n"
 		   "  invite   print N (default 1, at most %d) one-time registration codes;\n"
 		   "           the database keeps only their SHA-256\n"
 		   "  users    list the accounts: name, creation time (UTC), identity key prefix\n",
-		   NT_MAX_CONNS_DEFAULT, NT_HANDSHAKE_TIMEOUT_DEFAULT, NT_IDLE_TIMEOUT_DEFAULT, DEFAULT_DB,
+		   NT_MAX_CONNS_DEFAULT, NT_HANDSHAKE_TIMEOUT_DEFAULT, NT_IDLE_TIMEOUT_DEFAULT,
+		   NT_HASH_WORKERS_DEFAULT, NT_HASH_WORKERS_MAX, NT_HASH_QUEUE_DEFAULT, NT_RATE_PER_ADDR_DEFAULT,
+		   NT_RATE_PER_USER_DEFAULT, NT_RATE_WINDOW / 60, NT_MAX_CONNS_PER_ADDR_DEFAULT, NT_FRAME_MAX_DEFAULT,
+		   NT_FRAME_MAX_MIN, FRAME_MAX_MAX, DEFAULT_DB,
 		   INVITE_COUNT_MAX);
 }
 
@@ -124,14 +142,34 @@ static int listen_on(const char *spec)
 	return fd;
 }
 
+/* Options of the login path: hash threads and failed-login limits. */
+typedef struct login_opts {
+	long hash_workers, per_addr, per_user, conns_per_addr, frame_max;
+} login_opts;
+
+static void log_stderr(void *ctx, const char *line)
+{
+	(void)ctx;
+	fprintf(stderr, "echover server: %s\n", line);
+}
+
 static int run_server(st_server *db, const char *db_path, const char *listen_spec, nt_policy policy,
-		      long max_conns, long hs_timeout, long idle_timeout)
+		      long max_conns, long hs_timeout, long idle_timeout, const login_opts *lo)
 {
 	static nt_server s;
+	static nt_rate rate;
 	memset(&s, 0, sizeof s);
+	if (nt_rate_init(&rate, (uint32_t)lo->per_addr, (uint32_t)lo->per_user, NT_RATE_CAP_DEFAULT) != CR_OK) {
+		fprintf(stderr, "echover server: out of memory\n");
+		return 1;
+	}
+	s.cfg.rate = &rate;
+	s.cfg.log = log_stderr;
+	s.hash_workers = (size_t)lo->hash_workers;
+	s.max_conns_per_addr = (size_t)lo->conns_per_addr;
 	s.db = db;
 	s.cfg.policy = policy;
-	s.cfg.frame_max = NT_FRAME_MAX_DEFAULT;
+	s.cfg.frame_max = (uint32_t)lo->frame_max;
 	s.cfg.argon = CR_ARGON2_INTERACTIVE;
 	s.cfg.rng = cr_rng_system();
 	s.max_conns = (size_t)max_conns;
@@ -181,6 +219,7 @@ out:
 	if (s.stop_fd >= 0)
 		close(s.stop_fd);
 	nt_tls_cred_wipe(&s.cred);
+	nt_rate_free(&rate);
 	return rc;
 }
 
@@ -231,6 +270,8 @@ int nt_server_main(int argc, char **argv)
 	long count = 1, max_conns = NT_MAX_CONNS_DEFAULT;
 	long hs_timeout = NT_HANDSHAKE_TIMEOUT_DEFAULT, idle_timeout = NT_IDLE_TIMEOUT_DEFAULT;
 	nt_policy policy = NT_POLICY_OPEN;
+	login_opts lo = { NT_HASH_WORKERS_DEFAULT, NT_RATE_PER_ADDR_DEFAULT, NT_RATE_PER_USER_DEFAULT,
+			  NT_MAX_CONNS_PER_ADDR_DEFAULT, NT_FRAME_MAX_DEFAULT };
 	/* The database holds password hashes and the log, the key file the TLS
 	 * key: nothing the server creates is for other users to read. */
 	umask(077);
@@ -268,6 +309,32 @@ int nt_server_main(int argc, char **argv)
 				fprintf(stderr, "echover server: --max-conns takes 1..100000\n");
 				return 2;
 			}
+		} else if ((!strcmp(argv[i], "--hash-workers") || !strcmp(argv[i], "--login-failures-per-addr") ||
+			    !strcmp(argv[i], "--login-failures-per-user")) &&
+			   i + 1 < argc) {
+			bool workers = !strcmp(argv[i], "--hash-workers");
+			long lo_min = workers ? 1 : 0, lo_max = workers ? NT_HASH_WORKERS_MAX : 100000;
+			char *end;
+			errno = 0;
+			long v = strtol(argv[++i], &end, 10);
+			if (errno || *end || v < lo_min || v > lo_max) {
+				fprintf(stderr, "echover server: %s takes %ld..%ld\n", argv[i - 1], lo_min, lo_max);
+				return 2;
+			}
+			*(workers ? &lo.hash_workers
+				  : !strcmp(argv[i - 1], "--login-failures-per-addr") ? &lo.per_addr : &lo.per_user) = v;
+		} else if ((!strcmp(argv[i], "--max-conns-per-addr") || !strcmp(argv[i], "--frame-max")) &&
+			   i + 1 < argc) {
+			bool fm = !strcmp(argv[i], "--frame-max");
+			long lo_min = fm ? (long)NT_FRAME_MAX_MIN : 1, lo_max = fm ? FRAME_MAX_MAX : 100000;
+			char *end;
+			errno = 0;
+			long v = strtol(argv[++i], &end, 10);
+			if (errno || *end || v < lo_min || v > lo_max) {
+				fprintf(stderr, "echover server: %s takes %ld..%ld\n", argv[i - 1], lo_min, lo_max);
+				return 2;
+			}
+			*(fm ? &lo.frame_max : &lo.conns_per_addr) = v;
 		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -296,7 +363,7 @@ int nt_server_main(int argc, char **argv)
 	}
 	int rc;
 	if (!cmd) {
-		rc = run_server(db, db_path, listen_spec, policy, max_conns, hs_timeout, idle_timeout);
+		rc = run_server(db, db_path, listen_spec, policy, max_conns, hs_timeout, idle_timeout, &lo);
 	} else if (!strcmp(cmd, "invite")) {
 		rc = do_invite(db, count);
 	} else {

@@ -84,6 +84,8 @@ typedef enum nt_code {
 	NT_E_LIMIT = 12,      /* a count, size or quota was exceeded */
 	NT_E_INTERNAL = 13,   /* the server failed; nothing was stored */
 	NT_E_PASSWORD = 14,   /* password too short or too long */
+	NT_E_BUSY = 15,       /* the server is overloaded; retry later */
+	NT_E_RATE = 16,       /* too many failed logins for this account or address; retry later */
 } nt_code;
 
 /* Message kinds in a group's log (POST, MESSAGES). */

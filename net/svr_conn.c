@@ -8,6 +8,7 @@
  */
 #include "svr_conn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@
 #include "wipe.h"
 
 #define OUT_SLACK 4096u
+
+static void clear_pending(nt_svr_conn *c);
 
 /* A handler result: 0 for success, or the error code to answer with. */
 typedef int res;
@@ -44,6 +47,7 @@ void nt_svr_conn_free(nt_svr_conn *c)
 	cr_writer_free(&c->out);
 	cr_wipe(c->nonce, sizeof c->nonce);
 	cr_wipe(c->exporter, sizeof c->exporter);
+	clear_pending(c);
 }
 
 uint8_t *nt_svr_conn_take_output(nt_svr_conn *c, size_t *n)
@@ -168,6 +172,26 @@ static cr_err check_sig(const nt_svr_conn *c, const char *label, cr_span user, c
 	return cr_ed25519_verify(sig, pub, buf, w.len);
 }
 
+/* Suspends the connection until job has run (svr_conn.h). */
+static void suspend(nt_svr_conn *c, nt_svr_pend_kind kind, uint32_t id, int64_t now, cr_span pw)
+{
+	c->pend.kind = kind;
+	c->pend.id = id;
+	c->pend.now = now;
+	memcpy(c->job.pw, pw.p, pw.n);
+	c->job.pw_len = pw.n;
+	c->job.err = CR_ERR_STATE;
+	c->job.owner = NULL;
+	c->job.next = NULL;
+}
+
+static void clear_pending(nt_svr_conn *c)
+{
+	nt_hash_job_wipe(&c->job);
+	cr_wipe(&c->pend, sizeof c->pend);
+	c->pend.kind = NT_PEND_NONE;
+}
+
 static res h_register(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
 {
 	cr_span name, pw, invite;
@@ -185,75 +209,129 @@ static res h_register(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
 	/* Proof of possession of the identity key, bound to this session. */
 	if (check_sig(c, NT_LABEL_REGISTER, name, identity, sig) != CR_OK)
 		return NT_E_AUTH;
-	st_user u;
-	memset(&u, 0, sizeof u);
-	memcpy(u.name, name.p, name.n);
-	memcpy(u.identity, identity, sizeof identity);
-	u.ops = c->cfg->argon.ops;
-	u.mem_kib = c->cfg->argon.mem_kib;
-	u.created = now;
-	res rr = 0;
-	if (cr_random(c->cfg->rng, u.salt, sizeof u.salt) ||
-	    cr_argon2id(u.pw_hash, sizeof u.pw_hash, pw.p, pw.n, u.salt, c->cfg->argon))
-		rr = NT_E_INTERNAL;
-	if (!rr && st_begin(c->db))
-		rr = NT_E_INTERNAL;
-	if (!rr) {
-		int64_t uid = 0;
-		rr = from_st(st_user_add(c->db, &u, &uid));
-		if (!rr && c->cfg->policy == NT_POLICY_INVITE) {
-			uint8_t h[32];
-			nt_invite_hash(invite.p, invite.n, h);
-			st_err e = st_invite_use(c->db, h, uid, now);
-			rr = e == ST_ERR_NOT_FOUND ? NT_E_INVITE : from_st(e);
-		}
-		rr = finish_tx(c, rr);
+	nt_svr_pending *pd = &c->pend;
+	memset(pd, 0, sizeof *pd);
+	memcpy(pd->u.name, name.p, name.n);
+	memcpy(pd->u.identity, identity, sizeof identity);
+	pd->u.ops = c->cfg->argon.ops;
+	pd->u.mem_kib = c->cfg->argon.mem_kib;
+	pd->u.created = now;
+	memcpy(pd->invite, invite.p, invite.n);
+	pd->invite_len = invite.n;
+	if (cr_random(c->cfg->rng, pd->u.salt, sizeof pd->u.salt)) {
+		cr_wipe(pd, sizeof *pd);
+		return NT_E_INTERNAL;
 	}
-	cr_wipe(&u, sizeof u);
+	memcpy(c->job.salt, pd->u.salt, sizeof c->job.salt);
+	c->job.params = c->cfg->argon;
+	suspend(c, NT_PEND_REGISTER, id, now, pw);
+	return 0;
+}
+
+static res finish_register(nt_svr_conn *c, const nt_hash_job *done)
+{
+	nt_svr_pending *pd = &c->pend;
+	if (done->err)
+		return NT_E_INTERNAL;
+	memcpy(pd->u.pw_hash, done->out, sizeof pd->u.pw_hash);
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	int64_t uid = 0;
+	res rr = from_st(st_user_add(c->db, &pd->u, &uid));
+	if (!rr && c->cfg->policy == NT_POLICY_INVITE) {
+		uint8_t h[32];
+		nt_invite_hash(pd->invite, pd->invite_len, h);
+		st_err e = st_invite_use(c->db, h, uid, pd->now);
+		rr = e == ST_ERR_NOT_FOUND ? NT_E_INVITE : from_st(e);
+	}
+	rr = finish_tx(c, rr);
 	if (rr)
 		return rr;
 	size_t m = nt_frame_begin(&c->out, NT_REGISTER_OK);
-	cr_write_u32(&c->out, id);
+	cr_write_u32(&c->out, pd->id);
 	nt_frame_end(&c->out, m, c->cfg->frame_max);
 	return 0;
 }
 
-static res h_login(nt_svr_conn *c, uint32_t id, cr_reader *r)
+static void log_line(const nt_svr_conn *c, const char *what, const uint8_t *name, size_t n)
+{
+	if (!c->cfg->log)
+		return;
+	/* Usernames are restricted to printable characters by the store's
+	 * rules only when valid; print a safe copy. */
+	char user[NT_USERNAME_MAX + 1];
+	size_t k = 0;
+	for (; k < n && k < NT_USERNAME_MAX; k++)
+		user[k] = name[k] >= 0x21 && name[k] < 0x7f ? (char)name[k] : '?';
+	user[k] = 0;
+	char line[160];
+	snprintf(line, sizeof line, "%s: user '%s' from %s", what, user, c->addr[0] ? c->addr : "?");
+	c->cfg->log(c->cfg->log_ctx, line);
+}
+
+static res h_login(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
 {
 	cr_span name, pw;
 	uint8_t sig[64];
 	if (read_name(r, &name) || cr_read_opaque(r, NT_PASSWORD_MAX, &pw) ||
 	    cr_read_opaque_fixed(r, sizeof sig, sig) || cr_reader_end(r))
 		return -NT_E_MALFORMED;
-	st_user u;
-	st_err e = st_user_get(c->db, name.p, name.n, &u);
-	if (e && e != ST_ERR_NOT_FOUND)
+	/* Over a limit: refused before the (costly) hash. */
+	if (c->cfg->rate) {
+		nt_rate_verdict v = nt_rate_check(c->cfg->rate, (const uint8_t *)c->addr, strlen(c->addr),
+						  name.p, name.n, now);
+		if (v != NT_RATE_OK) {
+			log_line(c, v == NT_RATE_ADDR ? "login refused, too many failures from address"
+						      : "login refused, too many failures for account",
+				 name.p, name.n);
+			return NT_E_RATE;
+		}
+	}
+	nt_svr_pending *pd = &c->pend;
+	memset(pd, 0, sizeof *pd);
+	st_err e = st_user_get(c->db, name.p, name.n, &pd->u);
+	if (e && e != ST_ERR_NOT_FOUND) {
+		cr_wipe(pd, sizeof *pd);
 		return NT_E_INTERNAL;
-	bool known = e == ST_OK;
-	if (!known) {
+	}
+	pd->known = e == ST_OK;
+	if (!pd->known) {
 		/* Hash anyway, so the answer's timing does not tell whether the
 		 * username exists. */
-		memset(&u, 0, sizeof u);
-		u.ops = c->cfg->argon.ops;
-		u.mem_kib = c->cfg->argon.mem_kib;
+		memset(&pd->u, 0, sizeof pd->u);
+		pd->u.ops = c->cfg->argon.ops;
+		pd->u.mem_kib = c->cfg->argon.mem_kib;
 	}
-	uint8_t h[32];
-	cr_argon2_params p = { u.ops, u.mem_kib };
-	bool ok = cr_argon2id(h, sizeof h, pw.p, pw.n, u.salt, p) == CR_OK;
-	ok = cr_ct_equal(h, u.pw_hash, sizeof h) & ok & known;
+	memcpy(pd->name, name.p, name.n);
+	pd->name_len = name.n;
+	memcpy(pd->sig, sig, sizeof sig);
+	memcpy(c->job.salt, pd->u.salt, sizeof c->job.salt);
+	c->job.params = (cr_argon2_params){ pd->u.ops, pd->u.mem_kib };
+	suspend(c, NT_PEND_LOGIN, id, now, pw);
+	return 0;
+}
+
+static res finish_login(nt_svr_conn *c, const nt_hash_job *done)
+{
+	nt_svr_pending *pd = &c->pend;
+	bool ok = done->err == CR_OK;
+	ok = cr_ct_equal(done->out, pd->u.pw_hash, sizeof pd->u.pw_hash) & ok & pd->known;
+	cr_span name = { pd->name, pd->name_len };
 	if (ok)
-		ok = check_sig(c, NT_LABEL_LOGIN, name, u.identity, sig) == CR_OK;
-	cr_wipe(h, sizeof h);
-	cr_wipe(u.pw_hash, sizeof u.pw_hash);
+		ok = check_sig(c, NT_LABEL_LOGIN, name, pd->u.identity, pd->sig) == CR_OK;
 	if (!ok) {
+		if (c->cfg->rate)
+			nt_rate_fail(c->cfg->rate, (const uint8_t *)c->addr, strlen(c->addr), pd->name,
+				     pd->name_len, pd->now);
+		log_line(c, "failed login", pd->name, pd->name_len);
 		if (++c->failed_logins >= NT_LOGIN_ATTEMPTS_MAX)
 			return -NT_E_AUTH;
 		return NT_E_AUTH;
 	}
-	c->user = u.id;
+	c->user = pd->u.id;
 	c->state = NT_SVR_USER;
 	size_t m = nt_frame_begin(&c->out, NT_LOGIN_OK);
-	cr_write_u32(&c->out, id);
+	cr_write_u32(&c->out, pd->id);
 	nt_frame_end(&c->out, m, c->cfg->frame_max);
 	return 0;
 }
@@ -565,6 +643,15 @@ static res h_ack(nt_svr_conn *c, uint32_t id, cr_reader *r)
 	return 0;
 }
 
+/* Sends the error of a handler result; a negative one closes. */
+static void answer(nt_svr_conn *c, uint32_t id, res rr)
+{
+	if (rr < 0)
+		send_error(c, id, (nt_code)-rr, true);
+	else if (rr > 0)
+		send_error(c, id, (nt_code)rr, false);
+}
+
 /* Answers one frame. A negative handler result closes the connection. */
 static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
 {
@@ -583,7 +670,7 @@ static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
 	} else if (c->state == NT_SVR_ANON) {
 		switch (f->type) {
 		case NT_REGISTER: rr = h_register(c, id, &r, now); break;
-		case NT_LOGIN: rr = h_login(c, id, &r); break;
+		case NT_LOGIN: rr = h_login(c, id, &r, now); break;
 		case NT_KP_UPLOAD: case NT_KP_FETCH: case NT_IDENTITY_FETCH: case NT_GROUP_CREATE:
 		case NT_POST: case NT_FETCH: case NT_ACK:
 			rr = NT_E_FORBIDDEN;
@@ -602,10 +689,36 @@ static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
 		default: rr = NT_E_UNEXPECTED; break;
 		}
 	}
-	if (rr < 0)
-		send_error(c, id, (nt_code)-rr, true);
-	else if (rr > 0)
-		send_error(c, id, (nt_code)rr, false);
+	answer(c, id, rr);
+}
+
+void nt_svr_conn_set_addr(nt_svr_conn *c, const char *addr)
+{
+	snprintf(c->addr, sizeof c->addr, "%s", addr);
+}
+
+nt_hash_job *nt_svr_conn_job(nt_svr_conn *c)
+{
+	return c->pend.kind == NT_PEND_NONE ? NULL : &c->job;
+}
+
+cr_err nt_svr_conn_resume(nt_svr_conn *c, const nt_hash_job *done)
+{
+	CR_ENSURE(c->pend.kind != NT_PEND_NONE, CR_ERR_STATE);
+	uint32_t id = c->pend.id;
+	res rr = c->pend.kind == NT_PEND_LOGIN ? finish_login(c, done) : finish_register(c, done);
+	clear_pending(c);
+	answer(c, id, rr);
+	return cr_writer_error(&c->out);
+}
+
+cr_err nt_svr_conn_busy(nt_svr_conn *c)
+{
+	CR_ENSURE(c->pend.kind != NT_PEND_NONE, CR_ERR_STATE);
+	uint32_t id = c->pend.id;
+	clear_pending(c);
+	send_error(c, id, NT_E_BUSY, false);
+	return cr_writer_error(&c->out);
 }
 
 cr_err nt_svr_conn_feed(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now, size_t *consumed)
@@ -613,7 +726,8 @@ cr_err nt_svr_conn_feed(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now,
 	cr_reader in;
 	cr_reader_init(&in, p, n);
 	*consumed = 0;
-	while (!c->closing && cr_reader_left(&in) && c->out.len < c->cfg->frame_max) {
+	while (!c->closing && c->pend.kind == NT_PEND_NONE && cr_reader_left(&in) &&
+	       c->out.len < c->cfg->frame_max) {
 		bool got;
 		nt_frame f;
 		cr_err e = nt_parser_feed(&c->parser, &in, &got, &f);
@@ -632,4 +746,27 @@ cr_err nt_svr_conn_feed(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now,
 	/* The output queue is bounded; overflowing it is the server's failure
 	 * (a response larger than two frame limits cannot be built). */
 	return cr_writer_error(&c->out);
+}
+
+cr_err nt_svr_conn_feed_sync(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now, size_t *consumed)
+{
+	cr_reader in;
+	cr_reader_init(&in, p, n);
+	*consumed = 0;
+	for (;;) {
+		cr_reader peek = in;
+		cr_span rest, done;
+		size_t used = 0;
+		CR_TRY(cr_read_span(&peek, cr_reader_left(&peek), &rest));
+		cr_err err = nt_svr_conn_feed(c, rest.p, rest.n, now, &used);
+		CR_TRY(cr_read_span(&in, used, &done));
+		*consumed = in.off;
+		if (err)
+			return err;
+		nt_hash_job *j = nt_svr_conn_job(c);
+		if (!j)
+			return CR_OK;
+		nt_hash_job_run(j);
+		CR_TRY(nt_svr_conn_resume(c, j));
+	}
 }

@@ -13,6 +13,19 @@
  * too many failed logins queue an error frame and mark the connection
  * closing: the caller sends what is queued, then closes.
  *
+ * Password hashes (Argon2id, ~0.1 s) are not computed here: a REGISTER or
+ * LOGIN that needs one suspends the connection. feed() then consumes no
+ * more input and nt_svr_conn_job() returns the hash job; the caller runs it
+ * (inline with nt_hash_job_run, or on the loop's worker pool, hash_pool.h)
+ * and hands the finished job to nt_svr_conn_resume(), which answers the
+ * request; or calls nt_svr_conn_busy() to refuse it ("server busy, retry")
+ * when the pool is full. nt_svr_conn_feed_sync() does all of that inline.
+ *
+ * Failed logins also count against the account and the client address in
+ * an optional limiter shared by all connections (cfg->rate, rate_limit.h);
+ * a login over a limit is answered RATE without hashing, and logged through
+ * cfg->log.
+ *
  * Back-pressure: feed() stops consuming input while more than one frame
  * limit of output is queued, so a peer that pipelines requests without
  * reading answers cannot grow the server's memory; *consumed tells the
@@ -29,7 +42,9 @@
 #include "codec.h"
 #include "cr_err.h"
 #include "frame.h"
+#include "hash_pool.h"
 #include "nt_proto.h"
+#include "rate_limit.h"
 #include "rng.h"
 #include "st_server.h"
 
@@ -45,7 +60,29 @@ typedef struct nt_svr_config {
 	cr_argon2_params argon;          /* for new password hashes */
 	const cr_rng *rng;
 	uint8_t server_pin[NT_PIN_LEN];  /* SHA-256 of the server's TLS SPKI */
+	nt_rate *rate;                   /* shared failed-login limits; NULL: none */
+	void (*log)(void *ctx, const char *line); /* NULL: no log */
+	void *log_ctx;
 } nt_svr_config;
+
+/* Longest client address text kept for rate limits and logs. */
+#define NT_ADDR_MAX 48
+
+typedef enum nt_svr_pend_kind { NT_PEND_NONE, NT_PEND_REGISTER, NT_PEND_LOGIN } nt_svr_pend_kind;
+
+/* A REGISTER or LOGIN waiting for its hash: what is needed to answer it. */
+typedef struct nt_svr_pending {
+	nt_svr_pend_kind kind;
+	uint32_t id;
+	int64_t now;
+	bool known;                      /* LOGIN: the username exists */
+	st_user u;                       /* LOGIN: stored record; REGISTER: new one */
+	uint8_t name[NT_USERNAME_MAX];
+	size_t name_len;
+	uint8_t sig[64];                 /* LOGIN: identity signature */
+	uint8_t invite[NT_INVITE_MAX];   /* REGISTER */
+	size_t invite_len;
+} nt_svr_pending;
 
 typedef enum nt_svr_state { NT_SVR_HELLO, NT_SVR_ANON, NT_SVR_USER } nt_svr_state;
 
@@ -60,6 +97,9 @@ typedef struct nt_svr_conn {
 	int64_t user;
 	uint32_t failed_logins;
 	cr_writer out;                   /* queued response bytes */
+	char addr[NT_ADDR_MAX];          /* client address text; "" when unknown */
+	nt_svr_pending pend;
+	nt_hash_job job;                 /* valid while pend.kind != NT_PEND_NONE */
 } nt_svr_conn;
 
 /* exporter: the TLS exporter value of this connection, bound into login. */
@@ -69,6 +109,19 @@ void nt_svr_conn_free(nt_svr_conn *c);
 /* Consumes input up to n bytes (see back-pressure above). Errors are only
  * the server's own (out of memory); whatever the peer sends is answered. */
 cr_err nt_svr_conn_feed(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now, size_t *consumed) CR_MUST_CHECK;
+/* Records the client address (text, e.g. "192.0.2.1") for the limits. */
+void nt_svr_conn_set_addr(nt_svr_conn *c, const char *addr);
+/* The hash job a suspended request waits for, or NULL when none. The caller
+ * may copy it (and should then wipe this one's password). */
+nt_hash_job *nt_svr_conn_job(nt_svr_conn *c);
+/* Answers the suspended request from done (err and out of a job that ran;
+ * it may be the one nt_svr_conn_job returned) and wipes the pending state. */
+cr_err nt_svr_conn_resume(nt_svr_conn *c, const nt_hash_job *done) CR_MUST_CHECK;
+/* Answers the suspended request with BUSY instead (hash queue full). */
+cr_err nt_svr_conn_busy(nt_svr_conn *c) CR_MUST_CHECK;
+/* feed(), running each hash inline: for tests and fuzzing. */
+cr_err nt_svr_conn_feed_sync(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now,
+			     size_t *consumed) CR_MUST_CHECK;
 /* Hands the queued output to the caller (free() it); NULL when none. */
 uint8_t *nt_svr_conn_take_output(nt_svr_conn *c, size_t *n);
 /* True once the connection must be closed after its output is sent. */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -31,6 +33,8 @@ struct nt_loop_conn {
 	uint32_t events;        /* what epoll watches for now */
 	int64_t opened;         /* monotonic seconds */
 	int64_t last_active;
+	nt_hash_job *inflight;  /* its password hash, queued or running */
+	char addr[NT_ADDR_MAX];
 	uint8_t buf[NT_TLS_BUF_FULL];
 };
 
@@ -38,6 +42,10 @@ static void conn_close(nt_server *s, nt_loop_conn *c)
 {
 	epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	/* The pool still holds the job: it comes back ownerless and is
+	 * freed then. */
+	if (c->inflight)
+		c->inflight->owner = NULL;
 	if (c->ready)
 		nt_svr_conn_free(&c->app);
 	free(c->out);
@@ -81,6 +89,32 @@ static bool send_records(nt_loop_conn *c, bool *progress)
 	return n < 0 && would_block();
 }
 
+/* Hands a suspended request's hash to the pool, or answers BUSY when the
+ * pool's queue is full. False only when the engine fails. */
+static bool submit_hash(nt_server *s, nt_loop_conn *c, bool *progress)
+{
+	nt_hash_job *j = nt_svr_conn_job(&c->app);
+	if (!j || c->inflight)
+		return true;
+	nt_hash_job *copy = malloc(sizeof *copy);
+	if (copy) {
+		*copy = *j;
+		copy->owner = c;
+	}
+	if (copy && nt_hash_pool_submit(s->pool, copy) == CR_OK) {
+		c->inflight = copy;
+		nt_hash_job_wipe(j);
+		return true;
+	}
+	if (copy) {
+		nt_hash_job_wipe(copy);
+		free(copy);
+	}
+	fprintf(stderr, "echover server: password hash queue full, request from %s refused\n", c->addr);
+	*progress = true;
+	return nt_svr_conn_busy(&c->app) == CR_OK;
+}
+
 /* Moves application bytes between TLS and the connection engine. */
 static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 {
@@ -92,6 +126,7 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 		if (!ok)
 			return false;
 		cr_reader_init(&c->in_r, c->in, 0);
+		nt_svr_conn_set_addr(&c->app, c->addr);
 		c->ready = true;
 		*progress = true;
 	}
@@ -111,6 +146,8 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 			if (used)
 				*progress = true;
 		}
+		if (!submit_hash(s, c, progress))
+			return false;
 	}
 	if (!c->out) {
 		c->out = nt_svr_conn_take_output(&c->app, &c->out_n);
@@ -172,7 +209,9 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 		c->last_active = now_mono();
 	}
 	/* Watch for writability only while records wait to be sent. */
-	uint32_t want = EPOLLIN | (nt_tls_want_write(&c->tls) ? EPOLLOUT : 0);
+	/* A connection waiting for its hash reads nothing meanwhile; watching
+	 * EPOLLIN would only spin on input it cannot take. */
+	uint32_t want = (c->inflight ? 0 : EPOLLIN) | (nt_tls_want_write(&c->tls) ? EPOLLOUT : 0);
 	if (want != c->events) {
 		struct epoll_event ev = { .events = want, .data.ptr = c };
 		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
@@ -182,10 +221,40 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 	return true;
 }
 
+static void addr_text(const struct sockaddr_storage *sa, char *out, size_t n)
+{
+	snprintf(out, n, "?");
+	if (sa->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+	else if (sa->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+/* Answers the requests whose hashes are done. Runs after a batch of
+ * events, so closing a connection here cannot leave a stale event. */
+static void hashes_done(nt_server *s)
+{
+	nt_hash_job *j;
+	while ((j = nt_hash_pool_take(s->pool)) != NULL) {
+		nt_loop_conn *c = j->owner;
+		bool ok = true;
+		if (c) {
+			c->inflight = NULL;
+			ok = nt_svr_conn_resume(&c->app, j) == CR_OK;
+		}
+		nt_hash_job_wipe(j);
+		free(j);
+		if (c && (!ok || !pump(s, c)))
+			conn_close(s, c);
+	}
+}
+
 static void accept_all(nt_server *s)
 {
 	for (;;) {
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage sa;
+		socklen_t sa_len = sizeof sa;
+		int fd = accept4(s->listen_fd, (struct sockaddr *)&sa, &sa_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (!would_block())
 				fprintf(stderr, "echover server: accept: %s\n", strerror(errno));
@@ -196,12 +265,25 @@ static void accept_all(nt_server *s)
 			close(fd);
 			continue;
 		}
+		char addr[NT_ADDR_MAX];
+		addr_text(&sa, addr, sizeof addr);
+		size_t per_addr = s->max_conns_per_addr ? s->max_conns_per_addr : NT_MAX_CONNS_PER_ADDR_DEFAULT;
+		size_t same = 0;
+		for (const nt_loop_conn *o = s->conns; o; o = o->next)
+			same += strcmp(o->addr, addr) == 0;
+		if (same >= per_addr) {
+			fprintf(stderr, "echover server: connection limit per address (%zu) reached by %s\n", per_addr,
+				addr);
+			close(fd);
+			continue;
+		}
 		nt_loop_conn *c = calloc(1, sizeof *c);
 		if (!c) {
 			close(fd);
 			continue;
 		}
 		c->fd = fd;
+		memcpy(c->addr, addr, sizeof addr);
 		c->opened = c->last_active = now_mono();
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
 		if (nt_tls_server_init(&c->tls, &s->cred, c->buf, sizeof c->buf, s->cfg.rng) != CR_OK ||
@@ -244,9 +326,15 @@ cr_err nt_server_run(nt_server *s)
 	 * pointers, which point into s and never at a connection. */
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listen_fd };
 	struct epoll_event stop = { .events = EPOLLIN, .data.ptr = &s->stop_fd };
-	cr_err err = CR_OK;
+	struct epoll_event done = { .events = EPOLLIN, .data.ptr = &s->pool };
+	s->pool = NULL;
+	cr_err err = nt_hash_pool_new(&s->pool, s->hash_workers ? s->hash_workers : NT_HASH_WORKERS_DEFAULT,
+				      s->hash_queue ? s->hash_queue : NT_HASH_QUEUE_DEFAULT);
+	if (err)
+		goto out;
 	if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) != 0 ||
-	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->stop_fd, &stop) != 0) {
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->stop_fd, &stop) != 0 ||
+	    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, nt_hash_pool_fd(s->pool), &done) != 0) {
 		err = CR_ERR_STATE;
 		goto out;
 	}
@@ -260,9 +348,12 @@ cr_err nt_server_run(nt_server *s)
 			err = CR_ERR_STATE;
 			break;
 		}
+		bool done_ready = false;
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
-			if (p == &s->stop_fd) {
+			if (p == &s->pool) {
+				done_ready = true;
+			} else if (p == &s->stop_fd) {
 				running = false;
 			} else if (p == &s->listen_fd) {
 				accept_all(s);
@@ -272,12 +363,17 @@ cr_err nt_server_run(nt_server *s)
 					conn_close(s, c);
 			}
 		}
+		if (done_ready)
+			hashes_done(s);
 		if (running)
 			sweep(s);
 	}
 out:
 	while (s->conns)
 		conn_close(s, s->conns);
+	/* After the connections: their jobs are ownerless by now. */
+	nt_hash_pool_free(s->pool);
+	s->pool = NULL;
 	close(s->epoll_fd);
 	return err;
 }

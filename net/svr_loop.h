@@ -4,6 +4,10 @@
  * per connection (DESIGN.md section 5). This is the only module of the server
  * that touches sockets.
  *
+ * Password hashes run on a small worker pool (hash_pool.h): a connection
+ * whose REGISTER or LOGIN waits for one reads nothing more until it is
+ * answered, while the others are served; the pool's eventfd wakes the loop.
+ *
  * Per connection the loop moves bytes: socket -> TLS records -> decrypted
  * application bytes -> nt_svr_conn_feed -> response bytes -> TLS -> socket.
  * When the TLS handshake completes, the RFC 5705 exporter value is taken and
@@ -22,10 +26,14 @@
 
 #include "cr_err.h"
 #include "st_server.h"
+#include "hash_pool.h"
 #include "svr_conn.h"
 #include "tls.h"
 
 #define NT_MAX_CONNS_DEFAULT 1000
+/* Connections one client address may hold at once (one host cannot take
+ * every slot). */
+#define NT_MAX_CONNS_PER_ADDR_DEFAULT 16
 /* A peer that has not finished the TLS handshake by then is dropped (it
  * holds a connection slot and ~43 KB). */
 #define NT_HANDSHAKE_TIMEOUT_DEFAULT 10
@@ -40,13 +48,17 @@ typedef struct nt_server {
 	st_server *db;
 	nt_svr_config cfg;
 	size_t max_conns;
+	size_t max_conns_per_addr; /* 0 means NT_MAX_CONNS_PER_ADDR_DEFAULT */
 	int64_t handshake_timeout; /* seconds; 0 means the default */
 	int64_t idle_timeout;      /* seconds; 0 means the default */
+	size_t hash_workers; /* Argon2id threads; 0 means NT_HASH_WORKERS_DEFAULT */
+	size_t hash_queue;   /* outstanding hashes; 0 means NT_HASH_QUEUE_DEFAULT */
 	nt_tls_cred cred;    /* initialised in place by the caller */
 	/* run state */
 	int epoll_fd;
 	size_t n_conns;
 	nt_loop_conn *conns; /* list of open connections */
+	nt_hash_pool *pool;  /* password hashes, off the loop thread */
 } nt_server;
 
 /* Runs until stop_fd becomes readable; closes every connection it opened. */

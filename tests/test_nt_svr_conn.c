@@ -33,6 +33,8 @@ typedef struct world {
 } world;
 
 static const cr_argon2_params FAST = { 1, 8 };
+/* The clock fed to the engine (the rate limits read it). */
+static int64_t g_now = 1000;
 
 static void world_init(world *w, nt_policy policy)
 {
@@ -51,7 +53,7 @@ static void world_init(world *w, nt_policy policy)
 static void feed_raw(client *cl, const uint8_t *p, size_t n)
 {
 	size_t used = 0;
-	CHECK_OK(nt_svr_conn_feed(&cl->c, p, n, 1000, &used));
+	CHECK_OK(nt_svr_conn_feed_sync(&cl->c, p, n, g_now, &used));
 	CHECK(used == n || nt_svr_conn_closing(&cl->c));
 	size_t on;
 	uint8_t *out = nt_svr_conn_take_output(&cl->c, &on);
@@ -539,7 +541,7 @@ TEST(hostile_frames)
 	CHECK(cl.type == NT_ERROR && cl.err == NT_E_TOO_LARGE && nt_svr_conn_closing(&cl.c));
 	/* After closing, nothing more is consumed or answered. */
 	size_t used = 99;
-	CHECK_OK(nt_svr_conn_feed(&cl.c, tiny, sizeof tiny, 0, &used));
+	CHECK_OK(nt_svr_conn_feed_sync(&cl.c, tiny, sizeof tiny, 0, &used));
 	CHECK(used == 0);
 	nt_svr_conn_free(&cl.c);
 	/* Garbage login body. */
@@ -566,9 +568,205 @@ TEST(kp_ref_matches_refhash)
 	CHECK(memcmp(ref, want, 32) != 0);
 }
 
+static size_t frame_bytes(uint16_t type, uint32_t id, const uint8_t *body, size_t n, uint8_t *out, size_t cap)
+{
+	cr_writer w;
+	cr_writer_init_fixed(&w, out, cap);
+	size_t m = nt_frame_begin(&w, type);
+	cr_write_u32(&w, id);
+	cr_write_bytes(&w, body, n);
+	nt_frame_end(&w, m, 1 << 16);
+	CHECK_OK(cr_writer_error(&w));
+	return w.len;
+}
+
+/* Type, request id and (for ERROR) code of the first frame in out. */
+static void first_frame(const uint8_t *out, size_t on, uint16_t *type, uint32_t *id, uint16_t *code)
+{
+	cr_reader r;
+	cr_reader_init(&r, out, on);
+	uint32_t len = 0;
+	*type = 0;
+	*id = 0;
+	*code = 0;
+	CHECK_OK(cr_read_u32(&r, &len));
+	CHECK_OK(cr_read_u16(&r, type));
+	CHECK_OK(cr_read_u32(&r, id));
+	if (*type == NT_ERROR)
+		CHECK_OK(cr_read_u16(&r, code));
+}
+
+/* REGISTER suspends the connection: nothing more is read until its hash is
+ * handed back; BUSY refuses instead; a wrong hash result fails the login. */
+TEST(hash_job_suspends_and_resumes)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident alice;
+	make_ident(&alice, "alice", 2);
+	client cl;
+	connect_client(&w, &cl, 1);
+	CHECK(nt_svr_conn_job(&cl.c) == NULL);
+	CHECK_ERR(nt_svr_conn_resume(&cl.c, &cl.c.job), CR_ERR_STATE);
+	CHECK_ERR(nt_svr_conn_busy(&cl.c), CR_ERR_STATE);
+	uint8_t sig[64], b[512], in[1200];
+	sign_auth(&cl, NT_LABEL_REGISTER, &alice, sig);
+	cr_writer wr;
+	cr_writer_init_fixed(&wr, b, sizeof b);
+	cr_write_opaque(&wr, (const uint8_t *)"alice", 5);
+	cr_write_opaque(&wr, (const uint8_t *)"correct horse", 13);
+	cr_write_opaque(&wr, alice.pub, 32);
+	cr_write_opaque(&wr, NULL, 0);
+	cr_write_opaque(&wr, sig, 64);
+	CHECK_OK(cr_writer_error(&wr));
+	size_t n1 = frame_bytes(NT_REGISTER, 7, b, wr.len, in, sizeof in);
+	/* A second request pipelined behind it. */
+	size_t n2 = frame_bytes(NT_GROUP_CREATE, 8, (const uint8_t *)"\1g", 2, in + n1, sizeof in - n1);
+	size_t used = 0, on = 0;
+	CHECK_OK(nt_svr_conn_feed(&cl.c, in, n1 + n2, 1000, &used));
+	CHECK(used == n1);
+	nt_hash_job *j = nt_svr_conn_job(&cl.c);
+	CHECK(j != NULL && j->pw_len == 13 && memcmp(j->pw, "correct horse", 13) == 0);
+	CHECK(nt_svr_conn_take_output(&cl.c, &on) == NULL);
+	/* Still suspended: further input is not consumed. */
+	CHECK_OK(nt_svr_conn_feed(&cl.c, in + n1, n2, 1000, &used));
+	CHECK(used == 0);
+	nt_hash_job_run(j);
+	CHECK(j->pw_len == 0 && j->pw[0] == 0);
+	CHECK_OK(nt_svr_conn_resume(&cl.c, j));
+	CHECK(nt_svr_conn_job(&cl.c) == NULL);
+	uint16_t type = 0, code = 0;
+	uint32_t id = 0;
+	uint8_t *out = nt_svr_conn_take_output(&cl.c, &on);
+	first_frame(out, on, &type, &id, &code);
+	CHECK(type == NT_REGISTER_OK && id == 7);
+	free(out);
+	/* The pipelined request is answered after it. */
+	CHECK_OK(nt_svr_conn_feed(&cl.c, in + n1, n2, 1000, &used));
+	CHECK(used == n2);
+	out = nt_svr_conn_take_output(&cl.c, &on);
+	first_frame(out, on, &type, &id, &code);
+	CHECK(type == NT_ERROR && id == 8 && code == NT_E_FORBIDDEN);
+	free(out);
+	nt_svr_conn_free(&cl.c);
+	/* A login that gets BUSY is not answered AUTH and does not count. */
+	connect_client(&w, &cl, 2);
+	uint8_t lsig[64];
+	sign_auth(&cl, NT_LABEL_LOGIN, &alice, lsig);
+	cr_writer_init_fixed(&wr, b, sizeof b);
+	cr_write_opaque(&wr, (const uint8_t *)"alice", 5);
+	cr_write_opaque(&wr, (const uint8_t *)"correct horse", 13);
+	cr_write_opaque(&wr, lsig, 64);
+	CHECK_OK(cr_writer_error(&wr));
+	size_t ln = frame_bytes(NT_LOGIN, 9, b, wr.len, in, sizeof in);
+	CHECK_OK(nt_svr_conn_feed(&cl.c, in, ln, 1000, &used));
+	CHECK(used == ln && nt_svr_conn_job(&cl.c) != NULL);
+	CHECK_OK(nt_svr_conn_busy(&cl.c));
+	CHECK(nt_svr_conn_job(&cl.c) == NULL && !nt_svr_conn_closing(&cl.c));
+	out = nt_svr_conn_take_output(&cl.c, &on);
+	first_frame(out, on, &type, &id, &code);
+	CHECK(type == NT_ERROR && id == 9 && code == NT_E_BUSY);
+	free(out);
+	CHECK(cl.c.failed_logins == 0);
+	/* A tampered hash result is a failed login. */
+	CHECK_OK(nt_svr_conn_feed(&cl.c, in, ln, 1000, &used));
+	j = nt_svr_conn_job(&cl.c);
+	CHECK(j != NULL);
+	nt_hash_job_run(j);
+	j->out[0] ^= 1;
+	CHECK_OK(nt_svr_conn_resume(&cl.c, j));
+	CHECK(cl.c.state == NT_SVR_ANON && cl.c.failed_logins == 1);
+	free(nt_svr_conn_take_output(&cl.c, &on));
+	/* And the untampered one logs in (registration was stored). */
+	CHECK_OK(nt_svr_conn_feed_sync(&cl.c, in, ln, 1000, &used));
+	CHECK(cl.c.state == NT_SVR_USER);
+	free(nt_svr_conn_take_output(&cl.c, &on));
+	nt_svr_conn_free(&cl.c);
+	st_server_close(w.db);
+}
+
+static void count_log(void *ctx, const char *line)
+{
+	(void)line;
+	++*(int *)ctx;
+}
+
+/* Failed logins count per account and per address across connections. */
+TEST(rate_limits_across_connections)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	nt_rate rate;
+	int logs = 0;
+	CHECK_OK(nt_rate_init(&rate, 4, 2, 16));
+	w.cfg.rate = &rate;
+	w.cfg.log = count_log;
+	w.cfg.log_ctx = &logs;
+	ident alice, bob;
+	make_ident(&alice, "alice", 2);
+	make_ident(&bob, "bob", 3);
+	client cl;
+	connect_client(&w, &cl, 1);
+	do_register(&cl, &alice, "correct horse", "", &alice);
+	CHECK(cl.type == NT_REGISTER_OK);
+	nt_svr_conn_free(&cl.c);
+	connect_client(&w, &cl, 1);
+	do_register(&cl, &bob, "battery staple", "", &bob);
+	CHECK(cl.type == NT_REGISTER_OK);
+	nt_svr_conn_free(&cl.c);
+	/* Two failures for alice, each on a new connection from a new address. */
+	for (int i = 0; i < 2; i++) {
+		connect_client(&w, &cl, 2);
+		nt_svr_conn_set_addr(&cl.c, i ? "192.0.2.2" : "192.0.2.1");
+		do_login(&cl, &alice, "wrong horse", &alice);
+		CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+		nt_svr_conn_free(&cl.c);
+	}
+	CHECK(logs == 2);
+	/* Now even the right password is refused for alice, from anywhere. */
+	connect_client(&w, &cl, 2);
+	nt_svr_conn_set_addr(&cl.c, "198.51.100.7");
+	do_login(&cl, &alice, "correct horse", &alice);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_RATE);
+	CHECK(logs == 3 && !nt_svr_conn_closing(&cl.c));
+	/* bob is not affected. */
+	do_login(&cl, &bob, "battery staple", &bob);
+	CHECK(cl.type == NT_LOGIN_OK);
+	nt_svr_conn_free(&cl.c);
+	/* Per address: 4 failures from one address over several accounts. */
+	for (int i = 0; i < 4; i++) {
+		connect_client(&w, &cl, 2);
+		nt_svr_conn_set_addr(&cl.c, "203.0.113.9");
+		ident ghost;
+		char name[8] = "ghostA";
+		name[5] = (char)('A' + i);
+		make_ident(&ghost, name, 9);
+		do_login(&cl, &ghost, "whatever pw", &ghost);
+		CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+		nt_svr_conn_free(&cl.c);
+	}
+	connect_client(&w, &cl, 2);
+	nt_svr_conn_set_addr(&cl.c, "203.0.113.9");
+	do_login(&cl, &bob, "battery staple", &bob);
+	CHECK(cl.type == NT_ERROR && cl.err == NT_E_RATE);
+	/* A window later, both limits have drained. */
+	g_now += NT_RATE_WINDOW;
+	do_login(&cl, &bob, "battery staple", &bob);
+	CHECK(cl.type == NT_LOGIN_OK);
+	nt_svr_conn_free(&cl.c);
+	connect_client(&w, &cl, 2);
+	do_login(&cl, &alice, "correct horse", &alice);
+	CHECK(cl.type == NT_LOGIN_OK);
+	nt_svr_conn_free(&cl.c);
+	g_now = 1000;
+	nt_rate_free(&rate);
+	st_server_close(w.db);
+}
+
 static const t_case cases[] = {
 	T(register_and_login), T(register_rejections), T(login_failures_and_binding), T(invite_policy),
-	T(key_packages), T(groups_commit_order_fetch_ack), T(hostile_frames), T(kp_ref_matches_refhash), { 0 },
+	T(key_packages), T(groups_commit_order_fetch_ack), T(hostile_frames), T(kp_ref_matches_refhash),
+	T(hash_job_suspends_and_resumes), T(rate_limits_across_connections), { 0 },
 };
 
 int main(int argc, char **argv)

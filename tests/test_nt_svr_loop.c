@@ -9,6 +9,7 @@
 #include <bearssl.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static bool start(fixture *f)
+static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers, size_t per_addr)
 {
 	memset(f, 0, sizeof *f);
 	uint8_t seed[32] = { 7 };
@@ -52,7 +53,9 @@ static bool start(fixture *f)
 		return false;
 	f->s.cfg.policy = NT_POLICY_OPEN;
 	f->s.cfg.frame_max = 1 << 16;
-	f->s.cfg.argon = (cr_argon2_params){ 1, 8 };
+	f->s.cfg.argon = argon;
+	f->s.hash_workers = hash_workers;
+	f->s.max_conns_per_addr = per_addr;
 	f->s.cfg.rng = &f->rng;
 	f->s.max_conns = 16;
 	f->s.handshake_timeout = 1;
@@ -76,6 +79,11 @@ static bool start(fixture *f)
 		return false;
 	f->s.stop_fd = f->stop[0];
 	return CHECK(pthread_create(&f->th, NULL, run, f) == 0);
+}
+
+static bool start(fixture *f)
+{
+	return start_with(f, (cr_argon2_params){ 1, 8 }, 0, 0);
 }
 
 static void stop(fixture *f)
@@ -300,7 +308,104 @@ TEST(tls_register_login_and_hostile_clients)
 	stop(&f);
 }
 
-static const t_case cases[] = { T(tls_register_login_and_hostile_clients), { 0 } };
+/* True when c's socket has bytes to read right now. */
+static bool readable(const tls_client *c)
+{
+	struct pollfd pf = { c->fd, POLLIN, 0 };
+	return poll(&pf, 1, 0) == 1;
+}
+
+/* While logins wait for their (slow, one worker) hashes, a logged-in
+ * client's request is answered: the hashes are off the loop thread. */
+TEST(logins_hashing_do_not_stall_others)
+{
+	fixture f;
+	/* ~tens of ms per hash, so three queue for a while on one worker. */
+	if (!start_with(&f, (cr_argon2_params){ 3, 32 * 1024 }, 1, 0))
+		return;
+	uint8_t seed[32] = { 4 }, pub[32], nonce[NT_NONCE_LEN];
+	CHECK_OK(cr_ed25519_public(pub, seed));
+	static tls_client a, b[3];
+	uint8_t bn[3][NT_NONCE_LEN];
+	bool ok = tls_connect(&a, &f, NULL, 0) && CHECK(hello(&a, nonce)) &&
+		  CHECK(auth(&a, NT_REGISTER, nonce, seed, pub, f.pin)) && CHECK(a.type == NT_REGISTER_OK) &&
+		  CHECK(auth(&a, NT_LOGIN, nonce, seed, pub, f.pin)) && CHECK(a.type == NT_LOGIN_OK);
+	for (int i = 0; ok && i < 3; i++)
+		ok = tls_connect(&b[i], &f, NULL, 0) && CHECK(hello(&b[i], bn[i]));
+	if (ok) {
+		/* Three logins, answers not read yet... */
+		for (int i = 0; i < 3; i++) {
+			uint8_t exp[NT_EXPORTER_LEN], msg[200], sig[64], body[256];
+			static const uint8_t empty[1] = { 0 };
+			CHECK(br_ssl_key_export(&b[i].cc.eng, exp, sizeof exp, NT_EXPORTER_LABEL, empty, 0));
+			cr_writer w;
+			cr_writer_init_fixed(&w, msg, sizeof msg);
+			nt_auth_message(&w, NT_LABEL_LOGIN, (const uint8_t *)"alice", 5, bn[i], exp, f.pin);
+			CHECK_OK(cr_ed25519_sign(sig, seed, msg, w.len));
+			cr_writer_init_fixed(&w, body, sizeof body);
+			cr_write_opaque(&w, (const uint8_t *)"alice", 5);
+			cr_write_opaque(&w, (const uint8_t *)"correct horse", 13);
+			cr_write_opaque(&w, sig, 64);
+			CHECK(send_frame(&b[i], NT_LOGIN, body, w.len));
+		}
+		/* ...then the logged-in client's request, sent after them, is
+		 * answered while at least one of them is still hashing. */
+		CHECK(send_frame(&a, NT_IDENTITY_FETCH, (const uint8_t *)"\5alice", 6) && recv_frame(&a));
+		CHECK(a.type == NT_IDENTITY);
+		int pending = 0;
+		for (int i = 0; i < 3; i++)
+			pending += !readable(&b[i]);
+		CHECK(pending >= 1);
+		/* And every login completes. */
+		for (int i = 0; i < 3; i++)
+			CHECK(recv_frame(&b[i]) && b[i].type == NT_LOGIN_OK);
+	}
+	tls_close(&a);
+	for (int i = 0; i < 3; i++)
+		if (b[i].fd > 0)
+			tls_close(&b[i]);
+	stop(&f);
+}
+
+/* A third connection from one address is refused while two are open; once
+ * one closes, a new one is served. */
+TEST(connections_per_address_capped)
+{
+	fixture f;
+	if (!start_with(&f, (cr_argon2_params){ 1, 8 }, 0, 2))
+		return;
+	static tls_client c[3];
+	uint8_t nonce[NT_NONCE_LEN];
+	bool ok = tls_connect(&c[0], &f, NULL, 0) && CHECK(hello(&c[0], nonce)) && tls_connect(&c[1], &f, NULL, 0) &&
+		  CHECK(hello(&c[1], nonce));
+	if (ok) {
+		int g = tcp_connect(f.port);
+		CHECK(g >= 0);
+		char tmp[16];
+		/* Closed by the server without a byte. */
+		CHECK(g >= 0 && recv(g, tmp, sizeof tmp, 0) == 0);
+		if (g >= 0)
+			close(g);
+		tls_close(&c[0]);
+		/* The server notices the close before it accepts the next one
+		 * only once it has read EOF; retry a few times. */
+		bool served = false;
+		for (int i = 0; i < 20 && !served; i++) {
+			if (!tls_connect(&c[2], &f, NULL, 0))
+				break;
+			served = hello(&c[2], nonce);
+			tls_close(&c[2]);
+		}
+		CHECK(served);
+		tls_close(&c[1]);
+	}
+	stop(&f);
+}
+
+static const t_case cases[] = {
+	T(tls_register_login_and_hostile_clients), T(logins_hashing_do_not_stall_others),
+	T(connections_per_address_capped), { 0 },
+};
 
 int main(int argc, char **argv)
 {
