@@ -56,7 +56,7 @@ static bool roundtrip(pair *p, cr_writer *w)
 {
 	bool ok = CHECK_OK(cr_writer_error(w));
 	size_t used = 0;
-	ok = ok && CHECK_OK(nt_svr_conn_feed(&p->s, w->p, w->len, 1000, &used)) && CHECK(used == w->len);
+	ok = ok && CHECK_OK(nt_svr_conn_feed_sync(&p->s, w->p, w->len, 1000, &used)) && CHECK(used == w->len);
 	cr_writer_free(w);
 	if (!ok)
 		return false;
