@@ -52,7 +52,7 @@ static void expect(demo *d, bool ok, const char *what)
 /* What a relay stores: the length and the first bytes of the message. */
 static void show_wire(const char *label, const uint8_t *p, size_t n, const char *plaintext)
 {
-	printf("   server stores %-22s %5zu bytes: ", label, n);
+	printf("   a relay stores %-21s %5zu bytes: ", label, n);
 	for (size_t i = 0; i < n && i < 24; i++)
 		printf("%02x", p[i]);
 	printf("...\n");
@@ -121,7 +121,7 @@ static bool commit(demo *d, person *committer, person *add, uint32_t remove_leaf
 				    remove_leaf != UINT32_MAX ? 1 : 0, d->rng, &c, &c_len, welcome, welcome_len);
 	if (e == CR_OK)
 		e = mls_group_commit_confirm(committer->g);
-	expect(d, e == CR_OK, "commit created; the server accepts it as the first for its epoch");
+	expect(d, e == CR_OK, "commit created and confirmed (a server would take it as the first of its epoch)");
 	if (e)
 		return false;
 	show_wire("(Commit)", c, c_len, NULL);
