@@ -15,7 +15,7 @@
 #include "group.h"
 #include "rng.h"
 
-#define MW_MAX 24
+#define MW_MAX 52 /* property runs go up to 50 members */
 
 typedef struct mw_member {
 	char name[16];          /* the basic credential; "userN" unless set */

@@ -2,7 +2,7 @@
  * test_mls_group.c: the MLS group state machine (crypto/mls/group.h):
  * key packages, create/add/join, commits processed and refused, pending
  * commits, application messages, removal, serialization, and a random
- * property run over up to 20 members.
+ * property runs over up to 20 and up to 50 members.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -370,24 +370,29 @@ TEST(serialize_round_trip_mid_conversation)
 }
 
 /* Random adds, removes, updates and messages over 2..20 members. */
-TEST(property_random_operations)
+/* Random adds, removes, updates and messages (seeded, so every run is the
+ * same) over at most max_members; the first grow_to steps only add. After
+ * every step all members share one epoch authenticator; a joiner cannot
+ * read the epoch before its join; a removed member cannot read the next
+ * message while the others can. */
+static void property_run(uint8_t seed, int max_members, int grow_to, int steps)
 {
 	mw_world w;
-	mw_init(&w, 11);
+	mw_init(&w, seed);
 	CHECK(create(&w, 0));
 	uint8_t r[4];
-	for (int step = 0; step < 60; step++) {
+	for (int step = 0; step < steps; step++) {
 		int active[MW_MAX], na = 0, free_slots[MW_MAX], nf = 0;
-		for (int i = 0; i < 20; i++) {
+		for (int i = 0; i < max_members; i++) {
 			if (w.m[i].g && mls_group_active(w.m[i].g))
 				active[na++] = i;
 			else
 				free_slots[nf++] = i;
 		}
-		if (!CHECK_OK(cr_random(&w.rng, r, sizeof r)))
+		if (!CHECK(na > 0) || !CHECK_OK(cr_random(&w.rng, r, sizeof r)))
 			break;
 		int op = r[0] % 4, a = active[r[1] % na];
-		if (na < 2)
+		if (na < 2 || step < grow_to)
 			op = 0;
 		if (op == 0 && nf > 0) {
 			int s = free_slots[r[2] % nf];
@@ -454,7 +459,22 @@ TEST(property_random_operations)
 		if (!mw_same_epoch(&w, 1))
 			break;
 	}
+	int most = 0;
+	for (int i = 0; i < max_members; i++)
+		if (w.m[i].g && mls_group_active(w.m[i].g) && (int)mls_group_member_count(w.m[i].g) > most)
+			most = (int)mls_group_member_count(w.m[i].g);
+	CHECK(grow_to == 0 || most > grow_to / 2); /* the run did reach a large group */
 	mw_free(&w);
+}
+
+TEST(property_random_operations)
+{
+	property_run(11, 20, 0, 60);
+}
+
+TEST(property_fifty_members)
+{
+	property_run(12, 50, 49, 120);
 }
 
 static const t_case cases[] = {
@@ -469,6 +489,7 @@ static const t_case cases[] = {
 	T(concurrent_commits_one_wins),
 	T(serialize_round_trip_mid_conversation),
 	T(property_random_operations),
+	T(property_fifty_members),
 	{ 0 },
 };
 
