@@ -21,6 +21,8 @@ DEBIAN_PKGS="gcc libc6-dev libbearssl-dev libsodium-dev libsqlite3-dev"
 TEST_PKGS="libjansson-dev clang libclang-rt-dev"
 FUZZ_PKGS="afl++ clang"
 LIB_DIRS="crypto crypto/mls store net"
+# Linked into every fuzz harness: the MLS group fixture two harnesses share.
+FUZZ_SHARED="fuzz/mls_fixture.c"
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 die() { echo "build.sh: $*" >&2; exit 1; }
@@ -161,7 +163,7 @@ build_tests() { # VARIANT CFLAGS
 	local h hs=()
 	mapfile -t hs < <(list_entries fuzz/*.list)
 	for h in "${hs[@]}"; do
-		$CC $flags -o "$out/fuzz_$h" "fuzz/$h.c" fuzz/replay.c "$out/libechover.a" $LIBS || die "building fuzz/$h.c failed"
+		$CC $flags -o "$out/fuzz_$h" "fuzz/$h.c" $FUZZ_SHARED fuzz/replay.c "$out/libechover.a" $LIBS || die "building fuzz/$h.c failed"
 	done
 }
 
@@ -251,13 +253,13 @@ cmd_fuzz() {
 	if [ $mode = libfuzzer ]; then
 		need_pkgs $DEBIAN_PKGS clang libclang-rt-dev
 		CC=clang build_lib "$out" "$TEST_CFLAGS -fsanitize=fuzzer-no-link,address,undefined"
-		clang $TEST_CFLAGS -fsanitize=fuzzer,address,undefined -o "$out/$name" "fuzz/$name.c" "$out/libechover.a" $LIBS
+		clang $TEST_CFLAGS -fsanitize=fuzzer,address,undefined -o "$out/$name" "fuzz/$name.c" $FUZZ_SHARED "$out/libechover.a" $LIBS
 		mkdir -p "$out/corpus-$name"
 		"$out/$name" -max_total_time="$secs" -artifact_prefix="$out/findings-$name/" "$out/corpus-$name" "fuzz/corpus/$name"
 	else
 		need_pkgs $DEBIAN_PKGS $FUZZ_PKGS
 		CC=afl-clang-fast build_lib "$out" "$TEST_CFLAGS"
-		afl-clang-fast $TEST_CFLAGS -fsanitize=fuzzer -o "$out/$name" "fuzz/$name.c" "$out/libechover.a" $LIBS
+		afl-clang-fast $TEST_CFLAGS -fsanitize=fuzzer -o "$out/$name" "fuzz/$name.c" $FUZZ_SHARED "$out/libechover.a" $LIBS
 		AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 			afl-fuzz -V "$secs" -i "fuzz/corpus/$name" -o "$out/findings-$name" -- "$out/$name"
 		echo "stats: $out/findings-$name/default/fuzzer_stats"

@@ -18,62 +18,12 @@
 #include "ed25519.h"
 #include "group.h"
 #include "group_external.h"
+#include "mls_fixture.h"
 #include "rng.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-typedef struct party {
-	uint8_t seed[32];
-	uint8_t *kp;
-	size_t kp_len;
-	mls_kp_secrets kps;
-	mls_group *g;
-} party;
-
 #define NP 3 /* a, b and the external joiner c */
-
-static void must(bool c)
-{
-	if (!c)
-		abort();
-}
-
-static uint8_t *state_of(const mls_group *g, size_t *n)
-{
-	uint8_t *s = NULL;
-	must(mls_group_serialize(g, &s, n) == CR_OK);
-	return s;
-}
-
-static void unchanged(const mls_group *g, const uint8_t *s, size_t n)
-{
-	size_t m;
-	uint8_t *t = state_of(g, &m);
-	must(m == n && memcmp(s, t, n) == 0);
-	free(t);
-}
-
-static void setup(party p[NP], const cr_rng *rng)
-{
-	uint8_t pub[32];
-	static const uint8_t gid[] = "fuzz-ext-group";
-	for (int i = 0; i < 2; i++) {
-		must(cr_ed25519_keygen(p[i].seed, pub, rng) == CR_OK);
-		must(mls_keypackage_create(p[i].seed, (const uint8_t *)(i ? "b" : "a"), 1, 0, UINT64_MAX, rng,
-					   &p[i].kp, &p[i].kp_len, &p[i].kps) == CR_OK);
-	}
-	must(mls_group_create(&p[0].g, gid, sizeof gid - 1, p[0].kp, p[0].kp_len, &p[0].kps, p[0].seed, rng) ==
-	     CR_OK);
-	const uint8_t *kps[1] = { p[1].kp };
-	size_t lens[1] = { p[1].kp_len };
-	uint8_t *cm, *wm;
-	size_t cl, wl;
-	must(mls_group_commit(p[0].g, kps, lens, 1, NULL, 0, rng, &cm, &cl, &wm, &wl) == CR_OK);
-	must(mls_group_commit_confirm(p[0].g) == CR_OK);
-	must(mls_group_join(&p[1].g, wm, wl, p[1].kp, p[1].kp_len, &p[1].kps, p[1].seed) == CR_OK);
-	free(cm);
-	free(wm);
-}
 
 static bool active(const party *x)
 {
@@ -88,7 +38,7 @@ static void same_epoch(party p[NP])
 		if (!active(&p[k]))
 			continue;
 		mls_group_epoch_authenticator(p[k].g, b);
-		must(memcmp(a, b, sizeof a) == 0);
+		fz_must(memcmp(a, b, sizeof a) == 0);
 	}
 }
 
@@ -100,25 +50,25 @@ static void join(party p[NP], int x, size_t pos, uint8_t mask, const cr_rng *rng
 	size_t gl, cl, sl;
 	mls_group *g = NULL;
 	mls_processed what;
-	must(cr_ed25519_keygen(seed, pub, rng) == CR_OK);
-	must(mls_group_info_export(p[x].g, &gi, &gl) == CR_OK);
-	must(mls_group_join_external(&g, gi, gl, seed, (const uint8_t *)"c", 1, rng, &cm, &cl) == CR_OK);
+	fz_must(cr_ed25519_keygen(seed, pub, rng) == CR_OK);
+	fz_must(mls_group_info_export(p[x].g, &gi, &gl) == CR_OK);
+	fz_must(mls_group_join_external(&g, gi, gl, seed, (const uint8_t *)"c", 1, rng, &cm, &cl) == CR_OK);
 	if (mask) {
-		st = state_of(p[0].g, &sl);
+		st = fz_state_of(p[0].g, &sl);
 		cm[pos % cl] ^= mask;
-		must(mls_group_process(p[0].g, cm, cl, &what) != CR_OK);
-		unchanged(p[0].g, st, sl);
+		fz_must(mls_group_process(p[0].g, cm, cl, &what) != CR_OK);
+		fz_unchanged(p[0].g, st, sl);
 		free(st);
 		cm[pos % cl] ^= mask;
 	}
 	for (int k = 0; k < NP; k++) {
 		if (!active(&p[k]))
 			continue;
-		must(mls_group_process(p[k].g, cm, cl, &what) == CR_OK);
+		fz_must(mls_group_process(p[k].g, cm, cl, &what) == CR_OK);
 		/* The previous "c" is removed by the resync. */
-		must(what == (k == 2 ? MLS_PROCESSED_REMOVED : MLS_PROCESSED_COMMIT));
+		fz_must(what == (k == 2 ? MLS_PROCESSED_REMOVED : MLS_PROCESSED_COMMIT));
 	}
-	must(mls_group_commit_confirm(g) == CR_OK);
+	fz_must(mls_group_commit_confirm(g) == CR_OK);
 	mls_group_free(p[2].g);
 	p[2].g = g;
 	memcpy(p[2].seed, seed, sizeof seed);
@@ -131,15 +81,15 @@ static void tampered_group_info(party p[NP], int x, size_t pos, uint8_t mask, co
 	uint8_t *gi, *cm = NULL, pub[32], seed[32];
 	size_t gl, cl;
 	mls_group *g = NULL;
-	must(cr_ed25519_keygen(seed, pub, rng) == CR_OK);
-	must(mls_group_info_export(p[x].g, &gi, &gl) == CR_OK);
+	fz_must(cr_ed25519_keygen(seed, pub, rng) == CR_OK);
+	fz_must(mls_group_info_export(p[x].g, &gi, &gl) == CR_OK);
 	gi[pos % gl] ^= mask;
 	cr_err e = mls_group_join_external(&g, gi, gl, seed, (const uint8_t *)"d", 1, rng, &cm, &cl);
-	must(mask ? e != CR_OK : e == CR_OK);
+	fz_must(mask ? e != CR_OK : e == CR_OK);
 	/* An untampered join not sent: discarded. */
 	if (g) {
 		mls_group_commit_discard(g);
-		must(!mls_group_active(g));
+		fz_must(!mls_group_active(g));
 	}
 	mls_group_free(g);
 	free(cm);
@@ -154,13 +104,13 @@ static void message(party p[NP], int s, const cr_rng *rng)
 	uint32_t from;
 	if (!active(&p[s]))
 		s = 0;
-	must(mls_group_encrypt(p[s].g, text, sizeof text, rng, &ct, &cl) == CR_OK);
+	fz_must(mls_group_encrypt(p[s].g, text, sizeof text, rng, &ct, &cl) == CR_OK);
 	for (int k = 0; k < NP; k++) {
 		if (k == s || !active(&p[k]))
 			continue;
 		pt = NULL;
-		must(mls_group_decrypt(p[k].g, ct, cl, &pt, &pl, &from) == CR_OK);
-		must(pl == sizeof text && memcmp(pt, text, pl) == 0);
+		fz_must(mls_group_decrypt(p[k].g, ct, cl, &pt, &pl, &from) == CR_OK);
+		fz_must(pl == sizeof text && memcmp(pt, text, pl) == 0);
 		free(pt);
 	}
 	free(ct);
@@ -174,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	party p[NP];
 	memset(p, 0, sizeof p);
 	cr_rng_det_init(&det, &rng, seed);
-	setup(p, &rng);
+	fz_two_members(p, "fuzz-ext-group", &rng);
 	size_t i = 0;
 	for (int steps = 0; i + 4 <= size && steps < 12; i += 4, steps++) {
 		uint8_t op = data[i] % 5, mask = data[i + 2];
@@ -195,15 +145,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 * (no valid signature); as a handshake message, refused
 			 * with the state unchanged. */
 			size_t sl, cl;
-			uint8_t *st = state_of(p[0].g, &sl), *cm = NULL, pub[32], s2[32];
+			uint8_t *st = fz_state_of(p[0].g, &sl), *cm = NULL, pub[32], s2[32];
 			mls_group *g = NULL;
 			mls_processed what;
-			must(cr_ed25519_keygen(s2, pub, &rng) == CR_OK);
-			must(mls_group_join_external(&g, data + i + 4, size - i - 4, s2, (const uint8_t *)"e", 1, &rng,
+			fz_must(cr_ed25519_keygen(s2, pub, &rng) == CR_OK);
+			fz_must(mls_group_join_external(&g, data + i + 4, size - i - 4, s2, (const uint8_t *)"e", 1, &rng,
 						     &cm, &cl) != CR_OK);
-			must(g == NULL && cm == NULL);
-			must(mls_group_process(p[0].g, data + i + 4, size - i - 4, &what) != CR_OK);
-			unchanged(p[0].g, st, sl);
+			fz_must(g == NULL && cm == NULL);
+			fz_must(mls_group_process(p[0].g, data + i + 4, size - i - 4, &what) != CR_OK);
+			fz_unchanged(p[0].g, st, sl);
 			free(st);
 			i = size;
 			break;
@@ -211,10 +161,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		same_epoch(p);
 	}
-	for (int k = 0; k < NP; k++) {
-		mls_group_free(p[k].g);
-		free(p[k].kp);
-		mls_kp_secrets_wipe(&p[k].kps);
-	}
+	fz_parties_free(p, NP);
 	return 0;
 }

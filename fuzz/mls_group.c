@@ -16,67 +16,17 @@
 
 #include "ed25519.h"
 #include "group.h"
+#include "mls_fixture.h"
 #include "rng.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-typedef struct party {
-	uint8_t seed[32];
-	uint8_t *kp;
-	size_t kp_len;
-	mls_kp_secrets kps;
-	mls_group *g;
-} party;
-
-static void must(bool c)
-{
-	if (!c)
-		abort();
-}
-
-static uint8_t *state_of(const mls_group *g, size_t *n)
-{
-	uint8_t *s = NULL;
-	must(mls_group_serialize(g, &s, n) == CR_OK);
-	return s;
-}
-
-static void unchanged(const mls_group *g, const uint8_t *s, size_t n)
-{
-	size_t m;
-	uint8_t *t = state_of(g, &m);
-	must(m == n && memcmp(s, t, n) == 0);
-	free(t);
-}
-
-static void setup(party p[2], const cr_rng *rng)
-{
-	uint8_t pub[32];
-	static const uint8_t gid[] = "fuzz-group";
-	for (int i = 0; i < 2; i++) {
-		must(cr_ed25519_keygen(p[i].seed, pub, rng) == CR_OK);
-		must(mls_keypackage_create(p[i].seed, (const uint8_t *)(i ? "b" : "a"), 1, 0, UINT64_MAX, rng,
-					   &p[i].kp, &p[i].kp_len, &p[i].kps) == CR_OK);
-	}
-	must(mls_group_create(&p[0].g, gid, sizeof gid - 1, p[0].kp, p[0].kp_len, &p[0].kps, p[0].seed, rng) ==
-	     CR_OK);
-	const uint8_t *kps[1] = { p[1].kp };
-	size_t lens[1] = { p[1].kp_len };
-	uint8_t *cm, *wm;
-	size_t cl, wl;
-	must(mls_group_commit(p[0].g, kps, lens, 1, NULL, 0, rng, &cm, &cl, &wm, &wl) == CR_OK);
-	must(mls_group_commit_confirm(p[0].g) == CR_OK);
-	must(mls_group_join(&p[1].g, wm, wl, p[1].kp, p[1].kp_len, &p[1].kps, p[1].seed) == CR_OK);
-	free(cm);
-	free(wm);
-}
 
 static void same_epoch(party p[2])
 {
 	uint8_t a[MLS_NH], b[MLS_NH];
 	mls_group_epoch_authenticator(p[0].g, a);
 	mls_group_epoch_authenticator(p[1].g, b);
-	must(memcmp(a, b, sizeof a) == 0);
+	fz_must(memcmp(a, b, sizeof a) == 0);
 }
 
 static void message(party p[2], int s, size_t pos, uint8_t mask, const cr_rng *rng)
@@ -85,21 +35,21 @@ static void message(party p[2], int s, size_t pos, uint8_t mask, const cr_rng *r
 	uint8_t *ct, *pt = NULL;
 	size_t cl, pl, sl;
 	uint32_t from;
-	must(mls_group_encrypt(p[s].g, text, sizeof text, rng, &ct, &cl) == CR_OK);
+	fz_must(mls_group_encrypt(p[s].g, text, sizeof text, rng, &ct, &cl) == CR_OK);
 	if (mask) {
-		uint8_t *st = state_of(p[1 - s].g, &sl);
+		uint8_t *st = fz_state_of(p[1 - s].g, &sl);
 		ct[pos % cl] ^= mask;
-		must(mls_group_decrypt(p[1 - s].g, ct, cl, &pt, &pl, &from) != CR_OK);
-		unchanged(p[1 - s].g, st, sl);
+		fz_must(mls_group_decrypt(p[1 - s].g, ct, cl, &pt, &pl, &from) != CR_OK);
+		fz_unchanged(p[1 - s].g, st, sl);
 		free(st);
 		ct[pos % cl] ^= mask;
 	}
-	must(mls_group_decrypt(p[1 - s].g, ct, cl, &pt, &pl, &from) == CR_OK);
-	must(pl == sizeof text && memcmp(pt, text, pl) == 0);
+	fz_must(mls_group_decrypt(p[1 - s].g, ct, cl, &pt, &pl, &from) == CR_OK);
+	fz_must(pl == sizeof text && memcmp(pt, text, pl) == 0);
 	free(pt);
 	/* A replay is refused. */
 	pt = NULL;
-	must(mls_group_decrypt(p[1 - s].g, ct, cl, &pt, &pl, &from) != CR_OK);
+	fz_must(mls_group_decrypt(p[1 - s].g, ct, cl, &pt, &pl, &from) != CR_OK);
 	free(ct);
 }
 
@@ -108,12 +58,12 @@ static void commit(party p[2], int s, size_t pos, uint8_t mask, const cr_rng *rn
 	uint8_t *cm, *wm, *st;
 	size_t cl, wl, sl;
 	mls_processed what;
-	must(mls_group_commit(p[s].g, NULL, NULL, 0, NULL, 0, rng, &cm, &cl, &wm, &wl) == CR_OK);
+	fz_must(mls_group_commit(p[s].g, NULL, NULL, 0, NULL, 0, rng, &cm, &cl, &wm, &wl) == CR_OK);
 	if (mask) {
-		st = state_of(p[1 - s].g, &sl);
+		st = fz_state_of(p[1 - s].g, &sl);
 		cm[pos % cl] ^= mask;
-		must(mls_group_process(p[1 - s].g, cm, cl, &what) != CR_OK);
-		unchanged(p[1 - s].g, st, sl);
+		fz_must(mls_group_process(p[1 - s].g, cm, cl, &what) != CR_OK);
+		fz_unchanged(p[1 - s].g, st, sl);
 		free(st);
 		cm[pos % cl] ^= mask;
 		/* A refused commit can also be discarded by its sender. */
@@ -123,8 +73,8 @@ static void commit(party p[2], int s, size_t pos, uint8_t mask, const cr_rng *rn
 			return;
 		}
 	}
-	must(mls_group_process(p[1 - s].g, cm, cl, &what) == CR_OK && what == MLS_PROCESSED_COMMIT);
-	must(mls_group_commit_confirm(p[s].g) == CR_OK);
+	fz_must(mls_group_process(p[1 - s].g, cm, cl, &what) == CR_OK && what == MLS_PROCESSED_COMMIT);
+	fz_must(mls_group_commit_confirm(p[s].g) == CR_OK);
 	free(cm);
 }
 
@@ -136,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	party p[2];
 	memset(p, 0, sizeof p);
 	cr_rng_det_init(&det, &rng, seed);
-	setup(p, &rng);
+	fz_two_members(p, "fuzz-group", &rng);
 	size_t i = 0;
 	for (int steps = 0; i + 4 <= size && steps < 16; i += 4, steps++) {
 		uint8_t op = data[i] % 6, mask = data[i + 2];
@@ -153,12 +103,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4: {
 			/* The rest of the input as a raw message: never accepted. */
 			size_t sl, pl;
-			uint8_t *st = state_of(p[0].g, &sl), *pt = NULL;
+			uint8_t *st = fz_state_of(p[0].g, &sl), *pt = NULL;
 			uint32_t from;
 			mls_processed what;
-			must(mls_group_process(p[0].g, data + i + 4, size - i - 4, &what) != CR_OK);
-			must(mls_group_decrypt(p[0].g, data + i + 4, size - i - 4, &pt, &pl, &from) != CR_OK);
-			unchanged(p[0].g, st, sl);
+			fz_must(mls_group_process(p[0].g, data + i + 4, size - i - 4, &what) != CR_OK);
+			fz_must(mls_group_decrypt(p[0].g, data + i + 4, size - i - 4, &pt, &pl, &from) != CR_OK);
+			fz_unchanged(p[0].g, st, sl);
 			free(st);
 			i = size;
 			break;
@@ -167,10 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* Serialization round trip of member data[i+1] & 1. */
 			size_t sl;
 			int k = data[i + 1] & 1;
-			uint8_t *st = state_of(p[k].g, &sl);
+			uint8_t *st = fz_state_of(p[k].g, &sl);
 			mls_group *g2 = NULL;
-			must(mls_group_deserialize(&g2, st, sl) == CR_OK);
-			unchanged(g2, st, sl);
+			fz_must(mls_group_deserialize(&g2, st, sl) == CR_OK);
+			fz_unchanged(g2, st, sl);
 			mls_group_free(p[k].g);
 			p[k].g = g2;
 			free(st);
@@ -179,10 +129,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		same_epoch(p);
 	}
-	for (int k = 0; k < 2; k++) {
-		mls_group_free(p[k].g);
-		free(p[k].kp);
-		mls_kp_secrets_wipe(&p[k].kps);
-	}
+	fz_parties_free(p, 2);
 	return 0;
 }
