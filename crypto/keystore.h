@@ -46,7 +46,7 @@
 #include <stdint.h>
 
 #include "aes_gcm.h"
-#include "argon2id.h"
+#include "pwhash.h"
 #include "codec.h"
 #include "cr_err.h"
 #include "ed25519.h"

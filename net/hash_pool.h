@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "argon2id.h"
+#include "pwhash.h"
 #include "cr_err.h"
 #include "nt_proto.h"
 

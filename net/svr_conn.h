@@ -38,7 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "argon2id.h"
+#include "pwhash.h"
 #include "codec.h"
 #include "cr_err.h"
 #include "frame.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "aes_gcm.h"
-#include "argon2id.h"
+#include "pwhash.h"
 #include "bench.h"
 #include "ed25519.h"
 #include "hash.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "aes_gcm.h"
-#include "argon2id.h"
+#include "pwhash.h"
 #include "ed25519.h"
 #include "hash.h"
 #include "p256.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "argon2id.h"
+#include "pwhash.h"
 #include "ed25519.h"
 #include "hash.h"
 #include "p256.h"

@@ -1,12 +1,12 @@
 /*
- * argon2id.h: Argon2id password hashing and key derivation (libsodium).
+ * pwhash.h: Argon2id password hashing and key derivation (libsodium's crypto_pwhash).
  *
  * Parameters travel with every hash (stored beside it), so they can be raised
  * later without breaking old records. Limits keep a hostile stored record from
  * asking for absurd work.
  */
-#ifndef ECHOVER_ARGON2ID_H
-#define ECHOVER_ARGON2ID_H
+#ifndef ECHOVER_PWHASH_H
+#define ECHOVER_PWHASH_H
 
 #include <stddef.h>
 #include <stdint.h>

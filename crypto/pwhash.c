@@ -1,4 +1,4 @@
-#include "argon2id.h"
+#include "pwhash.h"
 
 #include <sodium.h>
 
