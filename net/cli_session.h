@@ -41,6 +41,13 @@ typedef enum nt_cs_fail {
 	NT_CS_LOCAL,     /* bad argument, out of memory, socket error */
 } nt_cs_fail;
 
+/* A queued NOTIFY (see nt_cs_wait_notify). */
+#define NT_CS_NOTIFY_MAX 64
+typedef struct nt_cs_notify {
+	char gid[NT_GROUP_ID_MAX + 1];
+	uint64_t position;
+} nt_cs_notify;
+
 typedef struct nt_cli_session {
 	int fd;
 	int timeout_ms;
@@ -58,6 +65,9 @@ typedef struct nt_cli_session {
 	uint16_t code;               /* NT_CS_SERVER */
 	char text[NT_ERROR_TEXT_MAX + 1];
 	char err[384];
+	nt_cs_notify notify[NT_CS_NOTIFY_MAX]; /* queued NOTIFY frames, oldest first */
+	size_t n_notify;
+	bool notify_overflow;
 } nt_cli_session;
 
 /* Connects and says HELLO. expected_pin: NULL for trust on first use (then
@@ -88,6 +98,39 @@ cr_err nt_cs_post(nt_cli_session *s, const nt_cli_post *p) CR_MUST_CHECK;
 /* s->resp.entries / n_entries (nt_cli_next_entry), valid until the next call */
 cr_err nt_cs_fetch(nt_cli_session *s, const char *gid, uint64_t after, uint32_t max) CR_MUST_CHECK;
 cr_err nt_cs_ack(nt_cli_session *s, const char *gid, uint64_t position) CR_MUST_CHECK;
+/* s->resp.groups / n_groups (nt_cli_next_group) */
+cr_err nt_cs_groups_list(nt_cli_session *s) CR_MUST_CHECK;
+/* s->resp.members / n_members (nt_cli_next_member) */
+cr_err nt_cs_members(nt_cli_session *s, const char *gid) CR_MUST_CHECK;
+/* s->resp.position */
+cr_err nt_cs_join_request(nt_cli_session *s, const char *gid, const uint8_t *kp, size_t kp_len) CR_MUST_CHECK;
+cr_err nt_cs_role_set(nt_cli_session *s, const char *gid, const char *user, uint8_t role) CR_MUST_CHECK;
+/* s->resp.gid (borrowed span) */
+cr_err nt_cs_dm_create(nt_cli_session *s, const char *peer) CR_MUST_CHECK;
+/* s->resp.names / n_names (nt_cli_next_name) */
+cr_err nt_cs_presence(nt_cli_session *s) CR_MUST_CHECK;
+/* s->resp.blob_id */
+cr_err nt_cs_blob_create(nt_cli_session *s, uint64_t size, const uint8_t sha256[NT_HASH_LEN]) CR_MUST_CHECK;
+/* s->resp.written, s->resp.complete */
+cr_err nt_cs_blob_write(nt_cli_session *s, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			const uint8_t *data, size_t n) CR_MUST_CHECK;
+/* s->resp.blob_size, s->resp.data (borrowed span) */
+cr_err nt_cs_blob_read(nt_cli_session *s, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+		       uint32_t max) CR_MUST_CHECK;
+
+/* Notifications (NOTIFY frames, id 0) may arrive at any time, also between
+ * a request and its response: the session queues them (at most
+ * NT_CS_NOTIFY_MAX; beyond, s->notify_overflow is set and the caller should
+ * sync every group). nt_cs_wait_notify returns at once when one is queued,
+ * else waits up to timeout_ms for one (*got false on time-out, which is not
+ * an error); nt_cs_take_notify pops the oldest (false when none). */
+cr_err nt_cs_wait_notify(nt_cli_session *s, int timeout_ms, bool *got) CR_MUST_CHECK;
+bool nt_cs_take_notify(nt_cli_session *s, nt_cs_notify *n);
+/* The socket, for a caller that polls it together with other descriptors
+ * (the interactive client polls the terminal and the server at once). Bytes
+ * TLS already decrypted may be pending: call nt_cs_wait_notify(s, 0, ...)
+ * after poll says readable, and before sleeping in poll again. */
+int nt_cs_fd(const nt_cli_session *s);
 
 /* For tests of hostile clients: raw bytes out (whole frames or not), and
  * the next frame in, whatever it is. */

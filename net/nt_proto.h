@@ -44,6 +44,20 @@
 #define NT_KP_BATCH_MAX 100     /* KeyPackages per upload */
 #define NT_ROUTE_MAX 1000       /* added or removed members named per commit */
 #define NT_FETCH_MAX 256        /* log entries per fetch response */
+#define NT_BLOB_ID_LEN 16       /* random, unguessable: holding the id is the capability to read */
+#define NT_HASH_LEN 32          /* SHA-256 */
+#define NT_MEMBERS_MAX 10000    /* members listed in one MEMBER_LIST */
+#define NT_ONLINE_MAX 1000      /* users listed in one ONLINE */
+/* Server limits with their defaults (each has an option of echover server). */
+#define NT_MAILBOX_MAX_DEFAULT 10000     /* log entries a group may hold not yet acknowledged by all */
+#define NT_BLOB_MAX_DEFAULT (256ull << 20)   /* largest blob: a 100 MiB file plus its chunk tags */
+#define NT_BLOB_QUOTA_DEFAULT (1ull << 30)   /* bytes of blobs one user may store */
+#define NT_BLOB_TTL_DEFAULT (7 * 24 * 3600)  /* seconds a blob is kept after its creation */
+/* DM group ids: "dm-" and 32 hex digits of SHA-256(NT_DM_LABEL | u8 len | lower name |
+ * u8 len | higher name) (first 16 bytes); only DM_CREATE makes such a group. */
+#define NT_DM_PREFIX "dm-"
+#define NT_DM_LABEL "echover dm v1"
+#define NT_DM_GID_LEN 35
 
 typedef enum nt_type {
 	NT_HELLO = 0x0001,
@@ -67,6 +81,25 @@ typedef enum nt_type {
 	NT_MESSAGES = 0x0035,
 	NT_ACK = 0x0036,
 	NT_ACK_OK = 0x0037,
+	NT_GROUPS_LIST = 0x0038,
+	NT_GROUPS = 0x0039,
+	NT_MEMBERS = 0x003A,
+	NT_MEMBER_LIST = 0x003B,
+	NT_JOIN_REQUEST = 0x003C,
+	NT_JOIN_REQUEST_OK = 0x003D,
+	NT_ROLE_SET = 0x003E,
+	NT_ROLE_SET_OK = 0x003F,
+	NT_DM_CREATE = 0x0040,
+	NT_DM_CREATE_OK = 0x0041,
+	NT_PRESENCE = 0x0042,
+	NT_ONLINE = 0x0043,
+	NT_NOTIFY = 0x0044,        /* server to client, unsolicited, id 0 */
+	NT_BLOB_CREATE = 0x0050,
+	NT_BLOB_CREATE_OK = 0x0051,
+	NT_BLOB_WRITE = 0x0052,
+	NT_BLOB_WRITE_OK = 0x0053,
+	NT_BLOB_READ = 0x0054,
+	NT_BLOB_DATA = 0x0055,
 } nt_type;
 
 typedef enum nt_code {
@@ -86,6 +119,7 @@ typedef enum nt_code {
 	NT_E_PASSWORD = 14,   /* password too short or too long */
 	NT_E_BUSY = 15,       /* the server is overloaded; retry later */
 	NT_E_RATE = 16,       /* too many failed logins for this account or address; retry later */
+	NT_E_HASH = 17,       /* blob content does not match its declared SHA-256; the blob is deleted */
 } nt_code;
 
 /* Message kinds in a group's log (POST, MESSAGES). */
@@ -94,7 +128,15 @@ typedef enum nt_kind {
 	NT_KIND_COMMIT = 1,      /* MLS PublicMessage carrying a commit; ordered by epoch */
 	NT_KIND_PROPOSAL = 2,    /* MLS PublicMessage carrying a proposal */
 	NT_KIND_WELCOME = 3,     /* MLS Welcome for members a commit added */
+	NT_KIND_JOIN_REQUEST = 4, /* a non-member's KeyPackage asking to be added (JOIN_REQUEST) */
 } nt_kind;
+
+/* Roles in a group (GROUPS, MEMBER_LIST, ROLE_SET); the numbers of st_role. */
+typedef enum nt_role {
+	NT_ROLE_MEMBER = 0,
+	NT_ROLE_ADMIN = 1,
+	NT_ROLE_OWNER = 2,
+} nt_role;
 
 /* Registration policy of a server (HELLO_OK). */
 typedef enum nt_policy {
