@@ -202,6 +202,7 @@ const char *nt_code_str(nt_code c)
 	case NT_E_PASSWORD: return "invalid password";
 	case NT_E_BUSY: return "server busy, retry";
 	case NT_E_RATE: return "too many failed logins, retry later";
+	case NT_E_HASH: return "blob content does not match its hash";
 	}
 	return "unknown error";
 }
