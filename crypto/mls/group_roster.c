@@ -25,3 +25,14 @@ cr_err mls_group_member(const mls_group *g, uint32_t leaf, const uint8_t **ident
 	memcpy(signature_key, l->signature_key, MLS_SIG_PUB_LEN);
 	return CR_OK;
 }
+
+size_t mls_group_remove_proposals(const mls_group *g, uint32_t *removed, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < g->n_props; i++) {
+		if (n < cap)
+			removed[n] = g->props[i].removed;
+		n++;
+	}
+	return n;
+}
