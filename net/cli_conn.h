@@ -55,6 +55,11 @@ typedef struct nt_cli_resp {
 	uint64_t position, epoch; /* NT_POST_OK */
 	cr_reader entries;        /* NT_MESSAGES: read with nt_cli_next_entry */
 	size_t n_entries;         /* NT_MESSAGES */
+	uint8_t blob_id[NT_BLOB_ID_LEN]; /* NT_BLOB_CREATE_OK */
+	uint64_t written;         /* NT_BLOB_WRITE_OK */
+	bool complete;            /* NT_BLOB_WRITE_OK */
+	uint64_t blob_size;       /* NT_BLOB_DATA: the whole blob's size */
+	cr_span data;             /* NT_BLOB_DATA, borrowed */
 } nt_cli_resp;
 
 typedef struct nt_cli_entry {
@@ -104,6 +109,16 @@ uint32_t nt_cli_post_msg(nt_cli_conn *c, cr_writer *w, const nt_cli_post *p);
 uint32_t nt_cli_fetch(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, uint64_t after,
 		      uint32_t max);
 uint32_t nt_cli_ack(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, uint64_t position);
+/* Blobs (net/cli_file.h moves files through them). */
+uint32_t nt_cli_blob_create(nt_cli_conn *c, cr_writer *w, uint64_t size, const uint8_t sha256[NT_HASH_LEN]);
+uint32_t nt_cli_blob_write(nt_cli_conn *c, cr_writer *w, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			   const uint8_t *data, size_t n);
+uint32_t nt_cli_blob_read(nt_cli_conn *c, cr_writer *w, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			  uint32_t max);
+/* Bytes of a BLOB_WRITE frame besides its data, and of a BLOB_DATA frame
+ * besides its data: what a client subtracts from a frame limit. */
+#define NT_CLI_BLOB_WRITE_OVERHEAD (NT_FRAME_HDR_LEN + 4 + 1 + NT_BLOB_ID_LEN + 8 + 4)
+#define NT_CLI_BLOB_DATA_OVERHEAD (4 + 8 + 4)
 
 /* Decodes one server frame body by its type. HELLO_OK is also kept in c.
  * Unknown types and bodies that do not decode exactly: CR_ERR_MALFORMED. */
