@@ -13,12 +13,13 @@
  * Sending reads the file twice: the first pass hashes the sealed stream (the
  * server must be told the SHA-256 before the first byte), the second seals
  * the same chunks again (the same key and nonces give the same bytes) and
- * uploads them. A file that changes between the passes is caught by the
- * second pass's own hash before its last piece is sent, so the server never
- * completes a blob that is not the announced one; the half-sent blob
- * expires. Either way no two different plaintexts are ever sealed under one
- * key and nonce where the server can see both: the first pass's bytes never
- * leave the process, and a retry draws a new key.
+ * uploads them. A file that changes between the passes is caught before its
+ * last piece is sent (size, modification time) or else by the server's hash
+ * check (HASH: the blob is deleted), so no blob that is not the announced one
+ * ever completes; a half-sent blob expires. Either way no two different
+ * plaintexts are ever sealed under one key and nonce where the server can see
+ * both: the first pass's bytes never leave the process, and a retry draws a
+ * new key.
  *
  * Fetching writes into a temporary file beside out_path (same folder, mode
  * 0600), checks every chunk as it arrives and the blob's SHA-256 at the end,
