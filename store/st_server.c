@@ -89,7 +89,7 @@ enum q {
 	Q_BLOB_ADD, Q_BLOB_GET, Q_BLOB_DEL, Q_BLOB_USAGE,
 	Q_GROUP_CLEAR_LEAVING, Q_GROUP_SET_DM, Q_GROUPS_OF_USER, Q_MEMBER_LIST, Q_MEMBER_SET_ROLE,
 	Q_MEMBER_SET_LEAVING, Q_OWNER_COUNT, Q_OWNER_CANDIDATE, Q_LOG_UNACKED, Q_USER_PEERS,
-	Q_JOIN_ADD, Q_JOIN_DEL, Q_JOIN_PRUNE,
+	Q_JOIN_ADD, Q_JOIN_DEL, Q_JOIN_PRUNE, Q_MEMBER_LEAVING,
 	Q_COUNT
 };
 
@@ -146,6 +146,7 @@ static const char *const sql[Q_COUNT] = {
 			  " (SELECT coalesce(min(acked), 0) FROM members WHERE group_id = ?1)",
 	[Q_USER_PEERS] = "SELECT DISTINCT u.id, u.name FROM members a JOIN members b ON b.group_id = a.group_id"
 			 " JOIN users u ON u.id = b.user_id WHERE a.user_id = ?1 AND b.user_id != ?1 ORDER BY u.name",
+	[Q_MEMBER_LEAVING] = "SELECT leaving FROM members WHERE group_id = ? AND user_id = ?",
 	[Q_JOIN_ADD] = "INSERT INTO join_requests (group_id, user_id, pos) VALUES (?, ?, ?)",
 	[Q_JOIN_DEL] = "DELETE FROM join_requests WHERE group_id = ? AND user_id = ?",
 	[Q_JOIN_PRUNE] = "DELETE FROM join_requests WHERE group_id = ?1 AND pos <="
@@ -869,4 +870,15 @@ st_err st_join_request_add(st_server *s, int64_t group, int64_t user, uint64_t p
 	BIND(sqlite3_bind_int64(st, 2, user));
 	BIND(sqlite3_bind_int64(st, 3, (int64_t)pos));
 	return st_sql_run(st);
+}
+
+st_err st_member_leaving(st_server *s, int64_t group, int64_t user, bool *leaving)
+{
+	STMT(st, Q_MEMBER_LEAVING);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	BIND(sqlite3_bind_int64(st, 2, user));
+	ST_TRY(st_sql_row(st));
+	*leaving = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return ST_OK;
 }

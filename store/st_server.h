@@ -144,6 +144,8 @@ st_err st_member_set_role(st_server *s, int64_t group, int64_t user, st_role rol
 /* Marks a member leaving (its self-remove proposal is on the log); the mark
  * lasts until the epoch moves (st_group_advance_epoch clears it). */
 st_err st_member_set_leaving(st_server *s, int64_t group, int64_t user) ST_MUST_CHECK;
+/* Whether a member is marked leaving; ST_ERR_NOT_FOUND for a non-member. */
+st_err st_member_leaving(st_server *s, int64_t group, int64_t user, bool *leaving) ST_MUST_CHECK;
 /* When no member is owner any more, the longest-standing admin, else the
  * longest-standing member, becomes owner; *promoted gets that user's id
  * (0 when the group has an owner, or no member at all). */
