@@ -56,7 +56,8 @@ static void sealed_file(const uint8_t *p, size_t n)
 static void ref_text(const uint8_t *p, size_t n)
 {
 	char text[NT_FILE_REF_TEXT_MAX + 8];
-	if (n >= sizeof text)
+	/* A C string ends at its first NUL: what follows is not part of it. */
+	if (n >= sizeof text || memchr(p, 0, n))
 		return;
 	memcpy(text, p, n);
 	text[n] = 0;
