@@ -59,9 +59,43 @@ static const char *const migrations[] = {
 	"  data BLOB NOT NULL,"
 	"  created INTEGER NOT NULL);"
 	"CREATE INDEX blobs_owner ON blobs(owner);",
+	/* 2: roles, joining and leaving, DM groups (net/PROTOCOL.md). `joined`
+	 * orders members by seniority for owner promotion; rows from before
+	 * tie at 0 and are ordered by user id. `leaving` is set by a
+	 * self-remove proposal and cleared when the epoch moves. */
+	"ALTER TABLE members ADD COLUMN joined INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE members ADD COLUMN leaving INTEGER NOT NULL DEFAULT 0 CHECK (leaving IN (0, 1));"
+	"ALTER TABLE groups ADD COLUMN dm INTEGER NOT NULL DEFAULT 0 CHECK (dm IN (0, 1));"
+	"CREATE INDEX members_user ON members(user_id);"
+	"CREATE TABLE join_requests ("
+	"  group_id INTEGER NOT NULL REFERENCES groups(id),"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  pos INTEGER NOT NULL,"
+	"  PRIMARY KEY (group_id, user_id)) WITHOUT ROWID;",
+	/* 3: blobs uploaded in chunks under a random id, with a declared size
+	 * and hash, complete once every byte arrived and the hash matched. The
+	 * table of version 1 held whole blobs; no frame ever wrote it. */
+	"DROP TABLE blobs;"
+	"CREATE TABLE blobs ("
+	"  id BLOB PRIMARY KEY CHECK (length(id) = 16),"
+	"  owner INTEGER NOT NULL REFERENCES users(id),"
+	"  size INTEGER NOT NULL CHECK (size > 0),"
+	"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  created INTEGER NOT NULL,"
+	"  written INTEGER NOT NULL CHECK (written BETWEEN 0 AND size),"
+	"  complete INTEGER NOT NULL CHECK (complete IN (0, 1))) WITHOUT ROWID;"
+	"CREATE INDEX blobs_owner ON blobs(owner);"
+	"CREATE INDEX blobs_created ON blobs(created);"
+	/* A rowid table: chunks are large, and WITHOUT ROWID suits small rows. */
+	"CREATE TABLE blob_chunks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  blob_id BLOB NOT NULL REFERENCES blobs(id),"
+	"  off INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  UNIQUE (blob_id, off));",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
-#if ST_SCHEMA_VERSION != 1
+#if ST_SCHEMA_VERSION != 3
 #error "ST_SCHEMA_VERSION must equal the number of migrations"
 #endif
 
@@ -73,7 +107,11 @@ enum q {
 	Q_GROUP_ADD, Q_GROUP_GET, Q_GROUP_ADVANCE, Q_GROUP_NEXT_POS, Q_GROUP_BUMP_POS,
 	Q_MEMBER_ADD, Q_MEMBER_DEL, Q_MEMBER_GET, Q_MEMBER_COUNT, Q_MEMBER_ACK,
 	Q_LOG_ADD, Q_LOG_FETCH, Q_LOG_PRUNE,
-	Q_BLOB_ADD, Q_BLOB_GET, Q_BLOB_DEL, Q_BLOB_USAGE,
+	Q_GROUP_CLEAR_LEAVING, Q_GROUP_SET_DM, Q_GROUPS_OF_USER, Q_MEMBER_LIST, Q_MEMBER_SET_ROLE,
+	Q_MEMBER_SET_LEAVING, Q_OWNER_COUNT, Q_OWNER_CANDIDATE, Q_LOG_UNACKED, Q_USER_PEERS,
+	Q_JOIN_ADD, Q_JOIN_DEL, Q_JOIN_PRUNE, Q_MEMBER_LEAVING,
+	Q_BLOB_ADD, Q_BLOB_GET, Q_BLOB_ADVANCE, Q_BLOB_CHUNK_ADD, Q_BLOB_RANGE, Q_BLOB_CHUNKS, Q_BLOB_COMPLETE,
+	Q_BLOB_DEL_CHUNKS, Q_BLOB_DEL, Q_BLOB_USAGE, Q_BLOB_EXPIRE_CHUNKS, Q_BLOB_EXPIRE,
 	Q_COUNT
 };
 
@@ -95,11 +133,12 @@ static const char *const sql[Q_COUNT] = {
 	[Q_KP_DEL] = "DELETE FROM key_packages WHERE id = ?",
 	[Q_KP_COUNT] = "SELECT count(*) FROM key_packages WHERE user_id = ? AND last_resort = 0",
 	[Q_GROUP_ADD] = "INSERT INTO groups (gid, epoch, next_pos) VALUES (?, 0, 1)",
-	[Q_GROUP_GET] = "SELECT id, epoch, next_pos FROM groups WHERE gid = ?",
+	[Q_GROUP_GET] = "SELECT id, epoch, next_pos, dm FROM groups WHERE gid = ?",
 	[Q_GROUP_ADVANCE] = "UPDATE groups SET epoch = epoch + 1 WHERE id = ? AND epoch = ?",
 	[Q_GROUP_NEXT_POS] = "SELECT next_pos FROM groups WHERE id = ?",
 	[Q_GROUP_BUMP_POS] = "UPDATE groups SET next_pos = next_pos + 1 WHERE id = ?",
-	[Q_MEMBER_ADD] = "INSERT INTO members (group_id, user_id, role, acked) VALUES (?, ?, ?, ?)",
+	[Q_MEMBER_ADD] = "INSERT INTO members (group_id, user_id, role, acked, joined) VALUES (?1, ?2, ?3, ?4,"
+			 " (SELECT coalesce(max(joined), 0) + 1 FROM members WHERE group_id = ?1))",
 	[Q_MEMBER_DEL] = "DELETE FROM members WHERE group_id = ? AND user_id = ?",
 	[Q_MEMBER_GET] = "SELECT role, acked FROM members WHERE group_id = ? AND user_id = ?",
 	[Q_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE group_id = ?",
@@ -110,10 +149,43 @@ static const char *const sql[Q_COUNT] = {
 			" ORDER BY pos LIMIT ?",
 	[Q_LOG_PRUNE] = "DELETE FROM log WHERE group_id = ?1 AND pos <="
 			" (SELECT min(acked) FROM members WHERE group_id = ?1)",
-	[Q_BLOB_ADD] = "INSERT INTO blobs (owner, hash, data, created) VALUES (?, ?, ?, ?)",
-	[Q_BLOB_GET] = "SELECT hash, data FROM blobs WHERE id = ?",
+	[Q_BLOB_ADD] = "INSERT INTO blobs (id, owner, size, hash, created, written, complete)"
+		       " VALUES (?, ?, ?, ?, ?, 0, 0)",
+	[Q_BLOB_GET] = "SELECT owner, size, hash, created, written, complete FROM blobs WHERE id = ?",
+	[Q_BLOB_ADVANCE] = "UPDATE blobs SET written = written + ?3 WHERE id = ?1 AND complete = 0"
+			   " AND written = ?2 AND ?2 + ?3 <= size",
+	[Q_BLOB_CHUNK_ADD] = "INSERT INTO blob_chunks (blob_id, off, data) VALUES (?, ?, ?)",
+	/* From the chunk that holds `from` up to the one that holds `to - 1`. */
+	[Q_BLOB_RANGE] = "SELECT off, data FROM blob_chunks WHERE blob_id = ?1 AND off >="
+			 " (SELECT max(off) FROM blob_chunks WHERE blob_id = ?1 AND off <= ?2)"
+			 " AND off < ?3 ORDER BY off",
+	[Q_BLOB_CHUNKS] = "SELECT data FROM blob_chunks WHERE blob_id = ? ORDER BY off",
+	[Q_BLOB_COMPLETE] = "UPDATE blobs SET complete = 1 WHERE id = ? AND written = size",
+	[Q_BLOB_DEL_CHUNKS] = "DELETE FROM blob_chunks WHERE blob_id = ?",
 	[Q_BLOB_DEL] = "DELETE FROM blobs WHERE id = ?",
-	[Q_BLOB_USAGE] = "SELECT coalesce(sum(length(data)), 0) FROM blobs WHERE owner = ?",
+	[Q_GROUP_CLEAR_LEAVING] = "UPDATE members SET leaving = 0 WHERE group_id = ? AND leaving = 1",
+	[Q_GROUP_SET_DM] = "UPDATE groups SET dm = 1 WHERE id = ?",
+	[Q_GROUPS_OF_USER] = "SELECT g.id, g.gid, g.epoch, g.next_pos, g.dm, m.role, m.acked FROM members m"
+			     " JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.gid",
+	[Q_MEMBER_LIST] = "SELECT m.user_id, u.name, m.role, m.leaving FROM members m JOIN users u ON u.id = m.user_id"
+			  " WHERE m.group_id = ? ORDER BY m.joined, m.user_id",
+	[Q_MEMBER_SET_ROLE] = "UPDATE members SET role = ? WHERE group_id = ? AND user_id = ?",
+	[Q_MEMBER_SET_LEAVING] = "UPDATE members SET leaving = 1 WHERE group_id = ? AND user_id = ?",
+	[Q_OWNER_COUNT] = "SELECT count(*) FROM members WHERE group_id = ? AND role = 2",
+	[Q_OWNER_CANDIDATE] = "SELECT user_id FROM members WHERE group_id = ?"
+			      " ORDER BY role DESC, joined, user_id LIMIT 1",
+	[Q_LOG_UNACKED] = "SELECT count(*) FROM log WHERE group_id = ?1 AND pos >"
+			  " (SELECT coalesce(min(acked), 0) FROM members WHERE group_id = ?1)",
+	[Q_USER_PEERS] = "SELECT DISTINCT u.id, u.name FROM members a JOIN members b ON b.group_id = a.group_id"
+			 " JOIN users u ON u.id = b.user_id WHERE a.user_id = ?1 AND b.user_id != ?1 ORDER BY u.name",
+	[Q_MEMBER_LEAVING] = "SELECT leaving FROM members WHERE group_id = ? AND user_id = ?",
+	[Q_JOIN_ADD] = "INSERT INTO join_requests (group_id, user_id, pos) VALUES (?, ?, ?)",
+	[Q_JOIN_DEL] = "DELETE FROM join_requests WHERE group_id = ? AND user_id = ?",
+	[Q_JOIN_PRUNE] = "DELETE FROM join_requests WHERE group_id = ?1 AND pos <="
+			 " (SELECT coalesce(min(acked), 0) FROM members WHERE group_id = ?1)",
+	[Q_BLOB_USAGE] = "SELECT coalesce(sum(size), 0) FROM blobs WHERE owner = ?",
+	[Q_BLOB_EXPIRE_CHUNKS] = "DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM blobs WHERE created < ?)",
+	[Q_BLOB_EXPIRE] = "DELETE FROM blobs WHERE created < ?",
 };
 
 struct st_server {
@@ -496,6 +568,7 @@ st_err st_group_get(st_server *s, const uint8_t *gid, size_t n, st_group *g)
 	g->id = sqlite3_column_int64(st, 0);
 	g->epoch = (uint64_t)sqlite3_column_int64(st, 1);
 	g->next_pos = (uint64_t)sqlite3_column_int64(st, 2);
+	g->dm = sqlite3_column_int(st, 3) != 0;
 	sqlite3_reset(st);
 	return ST_OK;
 }
@@ -508,7 +581,12 @@ st_err st_group_advance_epoch(st_server *s, int64_t group, uint64_t expect)
 	BIND(sqlite3_bind_int64(st, 1, group));
 	BIND(sqlite3_bind_int64(st, 2, (int64_t)expect));
 	ST_TRY(st_sql_run(st));
-	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_CONFLICT;
+	if (sqlite3_changes(s->db) != 1)
+		return ST_ERR_CONFLICT;
+	/* A leave asked for in the old epoch is void in the new one. */
+	STMT(clr, Q_GROUP_CLEAR_LEAVING);
+	BIND(sqlite3_bind_int64(clr, 1, group));
+	return st_sql_run(clr);
 }
 
 st_err st_member_add(st_server *s, int64_t group, int64_t user, st_role role, uint64_t acked)
@@ -520,7 +598,12 @@ st_err st_member_add(st_server *s, int64_t group, int64_t user, st_role role, ui
 	BIND(sqlite3_bind_int64(st, 2, user));
 	BIND(sqlite3_bind_int(st, 3, (int)role));
 	BIND(sqlite3_bind_int64(st, 4, (int64_t)acked));
-	return st_sql_run(st);
+	ST_TRY(st_sql_run(st));
+	/* Joined: a pending request of the user is answered. */
+	STMT(del, Q_JOIN_DEL);
+	BIND(sqlite3_bind_int64(del, 1, group));
+	BIND(sqlite3_bind_int64(del, 2, user));
+	return st_sql_run(del);
 }
 
 st_err st_member_remove(st_server *s, int64_t group, int64_t user)
@@ -616,58 +699,320 @@ st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted)
 	BIND(sqlite3_bind_int64(st, 1, group));
 	ST_TRY(st_sql_run(st));
 	*deleted = sqlite3_changes(s->db);
-	return ST_OK;
+	/* A request every member has read and nobody approved is over: the
+	 * user may ask again. */
+	STMT(jp, Q_JOIN_PRUNE);
+	BIND(sqlite3_bind_int64(jp, 1, group));
+	return st_sql_run(jp);
 }
 
-st_err st_blob_put(st_server *s, int64_t owner, const uint8_t hash[ST_HASH_LEN], const uint8_t *data, size_t n,
-		   int64_t now, int64_t *id)
+static bool blob_size_ok(uint64_t v)
 {
+	return v <= (uint64_t)INT64_MAX;
+}
+
+st_err st_blob_create(st_server *s, const st_blob *b)
+{
+	if (b->size == 0 || !blob_size_ok(b->size))
+		return ST_ERR_ARG;
 	STMT(st, Q_BLOB_ADD);
-	BIND(sqlite3_bind_int64(st, 1, owner));
-	BIND(bind_blob(st, 2, hash, ST_HASH_LEN));
-	BIND(bind_blob(st, 3, data, n));
-	BIND(sqlite3_bind_int64(st, 4, now));
-	ST_TRY(st_sql_run(st));
-	*id = sqlite3_last_insert_rowid(s->db);
-	return ST_OK;
+	BIND(bind_blob(st, 1, b->id, ST_BLOB_ID_LEN));
+	BIND(sqlite3_bind_int64(st, 2, b->owner));
+	BIND(sqlite3_bind_int64(st, 3, (int64_t)b->size));
+	BIND(bind_blob(st, 4, b->hash, ST_HASH_LEN));
+	BIND(sqlite3_bind_int64(st, 5, b->created));
+	return st_sql_run(st);
 }
 
-st_err st_blob_get(st_server *s, int64_t id, uint8_t **data, size_t *n, uint8_t hash[ST_HASH_LEN])
+st_err st_blob_get(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], st_blob *b)
 {
-	*data = NULL;
-	*n = 0;
+	memset(b, 0, sizeof *b);
 	STMT(st, Q_BLOB_GET);
-	BIND(sqlite3_bind_int64(st, 1, id));
+	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
 	ST_TRY(st_sql_row(st));
-	st_err e = ST_OK;
-	if (!col_fixed(st, 0, hash, ST_HASH_LEN))
-		e = ST_ERR_DB;
-	int len = sqlite3_column_bytes(st, 1);
-	const void *p = sqlite3_column_blob(st, 1);
-	uint8_t *copy = malloc(len > 0 ? (size_t)len : 1);
-	if (!copy)
-		e = ST_ERR_NOMEM;
-	else if (len > 0 && p)
-		memcpy(copy, p, (size_t)len);
+	memcpy(b->id, id, ST_BLOB_ID_LEN);
+	b->owner = sqlite3_column_int64(st, 0);
+	b->size = (uint64_t)sqlite3_column_int64(st, 1);
+	st_err e = col_fixed(st, 2, b->hash, ST_HASH_LEN) ? ST_OK : ST_ERR_DB;
+	b->created = sqlite3_column_int64(st, 3);
+	b->written = (uint64_t)sqlite3_column_int64(st, 4);
+	b->complete = sqlite3_column_int(st, 5) != 0;
 	sqlite3_reset(st);
-	if (e) {
-		free(copy);
-		return e;
-	}
-	*data = copy;
-	*n = (size_t)len;
-	return ST_OK;
+	return e;
 }
 
-st_err st_blob_delete(st_server *s, int64_t id)
+st_err st_blob_append(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, const uint8_t *data,
+		      size_t n)
 {
+	if (n == 0 || !blob_size_ok(offset) || n > (size_t)INT32_MAX)
+		return ST_ERR_ARG;
+	STMT(adv, Q_BLOB_ADVANCE);
+	BIND(bind_blob(adv, 1, id, ST_BLOB_ID_LEN));
+	BIND(sqlite3_bind_int64(adv, 2, (int64_t)offset));
+	BIND(sqlite3_bind_int64(adv, 3, (int64_t)n));
+	ST_TRY(st_sql_run(adv));
+	if (sqlite3_changes(s->db) != 1)
+		return ST_ERR_ARG;
+	STMT(st, Q_BLOB_CHUNK_ADD);
+	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
+	BIND(sqlite3_bind_int64(st, 2, (int64_t)offset));
+	BIND(bind_blob(st, 3, data, n));
+	return st_sql_run(st);
+}
+
+st_err st_blob_read(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, uint8_t *out, size_t n,
+		    size_t *got)
+{
+	*got = 0;
+	if (!blob_size_ok(offset) || n > (uint64_t)INT64_MAX - offset)
+		return ST_ERR_ARG;
+	if (n == 0)
+		return ST_OK;
+	STMT(st, Q_BLOB_RANGE);
+	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
+	BIND(sqlite3_bind_int64(st, 2, (int64_t)offset));
+	BIND(sqlite3_bind_int64(st, 3, (int64_t)(offset + n)));
+	st_err e = ST_OK;
+	int rc;
+	uint64_t pos = offset;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t off = (uint64_t)sqlite3_column_int64(st, 0);
+		const uint8_t *p = sqlite3_column_blob(st, 1);
+		uint64_t len = (uint64_t)sqlite3_column_bytes(st, 1);
+		/* The first row may end where the range starts (a read at the
+		 * end); pieces are contiguous (append checks the offset), so a
+		 * gap is a corrupt database. */
+		if (off + len <= pos)
+			continue;
+		if (off > pos || !p) {
+			e = ST_ERR_DB;
+			break;
+		}
+		uint64_t skip = pos - off, take = len - skip;
+		if (take > offset + n - pos)
+			take = offset + n - pos;
+		memcpy(out + (pos - offset), p + skip, (size_t)take);
+		pos += take;
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = ST_ERR_DB;
+	sqlite3_reset(st);
+	if (!e)
+		*got = (size_t)(pos - offset);
+	return e;
+}
+
+st_err st_blob_each_chunk(st_server *s, const uint8_t id[ST_BLOB_ID_LEN],
+			  void (*fn)(void *ctx, const uint8_t *p, size_t n), void *ctx)
+{
+	STMT(st, Q_BLOB_CHUNKS);
+	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(st, 0);
+		int len = sqlite3_column_bytes(st, 0);
+		if (p && len > 0)
+			fn(ctx, p, (size_t)len);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? ST_OK : ST_ERR_DB;
+}
+
+st_err st_blob_set_complete(st_server *s, const uint8_t id[ST_BLOB_ID_LEN])
+{
+	STMT(st, Q_BLOB_COMPLETE);
+	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_ARG;
+}
+
+st_err st_blob_delete(st_server *s, const uint8_t id[ST_BLOB_ID_LEN])
+{
+	STMT(ch, Q_BLOB_DEL_CHUNKS);
+	BIND(bind_blob(ch, 1, id, ST_BLOB_ID_LEN));
+	ST_TRY(st_sql_run(ch));
 	STMT(st, Q_BLOB_DEL);
-	BIND(sqlite3_bind_int64(st, 1, id));
+	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
-st_err st_blob_usage(st_server *s, int64_t owner, int64_t *bytes)
+st_err st_blob_usage(st_server *s, int64_t owner, uint64_t *bytes)
 {
-	return count1(s, Q_BLOB_USAGE, owner, bytes);
+	int64_t v = 0;
+	ST_TRY(count1(s, Q_BLOB_USAGE, owner, &v));
+	*bytes = v > 0 ? (uint64_t)v : 0;
+	return ST_OK;
+}
+
+st_err st_blob_expire(st_server *s, int64_t before, int64_t *deleted)
+{
+	*deleted = 0;
+	STMT(ch, Q_BLOB_EXPIRE_CHUNKS);
+	BIND(sqlite3_bind_int64(ch, 1, before));
+	ST_TRY(st_sql_run(ch));
+	STMT(st, Q_BLOB_EXPIRE);
+	BIND(sqlite3_bind_int64(st, 1, before));
+	ST_TRY(st_sql_run(st));
+	*deleted = sqlite3_changes(s->db);
+	return ST_OK;
+}
+
+st_err st_group_mark_dm(st_server *s, int64_t group)
+{
+	STMT(st, Q_GROUP_SET_DM);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_user_groups(st_server *s, int64_t user, st_err (*fn)(void *ctx, const st_user_group *g), void *ctx)
+{
+	STMT(st, Q_GROUPS_OF_USER);
+	BIND(sqlite3_bind_int64(st, 1, user));
+	st_err e = ST_OK;
+	int rc;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		st_user_group g;
+		memset(&g, 0, sizeof g);
+		g.id = sqlite3_column_int64(st, 0);
+		int n = sqlite3_column_bytes(st, 1);
+		const void *p = sqlite3_column_blob(st, 1);
+		if (!p || n < 1 || n > ST_GROUP_ID_MAX) {
+			e = ST_ERR_DB;
+			break;
+		}
+		memcpy(g.gid, p, (size_t)n);
+		g.gid_len = (size_t)n;
+		g.epoch = (uint64_t)sqlite3_column_int64(st, 2);
+		g.next_pos = (uint64_t)sqlite3_column_int64(st, 3);
+		g.dm = sqlite3_column_int(st, 4) != 0;
+		g.role = (st_role)sqlite3_column_int(st, 5);
+		g.acked = (uint64_t)sqlite3_column_int64(st, 6);
+		e = fn(ctx, &g);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = ST_ERR_DB;
+	sqlite3_reset(st);
+	return e;
+}
+
+/* Reads (id, name) of a users row at columns i, i + 1. */
+static st_err read_id_name(sqlite3_stmt *st, int i, int64_t *id, char name[ST_USERNAME_MAX + 1])
+{
+	*id = sqlite3_column_int64(st, i);
+	const unsigned char *p = sqlite3_column_text(st, i + 1);
+	int n = sqlite3_column_bytes(st, i + 1);
+	if (!p || n < 1 || n > ST_USERNAME_MAX)
+		return ST_ERR_DB;
+	memcpy(name, p, (size_t)n);
+	name[n] = 0;
+	return ST_OK;
+}
+
+st_err st_member_list(st_server *s, int64_t group, st_err (*fn)(void *ctx, const st_member *m), void *ctx)
+{
+	STMT(st, Q_MEMBER_LIST);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	st_err e = ST_OK;
+	int rc;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		st_member m;
+		memset(&m, 0, sizeof m);
+		e = read_id_name(st, 0, &m.user, m.name);
+		if (e)
+			break;
+		m.role = (st_role)sqlite3_column_int(st, 2);
+		m.leaving = sqlite3_column_int(st, 3) != 0;
+		e = fn(ctx, &m);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = ST_ERR_DB;
+	sqlite3_reset(st);
+	return e;
+}
+
+st_err st_member_set_role(st_server *s, int64_t group, int64_t user, st_role role)
+{
+	if ((int)role < ST_ROLE_MEMBER || role > ST_ROLE_OWNER)
+		return ST_ERR_ARG;
+	STMT(st, Q_MEMBER_SET_ROLE);
+	BIND(sqlite3_bind_int(st, 1, (int)role));
+	BIND(sqlite3_bind_int64(st, 2, group));
+	BIND(sqlite3_bind_int64(st, 3, user));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_member_set_leaving(st_server *s, int64_t group, int64_t user)
+{
+	STMT(st, Q_MEMBER_SET_LEAVING);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	BIND(sqlite3_bind_int64(st, 2, user));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_group_ensure_owner(st_server *s, int64_t group, int64_t *promoted)
+{
+	*promoted = 0;
+	int64_t owners;
+	ST_TRY(count1(s, Q_OWNER_COUNT, group, &owners));
+	if (owners > 0)
+		return ST_OK;
+	int64_t user;
+	st_err e = count1(s, Q_OWNER_CANDIDATE, group, &user);
+	if (e == ST_ERR_NOT_FOUND)
+		return ST_OK; /* no members left */
+	ST_TRY(e);
+	ST_TRY(st_member_set_role(s, group, user, ST_ROLE_OWNER));
+	*promoted = user;
+	return ST_OK;
+}
+
+st_err st_log_unacked(st_server *s, int64_t group, int64_t *n)
+{
+	return count1(s, Q_LOG_UNACKED, group, n);
+}
+
+st_err st_user_peers(st_server *s, int64_t user, st_err (*fn)(void *ctx, int64_t id, const char *name),
+		     void *ctx)
+{
+	STMT(st, Q_USER_PEERS);
+	BIND(sqlite3_bind_int64(st, 1, user));
+	st_err e = ST_OK;
+	int rc;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id;
+		char name[ST_USERNAME_MAX + 1];
+		e = read_id_name(st, 0, &id, name);
+		if (!e)
+			e = fn(ctx, id, name);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = ST_ERR_DB;
+	sqlite3_reset(st);
+	return e;
+}
+
+st_err st_join_request_add(st_server *s, int64_t group, int64_t user, uint64_t pos)
+{
+	if (pos > (uint64_t)INT64_MAX)
+		return ST_ERR_ARG;
+	STMT(st, Q_JOIN_ADD);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	BIND(sqlite3_bind_int64(st, 2, user));
+	BIND(sqlite3_bind_int64(st, 3, (int64_t)pos));
+	return st_sql_run(st);
+}
+
+st_err st_member_leaving(st_server *s, int64_t group, int64_t user, bool *leaving)
+{
+	STMT(st, Q_MEMBER_LEAVING);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	BIND(sqlite3_bind_int64(st, 2, user));
+	ST_TRY(st_sql_row(st));
+	*leaving = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return ST_OK;
 }
