@@ -11,6 +11,8 @@
 
 #include "app_msg.h"
 #include "cli_client_int.h"
+#include "cli_file.h"
+#include "dm.h"
 #include "hash.h"
 #include "leaf.h"
 #include "msg_keypackage.h"
@@ -26,6 +28,10 @@ static cr_err bad_gid(nt_client *c, const char *gid)
 			      "not a group id: '%s' (1..%d of a-z, 0-9, '_', '.', '-'; not starting with dm-)",
 			      gid ? gid : "", NT_GROUP_ID_MAX);
 }
+
+static cr_err group_local_create(nt_client *c, const char *gid);
+static cr_err send_payload(nt_client *c, const char *gid, const nt_app_msg *m, const uint8_t *hist,
+			   size_t hist_len);
 
 cr_err nt_client_group_load(nt_client *c, const char *gid, mls_group **g, st_client_group *row)
 {
@@ -95,33 +101,10 @@ cr_err nt_client_group_create(nt_client *c, const char *gid)
 	if (!gid || !nt_client_gid_ok(gid, false))
 		return bad_gid(c, gid);
 	CR_TRY(nt_client_need_session(c));
-	uint8_t *kp = NULL, *sealed = NULL;
-	size_t kp_len = 0, sealed_len = 0;
-	mls_kp_secrets sec;
-	mls_group *g = NULL;
-	int64_t now = nt_client_now();
 	cr_err err = nt_cs_group_create(c->s, gid);
 	if (err)
 		return nt_client_sess_fail(c, err, gid);
-	/* Our first leaf: a KeyPackage that never leaves this process. */
-	err = mls_keypackage_create(c->id.seed, (const uint8_t *)c->user, strlen(c->user), (uint64_t)(now - 3600),
-				    (uint64_t)(now + NT_CLIENT_KP_LIFETIME), c->rng, &kp, &kp_len, &sec);
-	if (!err)
-		err = mls_group_create(&g, (const uint8_t *)gid, strlen(gid), kp, kp_len, &sec, c->id.seed, c->rng);
-	mls_kp_secrets_wipe(&sec);
-	free(kp);
-	if (err)
-		return nt_client_fail(c, NT_CLIENT_FAILED, err, "creating group %s: %s", gid, cr_err_str(err));
-	err = nt_client_group_seal(c, gid, g, &sealed, &sealed_len);
-	if (!err) {
-		st_err se = st_client_group_add(c->db, (const uint8_t *)gid, strlen(gid), sealed, sealed_len, 0,
-						ST_CLIENT_ROLE_OWNER, 0);
-		if (se)
-			err = nt_client_db_fail(c, se, "storing the group");
-		st_client_free(sealed, sealed_len);
-	}
-	mls_group_free(g);
-	return err;
+	return group_local_create(c, gid);
 }
 
 static bool in_list(const char *const *l, size_t n, const char *name)
@@ -436,109 +419,273 @@ cr_err nt_client_send(nt_client *c, const char *gid, const uint8_t *text, size_t
 
 void nt_client_dm_gid(const char *a, const char *b, char out[NT_DM_GID_LEN + 1])
 {
-	if (strcmp(a, b) > 0) {
-		const char *t = a;
-		a = b;
-		b = t;
-	}
-	cr_sha256_ctx h;
-	uint8_t d[CR_SHA256_LEN], la = (uint8_t)strnlen(a, 255), lb = (uint8_t)strnlen(b, 255);
-	cr_sha256_init(&h);
-	cr_sha256_update(&h, (const uint8_t *)NT_DM_LABEL, strlen(NT_DM_LABEL));
-	cr_sha256_update(&h, &la, 1);
-	cr_sha256_update(&h, (const uint8_t *)a, la);
-	cr_sha256_update(&h, &lb, 1);
-	cr_sha256_update(&h, (const uint8_t *)b, lb);
-	cr_sha256_final(&h, d);
-	static const char hex[] = "0123456789abcdef";
-	memcpy(out, NT_DM_PREFIX, 3);
-	for (int i = 0; i < 16; i++) {
-		out[3 + 2 * i] = hex[d[i] >> 4];
-		out[4 + 2 * i] = hex[d[i] & 15];
-	}
-	out[NT_DM_GID_LEN] = 0;
+	if (nt_dm_gid((const uint8_t *)a, strlen(a), (const uint8_t *)b, strlen(b), out) != CR_OK)
+		out[0] = 0;
 }
 
-static cr_err not_yet(nt_client *c, const char *what)
+static bool holds(nt_client *c, const char *gid)
 {
-	return nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_UNSUPPORTED,
-			      "%s needs a protocol frame this build does not speak yet", what);
+	st_client_group row;
+	st_err se = st_client_group_get(c->db, (const uint8_t *)gid, strlen(gid), &row);
+	if (se == ST_OK)
+		st_client_free(row.state, row.state_len);
+	return se == ST_OK;
+}
+
+/* Our side of a new group whose id the server has accepted. */
+static cr_err group_local_create(nt_client *c, const char *gid)
+{
+	uint8_t *kp = NULL, *sealed = NULL;
+	size_t kp_len = 0, sealed_len = 0;
+	mls_kp_secrets sec;
+	mls_group *g = NULL;
+	int64_t now = nt_client_now();
+	/* Our first leaf: a KeyPackage that never leaves this process. */
+	cr_err err = mls_keypackage_create(c->id.seed, (const uint8_t *)c->user, strlen(c->user),
+					   (uint64_t)(now - 3600), (uint64_t)(now + NT_CLIENT_KP_LIFETIME), c->rng, &kp,
+					   &kp_len, &sec);
+	if (!err)
+		err = mls_group_create(&g, (const uint8_t *)gid, strlen(gid), kp, kp_len, &sec, c->id.seed, c->rng);
+	mls_kp_secrets_wipe(&sec);
+	free(kp);
+	if (err)
+		return nt_client_fail(c, NT_CLIENT_FAILED, err, "creating group %s: %s", gid, cr_err_str(err));
+	err = nt_client_group_seal(c, gid, g, &sealed, &sealed_len);
+	if (!err) {
+		st_err se = st_client_group_add(c->db, (const uint8_t *)gid, strlen(gid), sealed, sealed_len, 0,
+						ST_CLIENT_ROLE_OWNER, 0);
+		if (se)
+			err = nt_client_db_fail(c, se, "storing the group");
+		st_client_free(sealed, sealed_len);
+	}
+	mls_group_free(g);
+	return err;
 }
 
 cr_err nt_client_dm(nt_client *c, const char *peer, const uint8_t *text, size_t n)
 {
-	(void)peer, (void)text, (void)n;
-	return not_yet(c, "a direct message (DM_CREATE)");
+	CR_ENSURE(peer && *peer && strlen(peer) <= NT_USERNAME_MAX && strcmp(peer, c->user) != 0,
+		  nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG, "cannot write to '%s'", peer ? peer : ""));
+	CR_TRY(nt_client_need_session(c));
+	char gid[NT_DM_GID_LEN + 1];
+	nt_client_dm_gid(c->user, peer, gid);
+	CR_ENSURE(gid[0], nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG, "not a username: %s", peer));
+	if (!holds(c, gid)) {
+		/* The peer may have created it first: its Welcome may be waiting. */
+		CR_TRY(nt_client_sync_one(c, gid));
+	}
+	if (!holds(c, gid)) {
+		uint8_t key[CR_ED25519_PUB_LEN];
+		CR_TRY(nt_client_directory_key(c, peer, key));
+		CR_TRY(nt_client_check_contact(c, (const uint8_t *)peer, strlen(peer), key, gid));
+		cr_err err = nt_cs_dm_create(c->s, peer);
+		if (err && c->s->fail == NT_CS_SERVER && c->s->code == NT_E_EXISTS)
+			return nt_client_fail(c, NT_CLIENT_FAILED, err,
+					      "%s opened the conversation first; its Welcome has not arrived yet: "
+					      "retry once %s's client has added us",
+					      peer, peer);
+		if (err)
+			return nt_client_sess_fail(c, err, peer);
+		CR_TRY(group_local_create(c, gid));
+		/* From the peer's published KeyPackage: the peer need not be online. */
+		CR_TRY(nt_client_group_add(c, gid, peer));
+	}
+	return nt_client_send(c, gid, text, n);
 }
 
 cr_err nt_client_group_join(nt_client *c, const char *gid)
 {
-	(void)gid;
-	return not_yet(c, "asking to join (JOIN_REQUEST)");
+	if (!gid || !nt_client_gid_ok(gid, false))
+		return bad_gid(c, gid);
+	CR_TRY(nt_client_need_session(c));
+	if (holds(c, gid))
+		return nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_STATE, "already a member of %s", gid);
+	uint8_t *kp = NULL;
+	size_t kp_len = 0;
+	/* A fresh one-time KeyPackage, stored before it leaves, so that the
+	 * Welcome an admin makes from it finds its keys. */
+	CR_TRY(nt_client_kp_new(c, false, &kp, &kp_len));
+	cr_err err = nt_cs_join_request(c->s, gid, kp, kp_len);
+	free(kp);
+	if (err)
+		return nt_client_sess_fail(c, err, gid);
+	return CR_OK;
 }
 
-cr_err nt_client_presence(nt_client *c, void (*fn)(void *ctx, const char *user), void *ctx)
+typedef struct file_cb {
+	nt_client *c;
+	const char *gid;
+} file_cb;
+
+static void progress(void *ctx, uint64_t done, uint64_t total)
 {
-	(void)fn, (void)ctx;
-	return not_yet(c, "presence (PRESENCE)");
+	file_cb *f = ctx;
+	nt_client_event ev = { .kind = NT_EV_PROGRESS, .group = f->gid, .done = done, .total = total };
+	nt_client_emit(f->c, &ev);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash && slash[1] ? slash + 1 : path;
 }
 
 cr_err nt_client_send_file(nt_client *c, const char *gid, const char *path)
 {
-	(void)gid, (void)path;
-	return not_yet(c, "sending a file (BLOB_CREATE)");
+	if (!gid || !nt_client_gid_ok(gid, true))
+		return bad_gid(c, gid);
+	CR_ENSURE(path && *path, nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG, "no file given"));
+	const char *name = base_name(path);
+	CR_ENSURE(strlen(name) <= NT_CLIENT_FILE_NAME_MAX,
+		  nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_LIMIT, "file name longer than %d bytes",
+				 NT_CLIENT_FILE_NAME_MAX));
+	CR_TRY(nt_client_need_session(c));
+	/* A member first: no upload for a group we cannot write to. */
+	mls_group *g;
+	st_client_group row;
+	CR_TRY(nt_client_group_load(c, gid, &g, &row));
+	mls_group_free(g);
+	nt_file_ref ref;
+	char err_text[256] = "";
+	file_cb fc = { c, gid };
+	cr_err err = nt_file_send(c->s, path, c->rng, progress, &fc, &ref, err_text, sizeof err_text);
+	if (err) {
+		nt_client_status st = c->s->fail == NT_CS_REFUSED || c->s->fail == NT_CS_TIMEOUT ||
+					      c->s->fail == NT_CS_CLOSED
+				      ? NT_CLIENT_UNREACHABLE
+				      : NT_CLIENT_FAILED;
+		return nt_client_fail(c, st, err, "sending %s: %s", path, err_text[0] ? err_text : cr_err_str(err));
+	}
+	nt_app_msg m = { .type = NT_APP_FILE, .sent_at = nt_client_now() };
+	m.file.name = (cr_span){ (const uint8_t *)name, strlen(name) };
+	m.file.size = ref.size;
+	memcpy(m.file.blob_id, ref.blob_id, sizeof ref.blob_id);
+	memcpy(m.file.key, ref.key, sizeof ref.key);
+	memcpy(m.file.sha256, ref.sha256, sizeof ref.sha256);
+	char text[NT_FILE_REF_TEXT_MAX], line[NT_CLIENT_FILE_NAME_MAX + NT_FILE_REF_TEXT_MAX + 64];
+	nt_file_ref_text(&ref, text);
+	int ln = snprintf(line, sizeof line, "[file] %s (%llu bytes) %s", name, (unsigned long long)ref.size, text);
+	nt_file_ref_wipe(&ref);
+	cr_wipe(text, sizeof text);
+	err = cr_random(c->rng, m.msg_id, sizeof m.msg_id);
+	if (!err)
+		err = send_payload(c, gid, &m, (const uint8_t *)line, ln > 0 ? (size_t)ln : 0);
+	else
+		nt_client_fail(c, NT_CLIENT_FAILED, err, "random source failed");
+	cr_wipe(&m, sizeof m);
+	cr_wipe(line, sizeof line);
+	return err;
 }
 
-cr_err nt_client_get_file(nt_client *c, const char *ref, const char *out_path)
+cr_err nt_client_get_file(nt_client *c, const char *ref_text, const char *out_path)
 {
-	(void)ref, (void)out_path;
-	return not_yet(c, "fetching a file (BLOB_READ)");
+	nt_file_ref ref;
+	CR_ENSURE(ref_text && nt_file_ref_parse(ref_text, &ref) == CR_OK,
+		  nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_MALFORMED, "not a file reference: %.40s...",
+				 ref_text ? ref_text : ""));
+	CR_ENSURE(out_path && *out_path, nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG, "no output path"));
+	cr_err err = nt_client_need_session(c);
+	char err_text[256] = "";
+	file_cb fc = { c, NULL };
+	if (!err && (err = nt_file_fetch(c->s, &ref, out_path, progress, &fc, err_text, sizeof err_text)) != CR_OK) {
+		nt_client_status st = c->s->fail == NT_CS_SERVER && c->s->code == NT_E_NOT_FOUND ? NT_CLIENT_NOT_FOUND
+				      : c->s->fail == NT_CS_REFUSED || c->s->fail == NT_CS_TIMEOUT ||
+						      c->s->fail == NT_CS_CLOSED
+					      ? NT_CLIENT_UNREACHABLE
+					      : NT_CLIENT_FAILED;
+		nt_client_fail(c, st, err, "fetching the file: %s", err_text[0] ? err_text : cr_err_str(err));
+	}
+	nt_file_ref_wipe(&ref);
+	return err;
+}
+
+cr_err nt_client_presence(nt_client *c, void (*fn)(void *ctx, const char *user), void *ctx)
+{
+	CR_TRY(nt_client_need_session(c));
+	cr_err err = nt_cs_presence(c->s);
+	if (err)
+		return nt_client_sess_fail(c, err, "presence");
+	cr_reader r = c->s->resp.names;
+	cr_span name;
+	while (nt_cli_next_name(&r, &name) == CR_OK) {
+		char u[NT_USERNAME_MAX + 1];
+		snprintf(u, sizeof u, "%.*s", (int)(name.n <= NT_USERNAME_MAX ? name.n : 0), (const char *)name.p);
+		fn(ctx, u);
+	}
+	return CR_OK;
 }
 
 typedef struct glist {
-	nt_client *c;
-	void (*fn)(void *ctx, const nt_client_group_info *g);
-	void *ctx;
-	cr_err err;
+	st_client_group *rows;
+	size_t n, cap;
 } glist;
 
 static st_err groups_cb(void *ctx, const st_client_group *r)
 {
 	glist *l = ctx;
-	char gid[NT_GROUP_ID_MAX + 1];
-	snprintf(gid, sizeof gid, "%.*s", (int)r->id_len, (const char *)r->id);
-	nt_client_group_info gi = { .gid = gid, .role = (uint8_t)r->role, .epoch = r->epoch };
-	l->fn(l->ctx, &gi);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *p = realloc(l->rows, cap * sizeof *l->rows);
+		if (!p)
+			return ST_ERR_NOMEM;
+		l->rows = p;
+		l->cap = cap;
+	}
+	l->rows[l->n++] = *r;
 	return ST_OK;
 }
 
 cr_err nt_client_groups(nt_client *c, void (*fn)(void *ctx, const nt_client_group_info *g), void *ctx)
 {
-	glist l = { c, fn, ctx, CR_OK };
+	glist l = { 0 };
 	st_err se = st_client_group_list(c->db, groups_cb, &l);
-	return se ? nt_client_db_fail(c, se, "listing groups") : CR_OK;
+	if (se) {
+		free(l.rows);
+		return nt_client_db_fail(c, se, "listing groups");
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		char gid[NT_GROUP_ID_MAX + 1], peer[NT_USERNAME_MAX + 1] = "";
+		snprintf(gid, sizeof gid, "%.*s", (int)l.rows[i].id_len, (const char *)l.rows[i].id);
+		nt_client_group_info gi = { .gid = gid, .role = (uint8_t)l.rows[i].role, .epoch = l.rows[i].epoch };
+		mls_group *g = NULL;
+		st_client_group row;
+		if (nt_client_group_load(c, gid, &g, &row) == CR_OK) {
+			gi.members = mls_group_member_count(g);
+			for (uint32_t k = 0; nt_dm_is_dm(l.rows[i].id, l.rows[i].id_len) && k < mls_group_leaf_count(g); k++) {
+				const uint8_t *id;
+				size_t len;
+				uint8_t key[MLS_SIG_PUB_LEN];
+				if (mls_group_member(g, k, &id, &len, key) == CR_OK && len <= NT_USERNAME_MAX &&
+				    (len != strlen(c->user) || memcmp(id, c->user, len) != 0))
+					snprintf(peer, sizeof peer, "%.*s", (int)len, (const char *)id);
+			}
+			gi.peer = peer[0] ? peer : NULL;
+			mls_group_free(g);
+		}
+		fn(ctx, &gi);
+	}
+	free(l.rows);
+	c->status = NT_CLIENT_OK;
+	c->err[0] = 0;
+	return CR_OK;
 }
 
 cr_err nt_client_members(nt_client *c, const char *gid, void (*fn)(void *ctx, const nt_client_member *m), void *ctx)
 {
 	if (!gid || !nt_client_gid_ok(gid, true))
 		return bad_gid(c, gid);
-	mls_group *g;
-	st_client_group row;
-	CR_TRY(nt_client_group_load(c, gid, &g, &row));
-	/* Until MEMBERS: the MLS roster, in leaf order, without roles or presence. */
-	for (uint32_t i = 0; i < mls_group_leaf_count(g); i++) {
-		const uint8_t *id;
-		size_t len;
-		uint8_t key[MLS_SIG_PUB_LEN];
-		if (mls_group_member(g, i, &id, &len, key) != CR_OK || len > NT_USERNAME_MAX)
-			continue;
+	CR_TRY(nt_client_need_session(c));
+	cr_err err = nt_cs_members(c->s, gid);
+	if (err)
+		return nt_client_sess_fail(c, err, gid);
+	cr_reader r = c->s->resp.members;
+	nt_cli_member m;
+	while (nt_cli_next_member(&r, &m) == CR_OK) {
 		char name[NT_USERNAME_MAX + 1];
-		snprintf(name, sizeof name, "%.*s", (int)len, (const char *)id);
-		nt_client_member m = { .name = name,
-				       .role = !strcmp(name, c->user) ? (uint8_t)row.role : (uint8_t)NT_ROLE_MEMBER };
-		fn(ctx, &m);
+		snprintf(name, sizeof name, "%.*s", (int)(m.name.n <= NT_USERNAME_MAX ? m.name.n : 0),
+			 (const char *)m.name.p);
+		nt_client_member out = { .name = name, .role = m.role, .online = m.online };
+		fn(ctx, &out);
 	}
-	mls_group_free(g);
 	return CR_OK;
 }

@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "app_msg.h"
 #include "cli_client_int.h"
+#include "cli_file.h"
 #include "hash.h"
 #include "leaf.h"
 #include "msg_keypackage.h"
@@ -313,14 +313,14 @@ static cr_err on_handshake(gsync *s, const nt_cli_entry *e, const uint8_t *id)
 	return err;
 }
 
-static void file_ref_text(char out[160], const nt_app_file *f)
+static void file_ref_text(char out[NT_FILE_REF_TEXT_MAX], const nt_app_file *f)
 {
-	char a[2 * NT_BLOB_ID_LEN + 1], b[2 * NT_APP_FILE_KEY_LEN + 1], h[2 * NT_HASH_LEN + 1];
-	if (cr_hex_encode(a, sizeof a, f->blob_id, sizeof f->blob_id) ||
-	    cr_hex_encode(b, sizeof b, f->key, sizeof f->key) || cr_hex_encode(h, sizeof h, f->sha256, sizeof f->sha256))
-		out[0] = 0;
-	else
-		snprintf(out, 160, "%s-%s-%s", a, b, h);
+	nt_file_ref r = { .size = f->size };
+	memcpy(r.blob_id, f->blob_id, sizeof r.blob_id);
+	memcpy(r.key, f->key, sizeof r.key);
+	memcpy(r.sha256, f->sha256, sizeof r.sha256);
+	nt_file_ref_text(&r, out);
+	nt_file_ref_wipe(&r);
 }
 
 static cr_err on_application(gsync *s, const nt_cli_entry *e, const uint8_t *id)
@@ -578,20 +578,67 @@ static st_err list_cb(void *ctx, const st_client_group *g)
 	return ST_OK;
 }
 
+static bool listed(const gid_list *l, const char *gid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->ids[i], gid))
+			return true;
+	return false;
+}
+
+static cr_err add_gid(gid_list *l, const char *gid)
+{
+	if (listed(l, gid))
+		return CR_OK;
+	st_client_group g = { .id_len = strlen(gid) };
+	memcpy(g.id, gid, g.id_len);
+	return list_cb(l, &g) == ST_OK ? CR_OK : CR_ERR_NOMEM;
+}
+
+/* GROUPS_LIST: the groups the server counts us in, with our role; a group
+ * we do not hold yet is one we were added to (its Welcome waits). */
+static cr_err server_groups(nt_client *c, gid_list *l)
+{
+	cr_err err = nt_cs_groups_list(c->s);
+	if (err)
+		return nt_client_sess_fail(c, err, "listing groups");
+	/* Copied first: the calls below reuse the session's response. */
+	size_t n = c->s->resp.groups.n;
+	uint8_t *copy = malloc(n ? n : 1);
+	CR_ENSURE(copy, CR_ERR_NOMEM);
+	memcpy(copy, c->s->resp.groups.p, n);
+	cr_reader r;
+	cr_reader_init(&r, copy, n);
+	r.off = c->s->resp.groups.off;
+	nt_cli_group g;
+	while (!err && nt_cli_next_group(&r, &g) == CR_OK) {
+		char gid[NT_GROUP_ID_MAX + 1];
+		snprintf(gid, sizeof gid, "%.*s", (int)g.gid.n, (const char *)g.gid.p);
+		st_err se = st_client_group_set_role(c->db, g.gid.p, g.gid.n, (st_client_role)g.role);
+		if (se && se != ST_ERR_NOT_FOUND)
+			err = nt_client_db_fail(c, se, "storing a role");
+		else
+			err = add_gid(l, gid);
+	}
+	free(copy);
+	return err;
+}
+
 cr_err nt_client_sync(nt_client *c)
 {
 	CR_TRY(nt_client_need_session(c));
 	c->status = NT_CLIENT_OK;
 	c->err[0] = 0;
-	/* Until GROUPS_LIST: the groups we hold; a group we were added to is
-	 * found through its NOTIFY or nt_client_sync_group. */
+	/* The groups we hold (one the server dropped us from ends with
+	 * NT_EV_LEFT), and those the server lists. */
 	gid_list l = { 0 };
 	st_err se = st_client_group_list(c->db, list_cb, &l);
-	cr_err err = se ? nt_client_db_fail(c, se, "listing groups") : CR_OK;
+	cr_err err = se ? nt_client_db_fail(c, se, "listing groups") : server_groups(c, &l);
 	for (size_t i = 0; !err && i < l.n; i++)
 		err = nt_client_sync_one(c, l.ids[i]);
 	free(l.ids);
 	CR_TRY(err);
+	c->s->notify_overflow = false;
 	return nt_client_kp_replenish(c);
 }
 
@@ -621,27 +668,36 @@ static void count_event(void *ctx, const nt_client_event *ev)
 		k->fn(k->ctx, ev);
 }
 
+static cr_err sync_notified(nt_client *c)
+{
+	if (c->s->notify_overflow)
+		return nt_client_sync(c);
+	nt_cs_notify n;
+	gid_list l = { 0 };
+	cr_err err = CR_OK;
+	while (!err && nt_cs_take_notify(c->s, &n))
+		err = add_gid(&l, n.gid);
+	for (size_t i = 0; !err && i < l.n; i++)
+		err = nt_client_gid_ok(l.ids[i], true) ? nt_client_sync_one(c, l.ids[i]) : CR_OK;
+	free(l.ids);
+	CR_TRY(err);
+	return nt_client_kp_replenish(c);
+}
+
 cr_err nt_client_wait(nt_client *c, int timeout_ms, bool *got)
 {
 	*got = false;
-	/* Until NOTIFY frames: poll the logs every quarter second. */
+	CR_TRY(nt_client_need_session(c));
+	bool notified = false;
+	cr_err err = nt_cs_wait_notify(c->s, timeout_ms, &notified);
+	if (err)
+		return nt_client_sess_fail(c, err, "waiting for the server");
+	if (!notified)
+		return CR_OK;
 	counter k = { c->on_event, c->ctx, 0 };
 	c->on_event = count_event;
 	c->ctx = &k;
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cr_err err = CR_OK;
-	for (int i = 0; i < 100000; i++) {
-		if ((err = nt_client_sync(c)) != CR_OK || k.n)
-			break;
-		struct timespec t;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		int64_t ms = (int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (ms + 250 > timeout_ms)
-			break;
-		struct timespec d = { 0, 250 * 1000000L };
-		nanosleep(&d, NULL);
-	}
+	err = sync_notified(c);
 	c->on_event = k.fn;
 	c->ctx = k.ctx;
 	*got = k.n > 0;

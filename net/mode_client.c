@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_client.h"
@@ -253,10 +254,15 @@ static int do_recv(run *r)
 			return fail_client(r);
 	if (nt_client_sync(r->c))
 		return fail_client(r);
-	if (r->o.wait_s > 0) {
+	/* --wait: notifications until the deadline (each names a group to sync). */
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int64_t left = r->o.wait_s * 1000; left > 0;) {
 		bool got = false;
-		if (nt_client_wait(r->c, (int)(r->o.wait_s * 1000), &got))
+		if (nt_client_wait(r->c, (int)left, &got))
 			return fail_client(r);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = r->o.wait_s * 1000 - ((int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 	}
 	return 0;
 }
@@ -270,9 +276,12 @@ static void print_group(void *ctx, const nt_client_group_info *g)
 		printf("{");
 		json_s("group", g->gid, false);
 		json_s("role", role, true);
-		printf(",\"epoch\":%llu}\n", (unsigned long long)g->epoch);
+		if (g->peer)
+			json_s("peer", g->peer, true);
+		printf(",\"epoch\":%llu,\"members\":%u}\n", (unsigned long long)g->epoch, g->members);
 	} else {
-		printf("%-32s %-6s epoch %llu\n", g->gid, role, (unsigned long long)g->epoch);
+		printf("%-36s %-6s epoch %-4llu %u members%s%s\n", g->gid, role, (unsigned long long)g->epoch, g->members,
+		       g->peer ? ", with " : "", g->peer ? g->peer : "");
 	}
 }
 
@@ -284,7 +293,8 @@ static void print_member(void *ctx, const nt_client_member *m)
 		json_s("member", m->name, false);
 		printf(",\"role\":%u,\"online\":%s}\n", m->role, m->online ? "true" : "false");
 	} else {
-		printf("%s%s\n", m->name, m->online ? " (online)" : "");
+		static const char *roles[] = { "member", "admin", "owner" };
+		printf("%-32s %-6s%s\n", m->name, m->role <= 2 ? roles[m->role] : "?", m->online ? " online" : "");
 	}
 }
 

@@ -556,8 +556,8 @@ out:
 /* Waits (bounded) for a NOTIFY of gid at position >= pos. */
 static bool wait_notify_for(nt_cli_session *c, const char *gid, uint64_t pos)
 {
-	int64_t end = now_ms() + 5000;
-	while (now_ms() < end) {
+	int64_t end = e2e_now_ms() + 5000;
+	while (e2e_now_ms() < end) {
 		bool got = false;
 		if (!CHECK_OK(nt_cs_wait_notify(c, 200, &got))) {
 			t_note("wait: %s", c->err);
@@ -576,7 +576,7 @@ static bool wait_notify_for(nt_cli_session *c, const char *gid, uint64_t pos)
  * connection leaves the registry when the server notices. */
 static bool presence_is(nt_cli_session *c, const char *want)
 {
-	int64_t end = now_ms() + 5000;
+	int64_t end = e2e_now_ms() + 5000;
 	do {
 		if (!CHECK_OK(nt_cs_presence(c)))
 			return false;
@@ -587,7 +587,7 @@ static bool presence_is(nt_cli_session *c, const char *want)
 		    name.n == strlen(want) && !memcmp(name.p, want, name.n))
 			return true;
 		usleep(20000);
-	} while (now_ms() < end);
+	} while (e2e_now_ms() < end);
 	t_note("presence never became %s", want ? want : "empty");
 	return false;
 }
@@ -742,7 +742,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 
 static double secs_since(int64_t start)
 {
-	int64_t d = now_ms() - start;
+	int64_t d = e2e_now_ms() - start;
 	return (double)(d > 0 ? d : 1) / 1000.0;
 }
 
@@ -767,7 +767,7 @@ TEST(e2e_files)
 			continue;
 		nt_file_ref ref, parsed;
 		progress_log ps = { 0, 0, 0, true }, pf = { 0, 0, 0, true };
-		int64_t t0 = now_ms();
+		int64_t t0 = e2e_now_ms();
 		if (!CHECK_OK(nt_file_send(a, in, &s.rng, on_progress, &ps, &ref, err, sizeof err))) {
 			t_note("send %zu: %s", k, err);
 			continue;
@@ -780,7 +780,7 @@ TEST(e2e_files)
 		if (!CHECK_OK(nt_file_ref_parse(text, &parsed)))
 			continue;
 		CHECK_MEM(&parsed, &ref, sizeof ref);
-		t0 = now_ms();
+		t0 = e2e_now_ms();
 		if (!CHECK_OK(nt_file_fetch(b, &parsed, out_path, on_progress, &pf, err, sizeof err)))
 			t_note("fetch %zu: %s", k, err);
 		double fetch_s = secs_since(t0);
