@@ -456,8 +456,10 @@ static cr_err sync_log(nt_client *c, gsync *s)
 	for (int round = 0; round < NT_CLIENT_FETCH_ROUNDS && !s->stop; round++) {
 		err = nt_cs_fetch(c->s, s->gid, s->pos, NT_FETCH_MAX);
 		if (err) {
-			if (c->s->fail == NT_CS_SERVER && c->s->code == NT_E_FORBIDDEN)
-				return s->g ? removed_by_server(s) : CR_OK; /* not (yet, or any more) a member */
+			bool gone = c->s->fail == NT_CS_SERVER &&
+				    (c->s->code == NT_E_FORBIDDEN || c->s->code == NT_E_NOT_FOUND);
+			if (gone) /* not (yet, or any more) a member, or no such group */
+				return s->g ? removed_by_server(s) : CR_OK;
 			return nt_client_sess_fail(c, err, s->gid);
 		}
 		if (c->s->resp.n_entries == 0)

@@ -7,44 +7,31 @@
 # once, and the exit codes scripts rely on (2 usage, 3 unreachable, 4 wrong
 # passphrase or invite, 5 changed server key). Every wait is bounded.
 set -u
-bin=${ECHOVER_BIN:-./echover}
-passed=0 failed=0
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/echover-e2e-client-XXXXXX")
+e2e_name=client
+. "$(dirname "$0")/e2e_lib.sh"
+tmp=$dir
 pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-check() { # NAME CONDITION...
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL client: $name"; fi
-}
+e2e_cleanup_extra() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 has() { grep -qF -- "$2" <<<"$1"; }
 hasnt() { ! grep -qF -- "$2" <<<"$1"; }
 
-# start_server NAME POLICY [PORT]: sets port and srv_pid.
-start_server() {
+# server_at NAME POLICY [PORT]: a server with its own database (so its own
+# key) on a free port, or on PORT; sets port and srv_pid.
+server_at() {
 	local name=$1 policy=$2 want=${3:-} i
 	for i in 1 2 3 4 5; do
 		port=${want:-$((20000 + RANDOM % 40000))}
+		[ -z "$want" ] && port_open "$port" && continue
 		"$bin" server --listen 127.0.0.1:$port --db "$tmp/$name.db" --policy "$policy" --hash-workers 1 \
-			>"$tmp/$name.log" 2>&1 &
+			>>"$tmp/$name.log" 2>&1 &
 		srv_pid=$!
-		local t
-		for t in $(seq 1 100); do
-			grep -q listening "$tmp/$name.log" 2>/dev/null && { pids+=("$srv_pid"); return 0; }
-			kill -0 "$srv_pid" 2>/dev/null || break
-			sleep 0.05
-		done
+		wait_for 10 port_open "$port" && { pids+=("$srv_pid"); return 0; }
 		kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null
 		[ -n "$want" ] && sleep 0.2
 	done
-	echo "FAIL client: no server started"; return 1
+	echo "FAIL $e2e_name: no server started"; return 1
 }
-stop_server() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop_at() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 export ECHOVER_HOME=$tmp/home ECHOVER_PASSPHRASE="a long passphrase" ECHOVER_PASSWORD="password for tests"
 # ev USER ARGS...: runs a subcommand as USER against the current server; rc in $rc.
@@ -53,7 +40,7 @@ ev() {
 	out=$(timeout 30 "$bin" "$@" --user "$u" --server 127.0.0.1:$port --timeout 10 2>&1); rc=$?
 }
 
-start_server s open || exit 1
+server_at s open || finish
 for u in alice bob carol dave; do
 	ev $u register --cheap-kdf
 	check "$u registers" test $rc -eq 0
@@ -136,6 +123,49 @@ check "the group goes on without its owner" test $rc -eq 0
 ev carol history team
 check "history keeps what carol read and sent" bash -c 'grep -q "alice: after bob left" <<<"$0" && grep -q "carol: the group goes on" <<<"$0"' "$out"
 
+# Joining by request: the owner's client approves when it syncs.
+ev dave group join team;   check "dave asks to join a group" test $rc -eq 0
+ev dave group join team;   check "one pending request per user" test $rc -ne 0
+ev carol recv;             check "the owner sees the request and approves it" bash -c 'grep -q "dave asks to join" <<<"$0" && grep -q "dave joined" <<<"$0"' "$out"
+ev dave recv;              check "dave joins by request" has "$out" "[team] joined"
+ev carol send team "welcome dave"
+ev dave recv;              check "dave reads after joining" has "$out" "carol: welcome dave"
+ev dave group members team
+check "members lists roles" bash -c 'grep -q "^carol .*owner" <<<"$0" && grep -q "^dave .*member" <<<"$0"' "$out"
+
+# A direct message to a user who is offline, read later.
+ev carol dm bob "psst, bob";  check "dm to an offline peer" test $rc -eq 0
+ev carol dm bob "second dm";  check "dm again (the group exists)" test $rc -eq 0
+ev bob recv;                  check "bob reads his DMs later" bash -c 'grep -q "carol: psst, bob" <<<"$0" && grep -q "carol: second dm" <<<"$0"' "$out"
+ev bob dm carol "reply";      check "bob replies in the same DM" test $rc -eq 0
+ev carol recv;                check "carol reads the reply" has "$out" "bob: reply"
+ev bob group list;            check "the DM shows its peer" has "$out" "with carol"
+
+# Notifications: bob waits; carol writes; bob's client gets it while waiting.
+timeout 30 "$bin" recv --wait 4 --user bob --server 127.0.0.1:$port >"$tmp/wait.out" 2>&1 &
+waiter=$!
+sleep 1.5
+ev carol who;                 check "presence: bob is online" has "$out" "bob"
+ev carol dm bob "while you wait"
+wait "$waiter"
+check "recv --wait prints what a notification brought" grep -q "carol: while you wait" "$tmp/wait.out"
+ev carol who;                 check "presence: bob is gone" hasnt "$out" "bob"
+
+# Files: empty and a few MiB, announced in the group, fetched and verified.
+: >"$tmp/empty.bin"
+head -c $((3 * 1024 * 1024 + 17)) /dev/urandom >"$tmp/big.bin"
+ev carol send-file team "$tmp/empty.bin"; check "send an empty file" test $rc -eq 0
+ev carol send-file team "$tmp/big.bin";   check "send a 3 MiB file" test $rc -eq 0
+ev dave recv --json
+refs=$(grep -o '"ref":"[^"]*"' <<<"$out" | cut -d'"' -f4)
+check "two file announcements" test "$(wc -l <<<"$refs")" -eq 2
+r1=$(sed -n 1p <<<"$refs"); r2=$(sed -n 2p <<<"$refs")
+ev dave get-file "$r1" "$tmp/empty.out"; check "fetch the empty file" cmp -s "$tmp/empty.bin" "$tmp/empty.out"
+ev dave get-file "$r2" "$tmp/big.out";   check "fetch the 3 MiB file" cmp -s "$tmp/big.bin" "$tmp/big.out"
+bad=$(sed 's/.$/0/' <<<"$r2"); [ "$bad" = "$r2" ] && bad=$(sed 's/.$/1/' <<<"$r2")
+ev dave get-file "$bad" "$tmp/bad.out"
+check "a tampered reference fetches nothing" bash -c 'test $0 -ne 0 && ! test -e "$1"' "$rc" "$tmp/bad.out"
+
 # Keys: fingerprints agree on both sides.
 ev alice fingerprint bob; a=$(sed -n 2p <<<"$out")
 ev bob fingerprint alice; b=$(sed -n 2p <<<"$out")
@@ -164,17 +194,17 @@ check "passphrase from a descriptor" test $rc -eq 0
 
 # The server restarts with another key on the same port: refused, exit 5.
 old=$port
-stop_server "$srv_pid"
+stop_at "$srv_pid"
 ev alice recv
 check "server down exits 3" test $rc -eq 3
-start_server s2 open "$old"
+server_at s2 open "$old"
 ev alice recv
 check "changed server key exits 5" test $rc -eq 5
 check "the message names both pins" bash -c 'grep -q "pinned SHA256:" <<<"$0" && grep -q "presented SHA256:" <<<"$0"' "$out"
-stop_server "$srv_pid"
+stop_at "$srv_pid"
 
 # Registration by invite.
-start_server inv invite || exit 1
+server_at inv invite || finish
 ev frank register --cheap-kdf
 check "invite policy: no code exits 4" test $rc -eq 4
 code=$("$bin" server --db "$tmp/inv.db" invite 2>/dev/null | head -1)
@@ -183,5 +213,4 @@ check "invite policy: a code registers" test $rc -eq 0
 ev heidi register --cheap-kdf --invite "$code"
 check "an invite code works once" test $rc -eq 4
 
-echo "RESULT $passed $failed 0"
-[ "$failed" -eq 0 ]
+finish
