@@ -38,6 +38,7 @@
 #include "st_server.h"
 #include "hash_pool.h"
 #include "online.h"
+#include "svr_batch.h"
 #include "svr_conn.h"
 #include "tls.h"
 
@@ -73,6 +74,8 @@ typedef struct nt_server {
 	nt_online online;    /* user id -> logged-in connections */
 	bool notify_pending; /* some connection has NOTIFY frames queued */
 	uint64_t notify_dropped; /* NOTIFYs left out for backed-up readers */
+	nt_svr_batch batch;  /* the requests of one wake-up, one transaction */
+	bool again_pending;  /* some connection's answers were just released */
 } nt_server;
 
 /* Runs until stop_fd becomes readable; closes every connection it opened.
