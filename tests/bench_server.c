@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -235,6 +236,9 @@ static nt_cli_session *connect_full(server *s, const cr_rng *rng)
 		memcpy(s->pin, c->pin, NT_PIN_LEN);
 		s->have_pin = true;
 	}
+	/* Pipelined requests go out at once, not behind Nagle. */
+	int one = 1;
+	(void)setsockopt(nt_cs_fd(c), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return c;
 }
 
@@ -530,13 +534,17 @@ static bool run_load(load *L, int64_t *elapsed_ms)
 	return L->deliveries == EXPECTED && L->posted == N_MSGS && L->errors == 0;
 }
 
-/* ---- idle connections with small TLS records ---- */
+/* ---- idle connections: TLS and HELLO with a chosen record buffer ---- */
 
+/* nt_cli_session always has a full-size buffer and leaves Nagle on (each
+ * handshake then waits for delayed ACKs); this client picks its buffer
+ * (NT_TLS_BUF_SMALL asks for 4 KiB records) and sets TCP_NODELAY. */
 typedef struct small_client {
 	int fd;
 	nt_tls tls;
 	nt_cli_conn conn;
-	uint8_t buf[NT_TLS_BUF_SMALL];
+	uint8_t *buf;
+	size_t buf_len;
 } small_client;
 
 /* One round of socket I/O for a TLS context, waiting up to wait_ms. */
@@ -571,9 +579,11 @@ static bool small_connect(small_client *c, const server *s, const cr_rng *rng)
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(s->port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
+	int one = 1;
+	if (c->fd < 0 || setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 ||
+	    connect(c->fd, (struct sockaddr *)&a, sizeof a) != 0)
 		return false;
-	if (nt_tls_client_init(&c->tls, s->pin, c->buf, sizeof c->buf, rng) != CR_OK)
+	if (nt_tls_client_init(&c->tls, s->pin, c->buf, c->buf_len, rng) != CR_OK)
 		return false;
 	int64_t end = now_ms() + TIMEOUT_MS;
 	while (nt_tls_status(&c->tls) == NT_TLS_HANDSHAKING && now_ms() < end)
@@ -602,7 +612,7 @@ static bool small_connect(small_client *c, const server *s, const cr_rng *rng)
 				return false;
 			if (got)
 				return nt_cli_match(&resp, id, NT_HELLO_OK) == CR_OK &&
-				       nt_tls_max_fragment(&c->tls) <= 4096;
+				       (c->buf_len >= NT_TLS_BUF_FULL || nt_tls_max_fragment(&c->tls) <= 4096);
 		}
 	}
 	return false;
@@ -614,6 +624,7 @@ static void small_close(small_client *c)
 	nt_tls_wipe(&c->tls);
 	if (c->fd >= 0)
 		close(c->fd);
+	free(c->buf);
 }
 
 /* RSS growth of a fresh server per idle connection, in bytes. */
@@ -624,29 +635,21 @@ static double idle_memory(server *s, bool small, const cr_rng *rng, double *setu
 	usleep(200000);
 	long before = proc_status_kb(s->pid, "VmRSS");
 	int64_t t0 = now_ms();
-	nt_cli_session **full = small ? NULL : calloc(N_IDLE, sizeof *full);
-	small_client *sm = small ? calloc(N_IDLE, sizeof *sm) : NULL;
-	if (!full && !sm)
+	small_client *sm = calloc(N_IDLE, sizeof *sm);
+	if (!sm)
 		die("out of memory", "");
 	for (int i = 0; i < N_IDLE; i++) {
-		if (small) {
-			sm[i].fd = -1;
-			if (!small_connect(&sm[i], s, rng))
-				die("small-record connection failed", "");
-		} else {
-			full[i] = connect_full(s, rng);
-		}
+		sm[i].fd = -1;
+		sm[i].buf_len = small ? NT_TLS_BUF_SMALL : NT_TLS_BUF_FULL;
+		sm[i].buf = malloc(sm[i].buf_len);
+		if (!sm[i].buf || !small_connect(&sm[i], s, rng))
+			die("idle connection failed", "");
 	}
 	*setup_ms = (double)(now_ms() - t0);
 	usleep(300000);
 	long after = proc_status_kb(s->pid, "VmRSS");
-	for (int i = 0; i < N_IDLE; i++) {
-		if (small)
-			small_close(&sm[i]);
-		else
-			disconnect(full[i]);
-	}
-	free(full);
+	for (int i = 0; i < N_IDLE; i++)
+		small_close(&sm[i]);
 	free(sm);
 	server_stop(s);
 	return (double)(after - before) * 1024.0 / N_IDLE;
