@@ -258,6 +258,40 @@ uint32_t nt_cli_presence(nt_cli_conn *c, cr_writer *w)
 	return bare_req(c, w, NT_PRESENCE);
 }
 
+uint32_t nt_cli_blob_create(nt_cli_conn *c, cr_writer *w, uint64_t size, const uint8_t sha256[NT_HASH_LEN])
+{
+	uint32_t id;
+	size_t m = begin(c, w, NT_BLOB_CREATE, &id);
+	cr_write_u64(w, size);
+	cr_write_opaque(w, sha256, NT_HASH_LEN);
+	nt_frame_end(w, m, limit(c));
+	return id;
+}
+
+uint32_t nt_cli_blob_write(nt_cli_conn *c, cr_writer *w, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			   const uint8_t *data, size_t n)
+{
+	uint32_t id;
+	size_t m = begin(c, w, NT_BLOB_WRITE, &id);
+	cr_write_opaque(w, blob_id, NT_BLOB_ID_LEN);
+	cr_write_u64(w, offset);
+	cr_write_opaque(w, data, n);
+	nt_frame_end(w, m, limit(c));
+	return id;
+}
+
+uint32_t nt_cli_blob_read(nt_cli_conn *c, cr_writer *w, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			  uint32_t max)
+{
+	uint32_t id;
+	size_t m = begin(c, w, NT_BLOB_READ, &id);
+	cr_write_opaque(w, blob_id, NT_BLOB_ID_LEN);
+	cr_write_u64(w, offset);
+	cr_write_u32(w, max);
+	nt_frame_end(w, m, limit(c));
+	return id;
+}
+
 static cr_err read_gid(cr_reader *r, cr_span *gid)
 {
 	CR_TRY(cr_read_opaque(r, NT_GROUP_ID_MAX, gid));
@@ -415,6 +449,19 @@ cr_err nt_cli_decode(nt_cli_conn *c, uint16_t type, const uint8_t *p, size_t n, 
 		CR_TRY(read_list(&rd, &r->entries, &r->n_entries, next_entry_v, &e));
 		break;
 	}
+	case NT_BLOB_CREATE_OK:
+		CR_TRY(cr_read_opaque_fixed(&rd, sizeof r->blob_id, r->blob_id));
+		break;
+	case NT_BLOB_WRITE_OK:
+		CR_TRY(cr_read_u64(&rd, &r->written));
+		CR_TRY(cr_read_bool(&rd, &r->complete));
+		break;
+	case NT_BLOB_DATA:
+		CR_TRY(cr_read_u64(&rd, &r->blob_size));
+		CR_TRY(cr_read_opaque(&rd, SIZE_MAX, &r->data));
+		/* A server never sends more than the blob holds. */
+		CR_ENSURE(r->data.n <= r->blob_size, CR_ERR_MALFORMED);
+		break;
 	default:
 		return CR_ERR_MALFORMED;
 	}

@@ -63,6 +63,11 @@ typedef struct nt_cli_resp {
 	cr_reader names;          /* NT_ONLINE: read with nt_cli_next_name */
 	size_t n_names;
 	cr_span gid;              /* NT_DM_CREATE_OK, NT_NOTIFY: borrowed */
+	uint8_t blob_id[NT_BLOB_ID_LEN]; /* NT_BLOB_CREATE_OK */
+	uint64_t written;         /* NT_BLOB_WRITE_OK */
+	bool complete;            /* NT_BLOB_WRITE_OK */
+	uint64_t blob_size;       /* NT_BLOB_DATA: the whole blob's size */
+	cr_span data;             /* NT_BLOB_DATA, borrowed */
 } nt_cli_resp;
 
 /* One GROUPS item (PROTOCOL.md, GROUPS_LIST). */
@@ -134,6 +139,16 @@ uint32_t nt_cli_role_set(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_
 			 uint8_t role);
 uint32_t nt_cli_dm_create(nt_cli_conn *c, cr_writer *w, const char *peer);
 uint32_t nt_cli_presence(nt_cli_conn *c, cr_writer *w);
+/* Blobs (net/cli_file.h moves files through them). */
+uint32_t nt_cli_blob_create(nt_cli_conn *c, cr_writer *w, uint64_t size, const uint8_t sha256[NT_HASH_LEN]);
+uint32_t nt_cli_blob_write(nt_cli_conn *c, cr_writer *w, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			   const uint8_t *data, size_t n);
+uint32_t nt_cli_blob_read(nt_cli_conn *c, cr_writer *w, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			  uint32_t max);
+/* Bytes of a BLOB_WRITE frame besides its data, and of a BLOB_DATA frame
+ * besides its data: what a client subtracts from a frame limit. */
+#define NT_CLI_BLOB_WRITE_OVERHEAD (NT_FRAME_HDR_LEN + 4 + 1 + NT_BLOB_ID_LEN + 8 + 4)
+#define NT_CLI_BLOB_DATA_OVERHEAD (4 + 8 + 4)
 
 /* Decodes one server frame body by its type. HELLO_OK is also kept in c.
  * Unknown types and bodies that do not decode exactly: CR_ERR_MALFORMED.

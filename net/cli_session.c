@@ -412,6 +412,31 @@ cr_err nt_cs_ack(nt_cli_session *s, const char *gid, uint64_t position)
 	return exchange(s, &w, id, NT_ACK_OK);
 }
 
+cr_err nt_cs_blob_create(nt_cli_session *s, uint64_t size, const uint8_t sha256[NT_HASH_LEN])
+{
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_blob_create(&s->conn, &w, size, sha256);
+	return exchange(s, &w, id, NT_BLOB_CREATE_OK);
+}
+
+cr_err nt_cs_blob_write(nt_cli_session *s, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset,
+			const uint8_t *data, size_t n)
+{
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_blob_write(&s->conn, &w, blob_id, offset, data, n);
+	return exchange(s, &w, id, NT_BLOB_WRITE_OK);
+}
+
+cr_err nt_cs_blob_read(nt_cli_session *s, const uint8_t blob_id[NT_BLOB_ID_LEN], uint64_t offset, uint32_t max)
+{
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_blob_read(&s->conn, &w, blob_id, offset, max);
+	return exchange(s, &w, id, NT_BLOB_DATA);
+}
+
 cr_err nt_cs_send_raw(nt_cli_session *s, const uint8_t *p, size_t n)
 {
 	return send_bytes(s, p, n, now_ms() + s->timeout_ms);

@@ -37,6 +37,13 @@
 #define DEFAULT_LISTEN "127.0.0.1:7443"
 #define INVITE_COUNT_MAX 1000
 
+/* Blob limits: a blob of at least 1 KiB (a few chunk tags) and at most
+ * 1 TiB; a quota up to 1 PiB; a lifetime from a minute to a year. */
+#define BLOB_MAX_MIN 1024ull
+#define BLOB_MAX_MAX (1ull << 40)
+#define BLOB_QUOTA_MAX (1ull << 50)
+#define BLOB_TTL_MIN 60ull
+#define BLOB_TTL_MAX (366ull * 24 * 3600)
 /* Largest --mailbox-max: a bound on one group's unread log, not a quota. */
 #define MAILBOX_MAX_MAX 10000000
 /* Largest --frame-max: a connection buffers about two frames of output. */
@@ -48,7 +55,8 @@ static void usage(FILE *f)
 		   "                      [--max-conns N] [--handshake-timeout S] [--idle-timeout S]\n"
 		   "                      [--hash-workers N] [--login-failures-per-addr N]\n"
 		   "                      [--login-failures-per-user N] [--max-conns-per-addr N]\n"
-		   "                      [--frame-max BYTES] [--mailbox-max N]\n"
+		   "                      [--frame-max BYTES] [--mailbox-max N] [--blob-max BYTES]\n"
+		   "                      [--blob-quota BYTES] [--blob-ttl SECONDS]\n"
 		   "       echover server [--db PATH] invite [--count N]\n"
 		   "       echover server [--db PATH] users\n\n"
 		   "Without a command, runs the server: TLS 1.2 (ECDHE-ECDSA, AES-128-GCM or\n"
@@ -68,7 +76,11 @@ static void usage(FILE *f)
 		   "%d). --frame-max is the largest frame accepted and sent (default %u bytes,\n"
 		   "%u..%u); each connection may buffer about twice that.\n"
 		   "A group's log holds at most --mailbox-max entries that not every member has\n"
-		   "acknowledged (default %d, 1..%d); beyond, posts and join requests get LIMIT.\n\n"
+		   "acknowledged (default %d, 1..%d); beyond, posts and join requests get LIMIT.\n"
+		   "Blobs (encrypted files): at most --blob-max bytes each (default %llu,\n"
+		   "%llu..%llu); at most --blob-quota bytes per user, unfinished uploads\n"
+		   "included (default %llu, %llu..%llu); each is deleted\n"
+		   "--blob-ttl seconds after its creation (default %llu, %llu..%llu).\n\n"
 		   "Operator commands on the server's database (default %s):\n"
 		   "  invite   print N (default 1, at most %d) one-time registration codes;\n"
 		   "           the database keeps only their SHA-256\n"
@@ -76,7 +88,10 @@ static void usage(FILE *f)
 		   NT_MAX_CONNS_DEFAULT, NT_HANDSHAKE_TIMEOUT_DEFAULT, NT_IDLE_TIMEOUT_DEFAULT,
 		   NT_HASH_WORKERS_DEFAULT, NT_HASH_WORKERS_MAX, NT_HASH_QUEUE_DEFAULT, NT_RATE_PER_ADDR_DEFAULT,
 		   NT_RATE_PER_USER_DEFAULT, NT_RATE_WINDOW / 60, NT_MAX_CONNS_PER_ADDR_DEFAULT, NT_FRAME_MAX_DEFAULT,
-		   NT_FRAME_MAX_MIN, FRAME_MAX_MAX, NT_MAILBOX_MAX_DEFAULT, MAILBOX_MAX_MAX, DEFAULT_DB,
+		   NT_FRAME_MAX_MIN, FRAME_MAX_MAX, NT_MAILBOX_MAX_DEFAULT, MAILBOX_MAX_MAX,
+		   (unsigned long long)NT_BLOB_MAX_DEFAULT, BLOB_MAX_MIN, BLOB_MAX_MAX,
+		   (unsigned long long)NT_BLOB_QUOTA_DEFAULT, BLOB_MAX_MIN, BLOB_QUOTA_MAX,
+		   (unsigned long long)NT_BLOB_TTL_DEFAULT, BLOB_TTL_MIN, BLOB_TTL_MAX, DEFAULT_DB,
 		   INVITE_COUNT_MAX);
 }
 
@@ -152,6 +167,25 @@ typedef struct login_opts {
 	long mailbox_max;
 } login_opts;
 
+/* Blob limits (svr_conn.h). */
+typedef struct blob_opts {
+	unsigned long long max, quota, ttl;
+} blob_opts;
+
+/* A decimal in lo..hi, digits only (strtoull would take "-1"). */
+static bool parse_ull(const char *text, unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+	if (text[0] < '0' || text[0] > '9')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
 static void log_stderr(void *ctx, const char *line)
 {
 	(void)ctx;
@@ -159,7 +193,7 @@ static void log_stderr(void *ctx, const char *line)
 }
 
 static int run_server(st_server *db, const char *db_path, const char *listen_spec, nt_policy policy,
-		      long max_conns, long hs_timeout, long idle_timeout, const login_opts *lo)
+		      long max_conns, long hs_timeout, long idle_timeout, const login_opts *lo, const blob_opts *bo)
 {
 	static nt_server s;
 	static nt_rate rate;
@@ -178,6 +212,9 @@ static int run_server(st_server *db, const char *db_path, const char *listen_spe
 	s.cfg.mailbox_max = (uint64_t)lo->mailbox_max;
 	s.cfg.argon = CR_ARGON2_INTERACTIVE;
 	s.cfg.rng = cr_rng_system();
+	s.cfg.blob_max = bo->max;
+	s.cfg.blob_quota = bo->quota;
+	s.cfg.blob_ttl = (int64_t)bo->ttl;
 	s.max_conns = (size_t)max_conns;
 	s.handshake_timeout = hs_timeout;
 	s.idle_timeout = idle_timeout;
@@ -194,6 +231,13 @@ static int run_server(st_server *db, const char *db_path, const char *listen_spe
 		goto out;
 	}
 	nt_cert_pin(s.cfg.server_pin, s.cred.pub);
+	/* Blobs that expired while the server was down go now; later ones
+	 * when an upload starts. */
+	int64_t swept = 0;
+	if (nt_svr_blob_sweep(db, &s.cfg, (int64_t)time(NULL), &swept) != CR_OK)
+		fprintf(stderr, "echover server: warning: cannot delete expired blobs\n");
+	else if (swept)
+		fprintf(stderr, "echover server: deleted %lld expired blobs\n", (long long)swept);
 	s.listen_fd = listen_on(listen_spec);
 	if (s.listen_fd == -1)
 		fprintf(stderr, "echover server: --listen takes IPv4:PORT, not '%s'\n", listen_spec);
@@ -278,6 +322,7 @@ int nt_server_main(int argc, char **argv)
 	nt_policy policy = NT_POLICY_OPEN;
 	login_opts lo = { NT_HASH_WORKERS_DEFAULT, NT_RATE_PER_ADDR_DEFAULT, NT_RATE_PER_USER_DEFAULT,
 			  NT_MAX_CONNS_PER_ADDR_DEFAULT, NT_FRAME_MAX_DEFAULT, NT_MAILBOX_MAX_DEFAULT };
+	blob_opts bo = { NT_BLOB_MAX_DEFAULT, NT_BLOB_QUOTA_DEFAULT, NT_BLOB_TTL_DEFAULT };
 	/* The database holds password hashes and the log, the key file the TLS
 	 * key: nothing the server creates is for other users to read. */
 	umask(077);
@@ -350,6 +395,17 @@ int nt_server_main(int argc, char **argv)
 				return 2;
 			}
 			lo.mailbox_max = v;
+		} else if ((!strcmp(argv[i], "--blob-max") || !strcmp(argv[i], "--blob-quota") ||
+			    !strcmp(argv[i], "--blob-ttl")) &&
+			   i + 1 < argc) {
+			const char *opt = argv[i++];
+			bool ttl = !strcmp(opt, "--blob-ttl"), quota = !strcmp(opt, "--blob-quota");
+			unsigned long long lo_min = ttl ? BLOB_TTL_MIN : BLOB_MAX_MIN;
+			unsigned long long lo_max = ttl ? BLOB_TTL_MAX : quota ? BLOB_QUOTA_MAX : BLOB_MAX_MAX;
+			if (!parse_ull(argv[i], lo_min, lo_max, ttl ? &bo.ttl : quota ? &bo.quota : &bo.max)) {
+				fprintf(stderr, "echover server: %s takes %llu..%llu\n", opt, lo_min, lo_max);
+				return 2;
+			}
 		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -378,7 +434,7 @@ int nt_server_main(int argc, char **argv)
 	}
 	int rc;
 	if (!cmd) {
-		rc = run_server(db, db_path, listen_spec, policy, max_conns, hs_timeout, idle_timeout, &lo);
+		rc = run_server(db, db_path, listen_spec, policy, max_conns, hs_timeout, idle_timeout, &lo, &bo);
 	} else if (!strcmp(cmd, "invite")) {
 		rc = do_invite(db, count);
 	} else {

@@ -993,6 +993,183 @@ static res h_dm_create(nt_svr_conn *c, uint32_t id, cr_reader *r)
 	return 0;
 }
 
+/* ------------------------------------------------------------- blobs */
+
+static uint64_t blob_max(const nt_svr_config *cfg)
+{
+	return cfg->blob_max ? cfg->blob_max : NT_BLOB_MAX_DEFAULT;
+}
+
+static uint64_t blob_quota(const nt_svr_config *cfg)
+{
+	return cfg->blob_quota ? cfg->blob_quota : NT_BLOB_QUOTA_DEFAULT;
+}
+
+static int64_t blob_ttl(const nt_svr_config *cfg)
+{
+	return cfg->blob_ttl > 0 ? cfg->blob_ttl : NT_BLOB_TTL_DEFAULT;
+}
+
+cr_err nt_svr_blob_sweep(st_server *db, const nt_svr_config *cfg, int64_t now, int64_t *deleted)
+{
+	*deleted = 0;
+	if (st_begin(db))
+		return CR_ERR_STATE;
+	/* Gone at created + ttl, as live_blob() says. */
+	if (st_blob_expire(db, now - blob_ttl(cfg) + 1, deleted) || st_commit(db)) {
+		st_rollback(db);
+		*deleted = 0;
+		return CR_ERR_STATE;
+	}
+	return CR_OK;
+}
+
+/* The blob named by id, if it exists and has not expired (an expired blob
+ * not yet swept is as gone as a swept one). */
+static res live_blob(nt_svr_conn *c, const uint8_t id[NT_BLOB_ID_LEN], int64_t now, st_blob *b)
+{
+	res rr = from_st(st_blob_get(c->db, id, b));
+	if (rr)
+		return rr;
+	return b->created + blob_ttl(c->cfg) <= now ? NT_E_NOT_FOUND : 0;
+}
+
+static res h_blob_create(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
+{
+	st_blob b;
+	memset(&b, 0, sizeof b);
+	if (cr_read_u64(r, &b.size) || cr_read_opaque_fixed(r, sizeof b.hash, b.hash) || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	if (b.size == 0 || b.size > blob_max(c->cfg))
+		return NT_E_LIMIT;
+	int64_t swept;
+	if (nt_svr_blob_sweep(c->db, c->cfg, now, &swept))
+		return NT_E_INTERNAL;
+	b.owner = c->user;
+	b.created = now;
+	if (cr_random(c->cfg->rng, b.id, sizeof b.id))
+		return NT_E_INTERNAL;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	uint64_t used = 0;
+	res rr = from_st(st_blob_usage(c->db, c->user, &used));
+	/* Unfinished uploads count with their declared size (PROTOCOL.md). */
+	if (!rr && (used > blob_quota(c->cfg) || b.size > blob_quota(c->cfg) - used))
+		rr = NT_E_LIMIT;
+	if (!rr) {
+		st_err e = st_blob_create(c->db, &b);
+		rr = e == ST_ERR_EXISTS ? NT_E_INTERNAL : from_st(e);
+	}
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_BLOB_CREATE_OK);
+	cr_write_u32(&c->out, id);
+	cr_write_opaque(&c->out, b.id, sizeof b.id);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+static void hash_piece(void *ctx, const uint8_t *p, size_t n)
+{
+	cr_sha256_update(ctx, p, n);
+}
+
+/* SHA-256 over what the store holds (not over what was received): the
+ * check covers the bytes readers will get. */
+static res stored_hash(nt_svr_conn *c, const uint8_t id[NT_BLOB_ID_LEN], uint8_t out[NT_HASH_LEN])
+{
+	cr_sha256_ctx h;
+	cr_sha256_init(&h);
+	st_err e = st_blob_each_chunk(c->db, id, hash_piece, &h);
+	cr_sha256_final(&h, out);
+	return from_st(e);
+}
+
+static res h_blob_write(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
+{
+	uint8_t bid[NT_BLOB_ID_LEN];
+	uint64_t offset;
+	cr_span data;
+	if (cr_read_opaque_fixed(r, sizeof bid, bid) || cr_read_u64(r, &offset) ||
+	    cr_read_opaque(r, c->cfg->frame_max, &data) || data.n == 0 || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	st_blob b;
+	res rr = live_blob(c, bid, now, &b);
+	if (!rr && b.owner != c->user)
+		rr = NT_E_FORBIDDEN;
+	/* A retried or skipped piece is refused, never stored twice. */
+	if (!rr && (offset != b.written || data.n > b.size - b.written))
+		rr = NT_E_LIMIT;
+	if (!rr)
+		rr = from_st(st_blob_append(c->db, bid, offset, data.p, data.n));
+	bool complete = false, mismatch = false;
+	if (!rr && offset + data.n == b.size) {
+		uint8_t got[NT_HASH_LEN];
+		rr = stored_hash(c, bid, got);
+		mismatch = !rr && !cr_ct_equal(got, b.hash, sizeof got);
+		if (mismatch)
+			rr = from_st(st_blob_delete(c->db, bid));
+		else if (!rr)
+			rr = from_st(st_blob_set_complete(c->db, bid));
+		complete = !rr && !mismatch;
+	}
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	if (mismatch)
+		return NT_E_HASH;
+	size_t m = nt_frame_begin(&c->out, NT_BLOB_WRITE_OK);
+	cr_write_u32(&c->out, id);
+	cr_write_u64(&c->out, offset + data.n);
+	cr_write_bool(&c->out, complete);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+/* BLOB_DATA's bytes besides the data: id, size, the data's length prefix. */
+#define BLOB_DATA_OVERHEAD 32u
+
+static res h_blob_read(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
+{
+	uint8_t bid[NT_BLOB_ID_LEN];
+	uint64_t offset;
+	uint32_t max;
+	if (cr_read_opaque_fixed(r, sizeof bid, bid) || cr_read_u64(r, &offset) || cr_read_u32(r, &max) ||
+	    cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	st_blob b;
+	res rr = live_blob(c, bid, now, &b);
+	if (rr)
+		return rr;
+	if (!b.complete)
+		return NT_E_NOT_FOUND;
+	if (offset > b.size)
+		return NT_E_LIMIT;
+	size_t room = c->cfg->frame_max - BLOB_DATA_OVERHEAD;
+	size_t n = max == 0 || max > room ? room : max;
+	if (n > b.size - offset)
+		n = (size_t)(b.size - offset);
+	uint8_t *buf = malloc(n ? n : 1);
+	if (!buf)
+		return NT_E_INTERNAL;
+	size_t got = 0;
+	rr = from_st(st_blob_read(c->db, bid, offset, buf, n, &got));
+	if (!rr && got != n)
+		rr = NT_E_INTERNAL;
+	if (!rr) {
+		size_t m = nt_frame_begin(&c->out, NT_BLOB_DATA);
+		cr_write_u32(&c->out, id);
+		cr_write_u64(&c->out, b.size);
+		cr_write_opaque(&c->out, buf, n);
+		nt_frame_end(&c->out, m, c->cfg->frame_max);
+	}
+	free(buf);
+	return rr;
+}
+
 /* Sends the error of a handler result; a negative one closes. */
 static void answer(nt_svr_conn *c, uint32_t id, res rr)
 {
@@ -1024,6 +1201,7 @@ static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
 		case NT_KP_UPLOAD: case NT_KP_FETCH: case NT_IDENTITY_FETCH: case NT_GROUP_CREATE:
 		case NT_POST: case NT_FETCH: case NT_ACK: case NT_GROUPS_LIST: case NT_MEMBERS:
 		case NT_JOIN_REQUEST: case NT_ROLE_SET: case NT_DM_CREATE: case NT_PRESENCE:
+		case NT_BLOB_CREATE: case NT_BLOB_WRITE: case NT_BLOB_READ:
 			rr = NT_E_FORBIDDEN;
 			break;
 		default: rr = NT_E_UNEXPECTED; break;
@@ -1043,6 +1221,9 @@ static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
 		case NT_ROLE_SET: rr = h_role_set(c, id, &r); break;
 		case NT_DM_CREATE: rr = h_dm_create(c, id, &r); break;
 		case NT_PRESENCE: rr = h_presence(c, id, &r); break;
+		case NT_BLOB_CREATE: rr = h_blob_create(c, id, &r, now); break;
+		case NT_BLOB_WRITE: rr = h_blob_write(c, id, &r, now); break;
+		case NT_BLOB_READ: rr = h_blob_read(c, id, &r, now); break;
 		default: rr = NT_E_UNEXPECTED; break;
 		}
 	}

@@ -80,6 +80,9 @@ typedef struct nt_svr_config {
 	void (*appended)(void *ctx, int64_t group, const uint8_t *gid, size_t gid_len, uint64_t position,
 			 const nt_svr_conn *origin);
 	void *hooks_ctx;
+	uint64_t blob_max;               /* largest blob in bytes; 0: NT_BLOB_MAX_DEFAULT */
+	uint64_t blob_quota;             /* bytes of blobs per user; 0: NT_BLOB_QUOTA_DEFAULT */
+	int64_t blob_ttl;                /* seconds a blob is kept; 0: NT_BLOB_TTL_DEFAULT */
 } nt_svr_config;
 
 /* Longest client address text kept for rate limits and logs. */
@@ -167,6 +170,10 @@ bool nt_svr_conn_closing(const nt_svr_conn *c);
 void nt_auth_message(cr_writer *w, const char *label, const uint8_t *user, size_t user_len,
 		     const uint8_t nonce[NT_NONCE_LEN], const uint8_t exporter[NT_EXPORTER_LEN],
 		     const uint8_t server_pin[NT_PIN_LEN]);
+
+/* Deletes the blobs older than the configured lifetime (at server start;
+ * BLOB_CREATE also sweeps before it counts the quota). *deleted counts them. */
+cr_err nt_svr_blob_sweep(st_server *db, const nt_svr_config *cfg, int64_t now, int64_t *deleted) CR_MUST_CHECK;
 
 /* KeyPackageRef = RefHash("MLS 1.0 KeyPackage Reference", kp)
  * (RFC 9420 section 5.2): SHA-256 of opaque label<V> | opaque value<V>. */

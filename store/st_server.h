@@ -32,12 +32,13 @@
 /* A short, static, human-readable name of an error. */
 const char *st_err_str(st_err e);
 
-#define ST_SCHEMA_VERSION 2
+#define ST_SCHEMA_VERSION 3
 #define ST_USERNAME_MAX 32
 #define ST_GROUP_ID_MAX 64
 #define ST_HASH_LEN 32
 #define ST_SALT_LEN 16
 #define ST_IDENTITY_LEN 32
+#define ST_BLOB_ID_LEN 16
 #define ST_BUSY_TIMEOUT_MS 5000
 
 typedef struct st_server st_server;
@@ -198,13 +199,42 @@ st_err st_log_unacked(st_server *s, int64_t group, int64_t *n) ST_MUST_CHECK;
 /* Deletes the prefix every member has acknowledged; *deleted counts rows. */
 st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted) ST_MUST_CHECK;
 
-/* Blobs: opaque encrypted file data with the hash the uploader declared. */
-st_err st_blob_put(st_server *s, int64_t owner, const uint8_t hash[ST_HASH_LEN], const uint8_t *data,
-		   size_t n, int64_t now, int64_t *id) ST_MUST_CHECK;
-/* *data is malloc'ed (free()). */
-st_err st_blob_get(st_server *s, int64_t id, uint8_t **data, size_t *n, uint8_t hash[ST_HASH_LEN]) ST_MUST_CHECK;
-st_err st_blob_delete(st_server *s, int64_t id) ST_MUST_CHECK;
-/* Total bytes of blobs an owner stores (for quotas). */
-st_err st_blob_usage(st_server *s, int64_t owner, int64_t *bytes) ST_MUST_CHECK;
+/* Blobs: opaque (client-encrypted) file data under a random 16-byte id the
+ * caller draws, uploaded in order in pieces: `written` bytes have arrived,
+ * each piece at offset == written, never past the declared size; the blob is
+ * complete once the caller has checked the declared hash over the stored
+ * bytes (st_blob_each_chunk) and set it. Quotas count declared sizes, so an
+ * unfinished upload holds its room until it completes or expires. */
+typedef struct st_blob {
+	uint8_t id[ST_BLOB_ID_LEN];
+	int64_t owner;
+	uint64_t size;                 /* declared, 1.. */
+	uint8_t hash[ST_HASH_LEN];     /* declared SHA-256 of the content */
+	int64_t created;               /* unix seconds */
+	uint64_t written;              /* bytes stored so far */
+	bool complete;
+} st_blob;
+/* Creates b (written and complete are ignored: 0); ST_ERR_EXISTS if the id is taken. */
+st_err st_blob_create(st_server *s, const st_blob *b) ST_MUST_CHECK;
+st_err st_blob_get(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], st_blob *b) ST_MUST_CHECK;
+/* Appends data[n] (n >= 1) at offset, which must equal the bytes written,
+ * with offset + n within the size and the blob not complete (ST_ERR_ARG). */
+st_err st_blob_append(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, const uint8_t *data,
+		      size_t n) ST_MUST_CHECK;
+/* Copies stored bytes [offset, offset + n) into out[n], or as many as are
+ * stored from offset; *got counts them. */
+st_err st_blob_read(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, uint8_t *out, size_t n,
+		    size_t *got) ST_MUST_CHECK;
+/* Calls fn on every stored piece in order (to hash the content). */
+st_err st_blob_each_chunk(st_server *s, const uint8_t id[ST_BLOB_ID_LEN],
+			  void (*fn)(void *ctx, const uint8_t *p, size_t n), void *ctx) ST_MUST_CHECK;
+/* Marks a fully written blob complete (ST_ERR_ARG when bytes are missing). */
+st_err st_blob_set_complete(st_server *s, const uint8_t id[ST_BLOB_ID_LEN]) ST_MUST_CHECK;
+/* Deletes the blob and its pieces; ST_ERR_NOT_FOUND if there is none. */
+st_err st_blob_delete(st_server *s, const uint8_t id[ST_BLOB_ID_LEN]) ST_MUST_CHECK;
+/* Declared bytes of all an owner's blobs, complete or not (for quotas). */
+st_err st_blob_usage(st_server *s, int64_t owner, uint64_t *bytes) ST_MUST_CHECK;
+/* Deletes every blob created before `before`; *deleted counts them. */
+st_err st_blob_expire(st_server *s, int64_t before, int64_t *deleted) ST_MUST_CHECK;
 
 #endif

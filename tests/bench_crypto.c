@@ -9,6 +9,7 @@
 #include "pwhash.h"
 #include "bench.h"
 #include "ed25519.h"
+#include "file_seal.h"
 #include "hash.h"
 #include "p256.h"
 #include "rng.h"
@@ -18,6 +19,8 @@ typedef struct state {
 	uint8_t seed[32], pub[32], sig[64], priv[32], peer[32], shared[32], xpub[32];
 	uint8_t key[16], nonce[12], buf[16384 + 16], hash[32];
 	uint8_t p256_priv[32], p256_pub[65], p256_sig[64];
+	uint8_t chunk[CR_FILE_SEALED_CHUNK];
+	cr_file_ctx file;
 	int failures;
 } state;
 
@@ -28,6 +31,14 @@ static void do_ed_verify(void *c) { state *s = c; s->failures += cr_ed25519_veri
 static void do_gcm_1k(void *c) { state *s = c; s->failures += cr_aes128gcm_seal(s->buf, s->key, s->nonce, NULL, 0, s->buf, 1024) != CR_OK; }
 static void do_gcm_16k(void *c) { state *s = c; s->failures += cr_aes128gcm_seal(s->buf, s->key, s->nonce, NULL, 0, s->buf, 16384) != CR_OK; }
 static void do_sha_1k(void *c) { state *s = c; cr_sha256(s->hash, s->buf, 1024); }
+static void do_file_seal(void *c) { state *s = c; s->failures += cr_file_seal_chunk(&s->file, 0, s->chunk, s->chunk, CR_FILE_CHUNK) != CR_OK; }
+static void do_file_open(void *c)
+{
+	state *s = c;
+	s->failures += cr_file_seal_chunk(&s->file, 0, s->chunk, s->chunk, CR_FILE_CHUNK) != CR_OK;
+	s->failures += cr_file_open_chunk(&s->file, 0, s->chunk, s->chunk, CR_FILE_SEALED_CHUNK) != CR_OK;
+}
+static void do_sha_64k(void *c) { state *s = c; cr_sha256(s->hash, s->chunk, CR_FILE_CHUNK); }
 static void do_p256_sign(void *c) { state *s = c; s->failures += cr_p256_sign_raw(s->p256_sig, s->p256_priv, s->buf, 64) != CR_OK; }
 static void do_argon2(void *c)
 {
@@ -46,7 +57,7 @@ int main(void)
 	uint8_t pub2[32];
 	if (cr_x25519_keygen(s.priv, pub2, rng) || cr_x25519_keygen(s.seed, s.peer, rng) ||
 	    cr_ed25519_keygen(s.seed, s.pub, rng) || cr_ed25519_sign(s.sig, s.seed, s.buf, 64) ||
-	    cr_p256_keygen(s.p256_priv, s.p256_pub, rng)) {
+	    cr_p256_keygen(s.p256_priv, s.p256_pub, rng) || cr_file_init(&s.file, s.key, 2 * CR_FILE_CHUNK)) {
 		fprintf(stderr, "bench_crypto: key generation failed\n");
 		return 1;
 	}
@@ -58,6 +69,9 @@ int main(void)
 		{ "AES-128-GCM seal 1 KiB", do_gcm_1k, 20001 },
 		{ "AES-128-GCM seal 16 KiB", do_gcm_16k, 2001 },
 		{ "SHA-256 1 KiB", do_sha_1k, 20001 },
+		{ "SHA-256 64 KiB", do_sha_64k, 2001 },
+		{ "file chunk seal 64 KiB", do_file_seal, 2001 },
+		{ "file chunk seal + open 64 KiB", do_file_open, 2001 },
 		{ "ECDSA P-256 sign", do_p256_sign, 501 },
 		{ "Argon2id interactive (2 passes, 64 MiB)", do_argon2, 5 },
 	};

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_conn.h"
+#include "hash.h"
 #include "dm.h"
 #include "group.h"
 #include "svr_conn.h"
@@ -401,11 +402,84 @@ TEST(client_decoders_new_frames)
 	nt_cli_conn_free(&c);
 }
 
+TEST(blob_frames_round_trip)
+{
+	static pair p;
+	if (!pair_init(&p))
+		return;
+	uint8_t seed[32] = { 9 };
+	CHECK_OK(req_hello(&p));
+	nt_cli_bind(&p.c, EXPORTER, p.cfg.server_pin);
+	CHECK_OK(req_auth(&p, true, "alice", seed));
+	CHECK_OK(req_auth(&p, false, "alice", seed));
+	static const uint8_t content[] = "sealed bytes of a file";
+	size_t n = sizeof content - 1;
+	uint8_t h[NT_HASH_LEN], id[NT_BLOB_ID_LEN];
+	cr_sha256(h, content, n);
+	REQ(&p, NT_BLOB_CREATE_OK, nt_cli_blob_create(&p.c, &w_, n, h));
+	memcpy(id, p.r.blob_id, sizeof id);
+	REQ(&p, NT_BLOB_WRITE_OK, nt_cli_blob_write(&p.c, &w_, id, 0, content, 6));
+	CHECK(p.r.written == 6 && !p.r.complete);
+	REQ(&p, NT_BLOB_WRITE_OK, nt_cli_blob_write(&p.c, &w_, id, 6, content + 6, n - 6));
+	CHECK(p.r.written == n && p.r.complete);
+	REQ(&p, NT_BLOB_DATA, nt_cli_blob_read(&p.c, &w_, id, 7, 5));
+	CHECK(p.r.blob_size == n && p.r.data.n == 5 && !memcmp(p.r.data.p, content + 7, 5));
+	REQ(&p, NT_BLOB_DATA, nt_cli_blob_read(&p.c, &w_, id, 0, 0));
+	CHECK(p.r.data.n == n && !memcmp(p.r.data.p, content, n));
+	/* An unknown blob: the error decodes and matches the request. */
+	uint8_t unknown[NT_BLOB_ID_LEN] = { 1 };
+	cr_writer w;
+	cr_writer_init_dynamic(&w, 4096);
+	uint32_t rid = nt_cli_blob_read(&p.c, &w, unknown, 0, 0);
+	if (roundtrip(&p, &w)) {
+		CHECK_ERR(nt_cli_match(&p.r, rid, NT_BLOB_DATA), CR_ERR_INVALID);
+		CHECK(p.r.code == NT_E_NOT_FOUND);
+	}
+	pair_free(&p);
+}
+
+TEST(blob_decoders_refuse_bad_frames)
+{
+	nt_cli_conn c;
+	nt_cli_conn_init(&c, 1 << 16);
+	nt_cli_resp r;
+	static const uint8_t create_ok[] = { 0, 0, 0, 3, 16, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
+	CHECK_OK(nt_cli_decode(&c, NT_BLOB_CREATE_OK, create_ok, sizeof create_ok, &r));
+	CHECK(r.id == 3 && r.blob_id[0] == 1 && r.blob_id[15] == 16);
+	uint8_t bad[sizeof create_ok];
+	memcpy(bad, create_ok, sizeof bad);
+	bad[4] = 15; /* an id of 15 bytes */
+	CHECK(nt_cli_decode(&c, NT_BLOB_CREATE_OK, bad, sizeof bad - 1, &r) != CR_OK);
+	static const uint8_t write_ok[] = { 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 1, 0, 1 };
+	CHECK_OK(nt_cli_decode(&c, NT_BLOB_WRITE_OK, write_ok, sizeof write_ok, &r));
+	CHECK(r.written == 256 && r.complete);
+	uint8_t wb[sizeof write_ok];
+	memcpy(wb, write_ok, sizeof wb);
+	wb[12] = 2; /* not a bool */
+	CHECK_ERR(nt_cli_decode(&c, NT_BLOB_WRITE_OK, wb, sizeof wb, &r), CR_ERR_MALFORMED);
+	static const uint8_t data[] = { 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 9, 3, 'a', 'b', 'c' };
+	CHECK_OK(nt_cli_decode(&c, NT_BLOB_DATA, data, sizeof data, &r));
+	CHECK(r.blob_size == 9 && r.data.n == 3 && !memcmp(r.data.p, "abc", 3));
+	/* More data than the blob holds, truncated and trailing bytes. */
+	uint8_t db[sizeof data + 1];
+	memcpy(db, data, sizeof data);
+	db[11] = 2;
+	CHECK_ERR(nt_cli_decode(&c, NT_BLOB_DATA, db, sizeof data, &r), CR_ERR_MALFORMED);
+	for (size_t k = 0; k < sizeof data; k++)
+		CHECK(nt_cli_decode(&c, NT_BLOB_DATA, data, k, &r) != CR_OK);
+	memcpy(db, data, sizeof data);
+	db[sizeof data] = 0;
+	CHECK(nt_cli_decode(&c, NT_BLOB_DATA, db, sizeof db, &r) != CR_OK);
+	nt_cli_conn_free(&c);
+}
+
 static const t_case cases[] = {
 	T(client_engine_groups_roles_dm_presence),
 	T(client_decoders_new_frames),
 	T(client_engine_against_server_engine),
 	T(client_decoders_refuse_bad_frames),
+	T(blob_frames_round_trip),
+	T(blob_decoders_refuse_bad_frames),
 	{ 0 },
 };
 

@@ -1440,13 +1440,274 @@ TEST(presence_lists_online_peers)
 	st_server_close(w.db);
 }
 
+/* ------------------------------------------------------------- blobs */
+
+static void blob_create(client *cl, uint64_t size, const uint8_t hash[32])
+{
+	uint8_t b[64];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_u64(&w, size);
+	cr_write_opaque(&w, hash, 32);
+	CHECK_OK(cr_writer_error(&w));
+	request(cl, NT_BLOB_CREATE, b, w.len);
+}
+
+/* The blob id of a BLOB_CREATE_OK. */
+static bool created_id(const client *cl, uint8_t id[NT_BLOB_ID_LEN])
+{
+	cr_reader r;
+	cr_reader_init(&r, cl->body, cl->body_n);
+	uint32_t rid;
+	return CHECK(cl->type == NT_BLOB_CREATE_OK) && CHECK_OK(cr_read_u32(&r, &rid)) &&
+	       CHECK_OK(cr_read_opaque_fixed(&r, NT_BLOB_ID_LEN, id)) && CHECK_OK(cr_reader_end(&r));
+}
+
+static void blob_write(client *cl, const uint8_t id[NT_BLOB_ID_LEN], uint64_t off, const uint8_t *p, size_t n)
+{
+	cr_writer w;
+	cr_writer_init_dynamic(&w, 1 << 20);
+	cr_write_opaque(&w, id, NT_BLOB_ID_LEN);
+	cr_write_u64(&w, off);
+	cr_write_opaque(&w, p, n);
+	CHECK_OK(cr_writer_error(&w));
+	request(cl, NT_BLOB_WRITE, w.p, w.len);
+	cr_writer_free(&w);
+}
+
+static bool write_ok(const client *cl, uint64_t written, bool complete)
+{
+	cr_reader r;
+	cr_reader_init(&r, cl->body, cl->body_n);
+	uint32_t rid;
+	uint64_t got;
+	bool done;
+	return CHECK(cl->type == NT_BLOB_WRITE_OK) && CHECK_OK(cr_read_u32(&r, &rid)) && CHECK_OK(cr_read_u64(&r, &got)) &&
+	       CHECK_OK(cr_read_bool(&r, &done)) && CHECK(got == written && done == complete);
+}
+
+static void blob_read(client *cl, const uint8_t id[NT_BLOB_ID_LEN], uint64_t off, uint32_t max)
+{
+	uint8_t b[64];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, id, NT_BLOB_ID_LEN);
+	cr_write_u64(&w, off);
+	cr_write_u32(&w, max);
+	CHECK_OK(cr_writer_error(&w));
+	request(cl, NT_BLOB_READ, b, w.len);
+}
+
+/* The data of a BLOB_DATA, compared with want[n]; size: the whole blob's. */
+static bool data_is(const client *cl, uint64_t size, const void *want, size_t n)
+{
+	cr_reader r;
+	cr_reader_init(&r, cl->body, cl->body_n);
+	uint32_t rid;
+	uint64_t got_size;
+	cr_span d;
+	return CHECK(cl->type == NT_BLOB_DATA) && CHECK_OK(cr_read_u32(&r, &rid)) &&
+	       CHECK_OK(cr_read_u64(&r, &got_size)) && CHECK_OK(cr_read_opaque(&r, SIZE_MAX, &d)) &&
+	       CHECK_OK(cr_reader_end(&r)) && CHECK(got_size == size && d.n == n) && CHECK(n == 0 || !memcmp(d.p, want, n));
+}
+
+TEST(blobs_upload_read_and_limits)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	w.cfg.blob_max = 100;
+	w.cfg.blob_quota = 150;
+	ident alice, bob;
+	make_ident(&alice, "alice", 2);
+	make_ident(&bob, "bob", 3);
+	client a, b;
+	session(&w, &a, &alice);
+	session(&w, &b, &bob);
+	static const char content[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	size_t n = sizeof content - 1;
+	uint8_t h[32], id[NT_BLOB_ID_LEN], id2[NT_BLOB_ID_LEN];
+	cr_sha256(h, (const uint8_t *)content, n);
+	/* Sizes: 1..blob_max. */
+	blob_create(&a, 0, h);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_create(&a, 101, h);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_create(&a, n, h);
+	if (!created_id(&a, id))
+		goto out;
+	/* Not readable before it is complete. */
+	blob_read(&b, id, 0, 0);
+	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
+	/* Only its creator writes it. */
+	blob_write(&b, id, 0, (const uint8_t *)content, 10);
+	CHECK(b.type == NT_ERROR && b.err == NT_E_FORBIDDEN);
+	blob_write(&a, id, 0, (const uint8_t *)content, 10);
+	write_ok(&a, 10, false);
+	/* A retried piece, a skipped one, one past the size: LIMIT. */
+	blob_write(&a, id, 0, (const uint8_t *)content, 10);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_write(&a, id, 11, (const uint8_t *)content + 11, 5);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	uint8_t past[sizeof content] = { 0 };
+	blob_write(&a, id, 10, past, n - 10 + 1);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	/* An empty piece does not decode (data<1..V>) and closes. */
+	blob_write(&a, id, 10, (const uint8_t *)content, 0);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_MALFORMED && nt_svr_conn_closing(&a.c));
+	nt_svr_conn_free(&a.c);
+	connect_client(&w, &a, 0x44);
+	do_login(&a, &alice, "correct horse", &alice);
+	CHECK(a.type == NT_LOGIN_OK);
+	/* The upload resumes at the written offset. */
+	blob_write(&a, id, 10, (const uint8_t *)content + 10, n - 10);
+	write_ok(&a, n, true);
+	blob_write(&a, id, n, (const uint8_t *)"x", 1);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	/* Any logged-in user reads it, in ranges. */
+	blob_read(&b, id, 0, 0);
+	data_is(&b, n, content, n);
+	blob_read(&b, id, 5, 7);
+	data_is(&b, n, content + 5, 7);
+	blob_read(&b, id, 30, 100);
+	data_is(&b, n, content + 30, n - 30);
+	blob_read(&b, id, n, 0);
+	data_is(&b, n, "", 0);
+	blob_read(&b, id, n + 1, 0);
+	CHECK(b.type == NT_ERROR && b.err == NT_E_LIMIT);
+	uint8_t unknown[NT_BLOB_ID_LEN] = { 0xee };
+	blob_read(&b, unknown, 0, 0);
+	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
+	blob_write(&a, unknown, 0, (const uint8_t *)"x", 1);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	/* Quota 150: 36 used, 100 more fit, then 15 do not (declared sizes
+	 * count, finished or not). */
+	blob_create(&a, 100, h);
+	if (!created_id(&a, id2))
+		goto out;
+	blob_create(&a, 15, h);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_create(&a, 14, h);
+	CHECK(a.type == NT_BLOB_CREATE_OK);
+	/* Bob's quota is his own. */
+	blob_create(&b, 100, h);
+	CHECK(b.type == NT_BLOB_CREATE_OK);
+	uint64_t used = 0;
+	st_user ua;
+	CHECK_OK(st_user_get(w.db, (const uint8_t *)"alice", 5, &ua));
+	CHECK_OK(st_blob_usage(w.db, ua.id, &used));
+	CHECK(used == 150);
+	/* Blob requests before login are forbidden. */
+	client anon;
+	connect_client(&w, &anon, 9);
+	blob_read(&anon, id, 0, 0);
+	CHECK(anon.type == NT_ERROR && anon.err == NT_E_FORBIDDEN);
+	nt_svr_conn_free(&anon.c);
+out:
+	nt_svr_conn_free(&a.c);
+	nt_svr_conn_free(&b.c);
+	st_server_close(w.db);
+}
+
+TEST(blobs_hash_mismatch_deletes)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident alice;
+	make_ident(&alice, "alice", 2);
+	client a;
+	session(&w, &a, &alice);
+	uint8_t h[32], id[NT_BLOB_ID_LEN];
+	cr_sha256(h, (const uint8_t *)"hello world", 11);
+	blob_create(&a, 11, h);
+	if (!created_id(&a, id))
+		goto out;
+	blob_write(&a, id, 0, (const uint8_t *)"hello ", 6);
+	write_ok(&a, 6, false);
+	blob_write(&a, id, 6, (const uint8_t *)"WORLD", 5);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_HASH && !nt_svr_conn_closing(&a.c));
+	/* The blob is gone, and its room in the quota with it. */
+	st_blob b;
+	CHECK_ERR(st_blob_get(w.db, id, &b), ST_ERR_NOT_FOUND);
+	blob_write(&a, id, 6, (const uint8_t *)"world", 5);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	blob_read(&a, id, 0, 0);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	uint64_t used = 1;
+	CHECK_OK(st_blob_usage(w.db, a.c.user, &used));
+	CHECK(used == 0);
+	/* The right bytes complete it, and the frame limit bounds a read. */
+	blob_create(&a, 11, h);
+	if (!created_id(&a, id))
+		goto out;
+	blob_write(&a, id, 0, (const uint8_t *)"hello world", 11);
+	write_ok(&a, 11, true);
+	blob_read(&a, id, 0, 0);
+	data_is(&a, 11, "hello world", 11);
+out:
+	nt_svr_conn_free(&a.c);
+	st_server_close(w.db);
+}
+
+TEST(blobs_expire)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	w.cfg.blob_ttl = 100;
+	w.cfg.blob_quota = 20;
+	ident alice;
+	make_ident(&alice, "alice", 2);
+	client a;
+	session(&w, &a, &alice);
+	uint8_t h[32], id[NT_BLOB_ID_LEN], half[NT_BLOB_ID_LEN];
+	cr_sha256(h, (const uint8_t *)"0123456789", 10);
+	blob_create(&a, 10, h);
+	if (!created_id(&a, id))
+		goto out;
+	blob_write(&a, id, 0, (const uint8_t *)"0123456789", 10);
+	write_ok(&a, 10, true);
+	blob_create(&a, 10, h);
+	if (!created_id(&a, half))
+		goto out;
+	blob_write(&a, half, 0, (const uint8_t *)"01234", 5);
+	write_ok(&a, 5, false);
+	/* The quota is full (the unfinished upload holds its room). */
+	blob_create(&a, 1, h);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	g_now += 99;
+	blob_read(&a, id, 0, 0);
+	data_is(&a, 10, "0123456789", 10);
+	/* At its lifetime a blob is gone for readers and writers, even before
+	 * a sweep deleted it... */
+	g_now += 1;
+	blob_read(&a, id, 0, 0);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	blob_write(&a, half, 5, (const uint8_t *)"56789", 5);
+	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	st_blob b;
+	CHECK_OK(st_blob_get(w.db, id, &b));
+	/* ...and the next BLOB_CREATE sweeps them, freeing the quota. */
+	blob_create(&a, 20, h);
+	CHECK(a.type == NT_BLOB_CREATE_OK);
+	CHECK_ERR(st_blob_get(w.db, id, &b), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_blob_get(w.db, half, &b), ST_ERR_NOT_FOUND);
+	/* The start-up sweep. */
+	int64_t deleted = -1;
+	CHECK_OK(nt_svr_blob_sweep(w.db, &w.cfg, g_now + 1000, &deleted));
+	CHECK(deleted == 1);
+out:
+	g_now = 1000;
+	nt_svr_conn_free(&a.c);
+	st_server_close(w.db);
+}
+
 static const t_case cases[] = {
 	T(register_and_login), T(register_rejections), T(login_failures_and_binding), T(invite_policy),
 	T(key_packages), T(groups_commit_order_fetch_ack), T(hostile_frames), T(kp_ref_matches_refhash),
 	T(hash_job_suspends_and_resumes), T(rate_limits_across_connections), T(groups_list_and_members),
 	T(role_rules_and_leaving), T(owner_promotion), T(join_requests), T(dm_groups),
 	T(dm_gid_is_symmetric_and_unambiguous), T(mailbox_limit), T(notify_sink_after_commit_only),
-	T(presence_lists_online_peers), { 0 },
+	T(presence_lists_online_peers), T(blobs_upload_read_and_limits), T(blobs_hash_mismatch_deletes),
+	T(blobs_expire), { 0 },
 };
 
 int main(int argc, char **argv)

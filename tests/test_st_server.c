@@ -275,27 +275,106 @@ TEST(transactions_roll_back)
 	st_server_close(s);
 }
 
-TEST(blobs)
+static st_blob new_blob(int64_t owner, uint8_t id_byte, uint64_t size, int64_t created)
+{
+	st_blob b;
+	memset(&b, 0, sizeof b);
+	memset(b.id, id_byte, sizeof b.id);
+	b.owner = owner;
+	b.size = size;
+	memset(b.hash, 9, sizeof b.hash);
+	b.created = created;
+	return b;
+}
+
+static void count_piece(void *ctx, const uint8_t *p, size_t n)
+{
+	size_t *total = ctx;
+	(void)p;
+	*total += n;
+}
+
+TEST(blobs_in_pieces)
 {
 	st_server *s = open_mem();
 	int64_t a = add_user(s, "alice");
-	uint8_t h[ST_HASH_LEN], got_h[ST_HASH_LEN];
-	memset(h, 9, sizeof h);
-	int64_t id;
-	CHECK_OK(st_blob_put(s, a, h, (const uint8_t *)"chunk", 5, 10, &id));
-	uint8_t *d;
-	size_t n;
-	CHECK_OK(st_blob_get(s, id, &d, &n, got_h));
-	CHECK(n == 5 && d && !memcmp(d, "chunk", 5));
-	CHECK_MEM(got_h, h, sizeof h);
-	free(d);
-	int64_t usage;
+	st_blob b = new_blob(a, 1, 10, 100), got;
+	CHECK_OK(st_blob_create(s, &b));
+	CHECK_ERR(st_blob_create(s, &b), ST_ERR_EXISTS);
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(got.owner == a && got.size == 10 && got.written == 0 && !got.complete && got.created == 100);
+	CHECK_MEM(got.hash, b.hash, ST_HASH_LEN);
+	/* Pieces in order only, never past the size, never empty. */
+	CHECK_OK(st_blob_append(s, b.id, 0, (const uint8_t *)"abcd", 4));
+	CHECK_ERR(st_blob_append(s, b.id, 0, (const uint8_t *)"abcd", 4), ST_ERR_ARG);
+	CHECK_ERR(st_blob_append(s, b.id, 5, (const uint8_t *)"x", 1), ST_ERR_ARG);
+	CHECK_ERR(st_blob_append(s, b.id, 4, (const uint8_t *)"efghijk", 7), ST_ERR_ARG);
+	CHECK_ERR(st_blob_append(s, b.id, 4, (const uint8_t *)"", 0), ST_ERR_ARG);
+	CHECK_ERR(st_blob_set_complete(s, b.id), ST_ERR_ARG);
+	CHECK_OK(st_blob_append(s, b.id, 4, (const uint8_t *)"ef", 2));
+	CHECK_OK(st_blob_append(s, b.id, 6, (const uint8_t *)"ghij", 4));
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(got.written == 10 && !got.complete);
+	/* Ranges across piece boundaries. */
+	uint8_t buf[16];
+	size_t n = 0;
+	CHECK_OK(st_blob_read(s, b.id, 0, buf, 10, &n));
+	CHECK(n == 10 && !memcmp(buf, "abcdefghij", 10));
+	CHECK_OK(st_blob_read(s, b.id, 3, buf, 4, &n));
+	CHECK(n == 4 && !memcmp(buf, "defg", 4));
+	CHECK_OK(st_blob_read(s, b.id, 5, buf, 16, &n));
+	CHECK(n == 5 && !memcmp(buf, "fghij", 5));
+	CHECK_OK(st_blob_read(s, b.id, 10, buf, 4, &n));
+	CHECK(n == 0);
+	size_t total = 0;
+	CHECK_OK(st_blob_each_chunk(s, b.id, count_piece, &total));
+	CHECK(total == 10);
+	CHECK_OK(st_blob_set_complete(s, b.id));
+	CHECK_ERR(st_blob_append(s, b.id, 10, (const uint8_t *)"x", 1), ST_ERR_ARG);
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(got.complete);
+	/* Usage counts declared sizes, finished or not. */
+	st_blob c = new_blob(a, 2, 1000, 200);
+	CHECK_OK(st_blob_create(s, &c));
+	uint64_t usage = 0;
 	CHECK_OK(st_blob_usage(s, a, &usage));
-	CHECK(usage == 5);
-	CHECK_OK(st_blob_delete(s, id));
-	CHECK_ERR(st_blob_delete(s, id), ST_ERR_NOT_FOUND);
-	CHECK_ERR(st_blob_get(s, id, &d, &n, got_h), ST_ERR_NOT_FOUND);
-	CHECK_ERR(st_blob_put(s, 999, h, (const uint8_t *)"x", 1, 10, &id), ST_ERR_ARG);
+	CHECK(usage == 1010);
+	CHECK_OK(st_blob_delete(s, b.id));
+	CHECK_ERR(st_blob_delete(s, b.id), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_blob_get(s, b.id, &got), ST_ERR_NOT_FOUND);
+	total = 0;
+	CHECK_OK(st_blob_each_chunk(s, b.id, count_piece, &total));
+	CHECK(total == 0);
+	CHECK_OK(st_blob_usage(s, a, &usage));
+	CHECK(usage == 1000);
+	/* Bad arguments: no owner, empty size. */
+	st_blob bad = new_blob(999, 3, 5, 0);
+	CHECK_ERR(st_blob_create(s, &bad), ST_ERR_ARG);
+	bad = new_blob(a, 3, 0, 0);
+	CHECK_ERR(st_blob_create(s, &bad), ST_ERR_ARG);
+	uint8_t unknown[ST_BLOB_ID_LEN] = { 7 };
+	CHECK_ERR(st_blob_append(s, unknown, 0, (const uint8_t *)"x", 1), ST_ERR_ARG);
+	st_server_close(s);
+}
+
+TEST(blobs_expire)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	st_blob old = new_blob(a, 1, 3, 100), young = new_blob(a, 2, 3, 500), got;
+	CHECK_OK(st_blob_create(s, &old));
+	CHECK_OK(st_blob_create(s, &young));
+	CHECK_OK(st_blob_append(s, old.id, 0, (const uint8_t *)"abc", 3));
+	int64_t deleted = -1;
+	CHECK_OK(st_blob_expire(s, 100, &deleted));
+	CHECK(deleted == 0);
+	CHECK_OK(st_blob_expire(s, 101, &deleted));
+	CHECK(deleted == 1);
+	CHECK_ERR(st_blob_get(s, old.id, &got), ST_ERR_NOT_FOUND);
+	CHECK_OK(st_blob_get(s, young.id, &got));
+	size_t total = 0;
+	CHECK_OK(st_blob_each_chunk(s, old.id, count_piece, &total));
+	CHECK(total == 0);
 	st_server_close(s);
 }
 
@@ -536,7 +615,7 @@ TEST(join_requests_one_pending)
 
 static const t_case cases[] = {
 	T(opens_at_schema_version), T(username_rules), T(users), T(invites_are_one_time), T(key_packages),
-	T(groups_and_epochs), T(log_ack_and_prune), T(transactions_roll_back), T(blobs),
+	T(groups_and_epochs), T(log_ack_and_prune), T(transactions_roll_back), T(blobs_in_pieces), T(blobs_expire),
 	T(file_database_wal_persists_rejects_garbage), T(members_roles_join_order_promotion),
 	T(leaving_flag_cleared_by_epoch), T(user_groups_peers_dm_mailbox), T(join_requests_one_pending), { 0 },
 };

@@ -1,20 +1,23 @@
 /*
  * vec_echover_kat.c: echover's own known-answer files, the .json files of vectors/, for
  * what Wycheproof lacks. A file names its kind in the top-level "echover_kat"
- * field (sha256, ed25519, ecdsa_p256, argon2id) and its provenance in
+ * field (sha256, ed25519, ecdsa_p256, argon2id, file_seal) and its provenance in
  * "source".
  *
  * Beyond the plain answer, each KAT is also run split (SHA-256 fed in two
  * pieces at every cut of short messages, and byte by byte), and tampered
  * (every byte of a signature flipped, every byte of a short message flipped,
  * another key, a truncated message, a changed salt): each tampered input must
- * be refused or give another output.
+ * be refused or give another output. File-seal KATs are also sealed in place
+ * and chunk by chunk in reverse order, opened back, and opened with a byte of
+ * every chunk flipped, with chunks swapped, and as a shorter or longer file.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "pwhash.h"
 #include "ed25519.h"
+#include "file_seal.h"
 #include "hash.h"
 #include "p256.h"
 #include "vec.h"
@@ -34,7 +37,8 @@ static bool detect(json_t *root)
 {
 	const char *k = kind_of(root);
 	return k && json_is_string(json_object_get(root, "source")) && json_is_array(json_object_get(root, "tests")) &&
-	       (!strcmp(k, "sha256") || !strcmp(k, "ed25519") || !strcmp(k, "ecdsa_p256") || !strcmp(k, "argon2id"));
+	       (!strcmp(k, "sha256") || !strcmp(k, "ed25519") || !strcmp(k, "ecdsa_p256") || !strcmp(k, "argon2id") ||
+		!strcmp(k, "file_seal"));
 }
 
 static const char *name_of(json_t *test)
@@ -238,6 +242,131 @@ out:
 	free(pw), free(salt), free(tag), free(got);
 }
 
+/* Seals msg x repeat (cut to size) chunk by chunk; out gets the sealed file. */
+static bool file_seal_all(const cr_file_ctx *f, const uint8_t *pt, uint8_t *out, bool reverse, bool in_place)
+{
+	bool ok = true;
+	for (uint64_t k = 0; k < f->chunks; k++) {
+		uint64_t i = reverse ? f->chunks - 1 - k : k;
+		size_t len = cr_file_chunk_len(f, i);
+		uint8_t *dst = out + cr_file_sealed_offset(i);
+		if (in_place) {
+			memmove(dst, pt + i * CR_FILE_CHUNK, len);
+			ok &= cr_file_seal_chunk(f, i, dst, dst, len) == CR_OK;
+		} else {
+			ok &= cr_file_seal_chunk(f, i, dst, pt + i * CR_FILE_CHUNK, len) == CR_OK;
+		}
+	}
+	return ok;
+}
+
+static bool file_open_all(const cr_file_ctx *f, const uint8_t *sealed, uint8_t *out)
+{
+	bool ok = true;
+	for (uint64_t i = 0; i < f->chunks; i++)
+		ok &= cr_file_open_chunk(f, i, out + i * CR_FILE_CHUNK, sealed + cr_file_sealed_offset(i),
+					 cr_file_chunk_len(f, i) + CR_FILE_TAG_LEN) == CR_OK;
+	return ok;
+}
+
+static void file_seal_case(json_t *test)
+{
+	size_t kl = 0, pl = 0, ckl = 0, hl = 0;
+	uint64_t repeat = 0, size = 0, sealed_size = 0;
+	uint8_t *key = vec_hex(test, "key", &kl), *piece = vec_hex(test, "msg", &pl);
+	uint8_t *ck = vec_hex(test, "chunk_key", &ckl), *hash = vec_hex(test, "sealed_sha256", &hl);
+	uint8_t *pt = NULL, *sealed = NULL, *back = NULL, *want = NULL;
+	cr_file_ctx f;
+	memset(&f, 0, sizeof f);
+	if (!key || !piece || !ck || !hash || !vec_u64(test, "repeat", &repeat) || !vec_u64(test, "size", &size) ||
+	    !vec_u64(test, "sealed_size", &sealed_size) ||
+	    !CHECK(kl == CR_FILE_KEY_LEN && ckl == CR_AES128_KEY_LEN && hl == CR_SHA256_LEN) ||
+	    !CHECK(size <= KAT_MAX_MSG && (pl == 0 ? size == 0 : repeat <= KAT_MAX_MSG / pl && size <= pl * repeat)))
+		goto out;
+	CHECK(cr_file_sealed_size(size) == sealed_size);
+	uint64_t back_size = 0;
+	if (CHECK_OK(cr_file_plain_size(sealed_size, &back_size)))
+		CHECK(back_size == size);
+	pt = malloc(pl * repeat + 1);
+	sealed = malloc(sealed_size + CR_FILE_SEALED_CHUNK);
+	back = malloc(size + 1);
+	if (!CHECK(pt && sealed && back))
+		goto out;
+	for (size_t i = 0; i < repeat; i++)
+		memcpy(pt + i * pl, piece, pl);
+	if (!CHECK_OK(cr_file_init(&f, key, size)))
+		goto out;
+	CHECK_MEM(f.chunk_key, ck, CR_AES128_KEY_LEN);
+	uint8_t got[CR_SHA256_LEN];
+	/* In order, in reverse order, and in place: the same bytes. */
+	CHECK(file_seal_all(&f, pt, sealed, false, false));
+	cr_sha256(got, sealed, sealed_size);
+	CHECK_MEM(got, hash, CR_SHA256_LEN);
+	json_t *whole = json_object_get(test, "sealed");
+	if (whole) {
+		size_t wl = 0;
+		want = vec_hex(test, "sealed", &wl);
+		if (want && CHECK(wl == sealed_size))
+			CHECK_MEM(sealed, want, wl);
+	}
+	memset(sealed, 0, sealed_size);
+	CHECK(file_seal_all(&f, pt, sealed, true, false));
+	cr_sha256(got, sealed, sealed_size);
+	CHECK_MEM(got, hash, CR_SHA256_LEN);
+	memset(sealed, 0, sealed_size);
+	CHECK(file_seal_all(&f, pt, sealed, false, true));
+	cr_sha256(got, sealed, sealed_size);
+	CHECK_MEM(got, hash, CR_SHA256_LEN);
+	if (CHECK(file_open_all(&f, sealed, back)))
+		CHECK(size == 0 || memcmp(back, pt, size) == 0);
+	/* Tampered: a flipped byte (every byte of short files, the first, a
+	 * middle and the last byte of each chunk otherwise) is refused. */
+	bool flips_refused = true;
+	for (uint64_t i = 0; i < f.chunks; i++) {
+		size_t clen = cr_file_chunk_len(&f, i) + CR_FILE_TAG_LEN;
+		uint8_t *c = sealed + cr_file_sealed_offset(i);
+		for (size_t b = 0; b < clen; b++) {
+			if (clen > KAT_TAMPER_MAX && b != 0 && b != clen / 2 && b != clen - 1)
+				continue;
+			c[b] ^= 0x01;
+			flips_refused &= cr_file_open_chunk(&f, i, back, c, clen) == CR_ERR_AUTH;
+			c[b] ^= 0x01;
+		}
+	}
+	CHECK(flips_refused);
+	/* Another key opens nothing. */
+	key[0] ^= 0x80;
+	cr_file_ctx other;
+	if (CHECK_OK(cr_file_init(&other, key, size)))
+		CHECK_ERR(cr_file_open_chunk(&other, 0, back, sealed, cr_file_chunk_len(&other, 0) + CR_FILE_TAG_LEN),
+			  CR_ERR_AUTH);
+	cr_file_wipe(&other);
+	key[0] ^= 0x80;
+	if (f.chunks >= 2) {
+		/* Chunk 0 in the place of chunk 1, and the file cut after its
+		 * first chunk. */
+		if (cr_file_chunk_len(&f, 1) == CR_FILE_CHUNK)
+			CHECK_ERR(cr_file_open_chunk(&f, 1, back, sealed, CR_FILE_SEALED_CHUNK), CR_ERR_AUTH);
+		cr_file_ctx cut;
+		if (CHECK_OK(cr_file_init(&cut, key, CR_FILE_CHUNK)))
+			CHECK_ERR(cr_file_open_chunk(&cut, 0, back, sealed, CR_FILE_SEALED_CHUNK), CR_ERR_AUTH);
+		cr_file_wipe(&cut);
+	}
+	if (size == CR_FILE_CHUNK * f.chunks) {
+		/* Extended by a chunk: the old final chunk is no longer last. */
+		cr_file_ctx longer;
+		if (CHECK_OK(cr_file_init(&longer, key, size + 1)))
+			CHECK_ERR(cr_file_open_chunk(&longer, f.chunks - 1, back,
+						     sealed + cr_file_sealed_offset(f.chunks - 1),
+						     CR_FILE_SEALED_CHUNK),
+				  CR_ERR_AUTH);
+		cr_file_wipe(&longer);
+	}
+out:
+	cr_file_wipe(&f);
+	free(key), free(piece), free(ck), free(hash), free(pt), free(sealed), free(back), free(want);
+}
+
 static void run(json_t *root, const char *path)
 {
 	(void)path;
@@ -253,6 +382,8 @@ static void run(json_t *root, const char *path)
 			ed25519_case(test, json_array_get(tests, (i + 1) % n));
 		else if (!strcmp(kind, "ecdsa_p256"))
 			ecdsa_case(root, test);
+		else if (!strcmp(kind, "file_seal"))
+			file_seal_case(test);
 		else
 			argon2id_case(test);
 		t_end();
