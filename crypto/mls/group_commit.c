@@ -16,6 +16,7 @@
 #include "msg_protect.h"
 #include "msg_welcome.h"
 #include "transcript.h"
+#include "tree_journal.h"
 #include "wipe.h"
 
 #define EXT_RATCHET_TREE 2
@@ -81,28 +82,31 @@ static cr_err apply_proposals(mls_tree *t, const uint32_t *rm, size_t n_rm, cons
 		CR_TRY(mls_tree_add_leaf(t, &adds[i].leaf, &added[i]));
 		CR_ENSURE(i == 0 || added[i] > added[i - 1], CR_ERR_STATE);
 	}
-	/* The tree passed the checks before; removals cannot break them, and
-	 * an add changes its leaf and (by construction, consistently) the
-	 * unmerged lists above it. */
-	uint32_t *ch = malloc((n_adds + 1) * sizeof *ch);
-	CR_ENSURE(ch, CR_ERR_NOMEM);
-	for (size_t i = 0; i < n_adds; i++)
-		ch[i] = 2 * added[i];
-	cr_err err = mls_tree_check_changed(t, ch, n_adds);
-	free(ch);
-	return err;
+	return CR_OK;
 }
 
-/* After merging sender's UpdatePath: its leaf and direct path changed. */
-static cr_err check_path_changed(const mls_tree *t, uint32_t sender)
+/* The tree passed the checks before the commit; removals cannot break
+ * them, an add changes its leaf and (by construction, consistently) the
+ * unmerged lists above it, and an UpdatePath (path_leaf, UINT32_MAX for
+ * none) its leaf and direct path. One O(n) pass checks them all. */
+static cr_err check_commit_changes(const mls_tree *t, const uint32_t *added, size_t n_adds, uint32_t path_leaf)
 {
-	uint32_t ch[MLS_TM_MAX_DEPTH + 1], n = 0, x = 2 * sender, r = mls_tm_root(t->n_leaves);
-	ch[n++] = x;
-	while (x != r && n < MLS_TM_MAX_DEPTH + 1) {
-		x = mls_tm_parent(x);
+	uint32_t *ch = malloc((n_adds + MLS_TM_MAX_DEPTH + 1) * sizeof *ch);
+	CR_ENSURE(ch, CR_ERR_NOMEM);
+	size_t n = 0;
+	for (size_t i = 0; i < n_adds; i++)
+		ch[n++] = 2 * added[i];
+	if (path_leaf != UINT32_MAX) {
+		uint32_t x = 2 * path_leaf, r = mls_tm_root(t->n_leaves);
 		ch[n++] = x;
+		for (uint32_t d = 0; x != r && d < MLS_TM_MAX_DEPTH; d++) {
+			x = mls_tm_parent(x);
+			ch[n++] = x;
+		}
 	}
-	return mls_tree_check_changed(t, ch, n);
+	cr_err err = mls_tree_check_changed(t, ch, n);
+	free(ch);
+	return err;
 }
 
 static void adds_free(add_item *a, size_t n)
@@ -114,46 +118,38 @@ static void adds_free(add_item *a, size_t n)
 	free(a);
 }
 
-/* GroupInfo (+ ratchet_tree) of the new epoch e, signed by the committer,
+/* GroupInfo (+ ratchet_tree t) of the new epoch e, signed by the committer,
  * then the Welcome with one GroupSecrets per added member. */
-static cr_err make_welcome(mls_group *g, mls_group_ep *e, const uint8_t tag[MLS_NH], const add_item *adds,
+static cr_err make_welcome(mls_group *g, mls_group_ep *e, const mls_tree *t, const uint8_t tag[MLS_NH],
+			   const add_item *adds,
 			   const uint32_t *added, size_t n_adds, const mls_treekem_secrets *tsec, const cr_rng *rng,
 			   uint8_t **out, size_t *out_len)
 {
-	cr_writer tree, ext, tbs, giw, egi, secs, gsw, msg;
+	cr_writer giw, secs, gsw, msg, gc;
 	uint8_t sig[MLS_SIG_LEN], key[MLS_NK], nonce[MLS_NN], ref[MLS_NH];
 	uint8_t *enc_gi = NULL;
-	mls_group_info gi;
 	cr_err err;
-	cr_writer_init_dynamic(&tree, MLS_MAX_MESSAGE);
-	cr_writer_init_dynamic(&ext, MLS_MAX_MESSAGE);
-	cr_writer_init_dynamic(&tbs, MLS_MAX_MESSAGE);
 	cr_writer_init_dynamic(&giw, MLS_MAX_MESSAGE);
-	cr_writer_init_dynamic(&egi, MLS_MAX_MESSAGE);
 	cr_writer_init_dynamic(&secs, MLS_MAX_MESSAGE);
 	cr_writer_init_dynamic(&gsw, 1024);
 	cr_writer_init_dynamic(&msg, MLS_MAX_MESSAGE);
-	cr_writer gc;
 	cr_writer_init_dynamic(&gc, 16);
 	CR_CHECK(mls_group_gc_encode(g, e->epoch, e->tree_hash, e->confirmed, e->confirmed_len, &gc));
-	cr_reader r;
-	cr_reader_init(&r, gc.p, gc.len);
-	memset(&gi, 0, sizeof gi);
-	CR_CHECK(mls_group_context_read(&r, &gi.group_context));
-	mls_tree_encode(&tree, &e->tree);
-	CR_CHECK(cr_writer_error(&tree));
-	mls_extension x = { EXT_RATCHET_TREE, { tree.p, tree.len } };
-	mls_extension_write(&ext, &x);
-	CR_CHECK(cr_writer_error(&ext));
-	gi.extensions.body = (cr_span){ ext.p, ext.len };
-	gi.extensions.count = 1;
-	gi.confirmation_tag = (cr_span){ tag, MLS_NH };
-	gi.signer = e->priv.leaf;
-	mls_group_info_tbs_write(&tbs, &gi);
-	CR_CHECK(cr_writer_error(&tbs));
-	CR_CHECK(mls_sign_with_label(sig, g->sig_seed, "GroupInfoTBS", tbs.p, tbs.len));
-	gi.signature = (cr_span){ sig, sizeof sig };
-	mls_group_info_write(&giw, &gi);
+	/* GroupInfoTBS written once, with the ratchet tree encoded in place
+	 * (at 10 000 members it is 1.7 MB: every extra copy shows), then the
+	 * signature appended: the GroupInfo (section 12.4.3). */
+	cr_write_bytes(&giw, gc.p, gc.len);
+	size_t exts = cr_write_vector_begin(&giw);
+	cr_write_u16(&giw, EXT_RATCHET_TREE);
+	size_t data = cr_write_vector_begin(&giw);
+	mls_tree_encode(&giw, t);
+	cr_write_vector_end(&giw, data);
+	cr_write_vector_end(&giw, exts);
+	cr_write_opaque(&giw, tag, MLS_NH);
+	cr_write_u32(&giw, e->priv.leaf);
+	CR_CHECK(cr_writer_error(&giw));
+	CR_CHECK(mls_sign_with_label(sig, g->sig_seed, "GroupInfoTBS", giw.p, giw.len));
+	cr_write_opaque(&giw, sig, sizeof sig);
 	CR_CHECK(cr_writer_error(&giw));
 	CR_CHECK(mls_welcome_key_nonce(key, nonce, e->sec.welcome_secret));
 	enc_gi = malloc(giw.len + 16);
@@ -203,11 +199,7 @@ out:
 	cr_wipe(nonce, sizeof nonce);
 	free(enc_gi);
 	cr_writer_free(&gc);
-	cr_writer_free(&tree);
-	cr_writer_free(&ext);
-	cr_writer_free(&tbs);
 	cr_writer_free(&giw);
-	cr_writer_free(&egi);
 	cr_writer_free(&secs);
 	cr_writer_free(&gsw);
 	cr_writer_free(&msg);
@@ -222,6 +214,9 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 	uint32_t *rm = NULL, *added = NULL;
 	size_t n_rm = 0;
 	mls_group_ep *e = &g->pend;
+	mls_tree *t = &g->cur.tree;
+	mls_tree_journal jr;
+	bool journaled = false;
 	mls_treekem_secrets tsec;
 	mls_update_path up;
 	mls_leaf_fields tmpl;
@@ -268,15 +263,19 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 		rm[n_rm++] = removes[i];
 	}
 	e->epoch = g->cur.epoch + 1;
-	CR_CHECK(mls_tree_copy(&e->tree, &g->cur.tree));
+	/* The new tree is built on the current one under a journal, kept as a
+	 * redo list for mls_group_commit_confirm, and undone: no O(n) copy. */
+	mls_tree_journal_begin(t, &jr);
+	journaled = true;
 	e->priv = g->cur.priv;
-	CR_CHECK(apply_proposals(&e->tree, rm, n_rm, adds, n_adds, added));
-	mls_leaf_fields_of(mls_tree_leaf(&e->tree, me), &tmpl);
-	CR_CHECK(mls_treekem_create(&e->tree, me, &tmpl, g->sig_seed, g->gid, g->gid_len, rng, &e->priv, &tsec));
-	CR_CHECK(mls_tree_root_hash(&e->tree, e->tree_hash));
+	CR_CHECK(apply_proposals(t, rm, n_rm, adds, n_adds, added));
+	CR_CHECK(check_commit_changes(t, added, n_adds, UINT32_MAX));
+	mls_leaf_fields_of(mls_tree_leaf(t, me), &tmpl);
+	CR_CHECK(mls_treekem_create(t, me, &tmpl, g->sig_seed, g->gid, g->gid_len, rng, &e->priv, &tsec));
+	CR_CHECK(mls_tree_root_hash(t, e->tree_hash));
 	/* Provisional GroupContext: new epoch and tree, old transcript (12.4.2). */
 	CR_CHECK(mls_group_gc_encode(g, e->epoch, e->tree_hash, g->cur.confirmed, g->cur.confirmed_len, &pgc));
-	CR_CHECK(mls_treekem_encrypt(&e->tree, me, &tsec, added, n_adds, pgc.p, pgc.len, rng, &up));
+	CR_CHECK(mls_treekem_encrypt(t, me, &tsec, added, n_adds, pgc.p, pgc.len, rng, &up));
 	mls_update_path_write(&path, &up);
 	CR_CHECK(cr_writer_error(&path));
 
@@ -316,6 +315,7 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 					 g->sig_seed));
 	CR_CHECK(mls_group_confirmed_hash(e->confirmed, &g->cur, fc, (cr_span){ sig, sizeof sig }));
 	e->confirmed_len = MLS_NH;
+	e->tree.n_leaves = t->n_leaves; /* sizes the secret tree; no nodes until confirmed */
 	CR_CHECK(mls_group_ep_schedule(g, e, g->cur.sec.init_secret, tsec.commit_secret));
 	mls_confirmation_tag(tag, e->sec.confirmation_key, e->confirmed);
 	CR_CHECK(mls_interim_transcript_hash(e->interim, e->confirmed, tag, sizeof tag));
@@ -331,12 +331,18 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 	mls_message_write(&msg, &m);
 	CR_CHECK(cr_writer_error(&msg));
 	if (n_adds)
-		CR_CHECK(make_welcome(g, e, tag, adds, added, n_adds, &tsec, rng, welcome, welcome_len));
+		CR_CHECK(make_welcome(g, e, t, tag, adds, added, n_adds, &tsec, rng, welcome, welcome_len));
 	*commit = cr_writer_take(&msg, commit_len);
 	CR_CHECK(*commit ? CR_OK : CR_ERR_NOMEM);
+	CR_CHECK(mls_tree_journal_redo(t, &g->pend_tree));
 	g->has_pend = true;
 out:
+	if (journaled)
+		mls_tree_journal_undo(t);
 	if (err) {
+		free(*commit);
+		*commit = NULL;
+		*commit_len = 0;
 		mls_group_ep_free(e);
 		if (welcome && *welcome) {
 			free(*welcome);
@@ -369,6 +375,12 @@ void mls_group_enter_epoch(mls_group *g, mls_group_ep *e)
 cr_err mls_group_commit_confirm(mls_group *g)
 {
 	CR_ENSURE(g->has_pend, CR_ERR_STATE);
+	if (g->pend_tree.n_leaves) {
+		/* A member's commit: its tree is the current one plus the redo list. */
+		CR_TRY(mls_tree_redo_apply(&g->cur.tree, &g->pend_tree));
+		g->pend.tree = g->cur.tree;
+		memset(&g->cur.tree, 0, sizeof g->cur.tree);
+	}
 	mls_group_enter_epoch(g, &g->pend);
 	g->has_pend = false;
 	g->active = true; /* an external joiner's group starts inactive */
@@ -378,6 +390,7 @@ cr_err mls_group_commit_confirm(mls_group *g)
 void mls_group_commit_discard(mls_group *g)
 {
 	mls_group_ep_free(&g->pend);
+	mls_tree_redo_free(&g->pend_tree);
 	g->has_pend = false;
 }
 
@@ -462,6 +475,9 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 	mls_update_path up;
 	uint8_t commit_secret[MLS_NH];
 	cr_writer pgc;
+	mls_tree *t = &g->cur.tree;
+	mls_tree_journal jr;
+	bool journaled = false;
 	cr_err err;
 	const mls_commit *c = &pm->content.commit;
 	uint32_t sender = pm->content.sender.index, me = g->cur.priv.leaf;
@@ -519,11 +535,15 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 	CR_CHECK(c->has_path || (n_rm == 0 && n_adds > 0) ? CR_OK : CR_ERR_INVALID);
 
 	n.epoch = g->cur.epoch + 1;
-	CR_CHECK(mls_tree_copy(&n.tree, &g->cur.tree));
+	/* Checked on the group's own tree under a journal: every failure
+	 * below undoes it exactly, success keeps it (no O(n) copy). */
+	mls_tree_journal_begin(t, &jr);
+	journaled = true;
 	n.priv = g->cur.priv;
-	CR_CHECK(apply_proposals(&n.tree, rm, n_rm, adds, n_adds, added));
+	CR_CHECK(apply_proposals(t, rm, n_rm, adds, n_adds, added));
 	if (in_list(rm, n_rm, me)) {
 		/* Authenticated (tag and signature) and well formed: we are out. */
+		CR_CHECK(check_commit_changes(t, added, n_adds, UINT32_MAX));
 		*what = MLS_PROCESSED_REMOVED;
 		g->active = false;
 		g->n_props = 0;
@@ -532,17 +552,18 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 	}
 	if (c->has_path) {
 		CR_CHECK(mls_update_path_decode(c->path.p, c->path.n, &up));
-		CR_CHECK(mls_treekem_merge(&n.tree, sender, &up, g->gid, g->gid_len));
-		CR_CHECK(check_path_changed(&n.tree, sender));
+		CR_CHECK(mls_treekem_merge(t, sender, &up, g->gid, g->gid_len));
 	}
-	CR_CHECK(mls_tree_root_hash(&n.tree, n.tree_hash));
+	CR_CHECK(check_commit_changes(t, added, n_adds, c->has_path ? sender : UINT32_MAX));
+	CR_CHECK(mls_tree_root_hash(t, n.tree_hash));
 	if (c->has_path) {
 		CR_CHECK(mls_group_gc_encode(g, n.epoch, n.tree_hash, g->cur.confirmed, g->cur.confirmed_len, &pgc));
-		CR_CHECK(mls_treekem_decrypt(&n.tree, sender, &up, added, n_adds, pgc.p, pgc.len, &n.priv, NULL,
+		CR_CHECK(mls_treekem_decrypt(t, sender, &up, added, n_adds, pgc.p, pgc.len, &n.priv, NULL,
 					     commit_secret));
 	}
 	CR_CHECK(mls_group_confirmed_hash(n.confirmed, &g->cur, &pm->content, pm->signature));
 	n.confirmed_len = MLS_NH;
+	n.tree.n_leaves = t->n_leaves; /* sizes the secret tree; the nodes move in last */
 	CR_CHECK(mls_group_ep_schedule(g, &n, g->cur.sec.init_secret, commit_secret));
 	CR_CHECK(mls_confirmation_tag_verify(pm->confirmation_tag.p, pm->confirmation_tag.n, n.sec.confirmation_key,
 					     n.confirmed));
@@ -551,10 +572,16 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 	n.interim_len = MLS_NH;
 	/* Everything checked: the group moves on; our own pending commit for
 	 * the same epoch lost. */
+	CR_CHECK(mls_tree_journal_keep(t));
+	journaled = false;
+	n.tree = *t;
+	memset(t, 0, sizeof *t);
 	mls_group_commit_discard(g);
 	mls_group_enter_epoch(g, &n);
 	*what = MLS_PROCESSED_COMMIT;
 out:
+	if (journaled)
+		mls_tree_journal_undo(t);
 	mls_group_ep_free(&n);
 	mls_update_path_free(&up);
 	cr_wipe(commit_secret, sizeof commit_secret);

@@ -17,6 +17,7 @@
 #include "msg_framing.h"
 #include "secret_tree.h"
 #include "tree.h"
+#include "tree_journal.h"
 #include "treekem.h"
 
 typedef struct mls_group_ep {
@@ -54,6 +55,9 @@ struct mls_group {
 	size_t n_props;
 	bool has_pend;
 	mls_group_ep pend;
+	/* A member's pending commit: pend.tree stays empty, its tree is the
+	 * current one with these changes (external commits use pend.tree). */
+	mls_tree_redo pend_tree;
 };
 
 void mls_group_ep_free(mls_group_ep *e);
