@@ -142,6 +142,7 @@ void mls_group_free(mls_group *g)
 	mls_group_ep_free(&g->cur);
 	mls_group_ep_free(&g->pend);
 	mls_tree_redo_free(&g->pend_tree);
+	mls_group_props_clear(g);
 	free(g->gc_ext);
 	cr_wipe(g, sizeof *g);
 	free(g);
