@@ -155,6 +155,7 @@ cr_err mls_tree_copy(mls_tree *dst, const mls_tree *src)
 		}
 		d->type = s->type;
 		d->hash_ok = s->hash_ok;
+		d->sub_blank = s->sub_blank;
 		memcpy(d->hash, s->hash, MLS_HASH_LEN);
 	}
 	return CR_OK;
@@ -353,7 +354,9 @@ cr_err mls_tree_resolution(const mls_tree *t, uint32_t x, const uint32_t *excl, 
 				CR_TRY(mls_nodelist_push(out, 2 * nd->parent.unmerged[i]));
 		return CR_OK;
 	}
-	if (mls_tm_is_leaf(x))
+	/* A blank subtree known to be blank throughout (cached with the tree
+	 * hash) resolves to nothing without a walk of all its nodes. */
+	if (mls_tm_is_leaf(x) || (nd->hash_ok && nd->sub_blank))
 		return CR_OK;
 	CR_TRY(mls_tree_resolution(t, mls_tm_left(x), excl, n_excl, out));
 	return mls_tree_resolution(t, mls_tm_right(x), excl, n_excl, out);
@@ -364,7 +367,7 @@ static bool subtree_nonblank(const mls_tree *t, uint32_t x)
 {
 	if (t->nodes[x].type != MLS_NODE_BLANK)
 		return true;
-	if (mls_tm_is_leaf(x))
+	if (mls_tm_is_leaf(x) || (t->nodes[x].hash_ok && t->nodes[x].sub_blank))
 		return false;
 	return subtree_nonblank(t, mls_tm_left(x)) || subtree_nonblank(t, mls_tm_right(x));
 }
@@ -437,11 +440,14 @@ cr_err mls_tree_node_hash(mls_tree *t, uint32_t x, uint8_t out[MLS_HASH_LEN])
 	if (!nd->hash_ok) {
 		if (mls_tm_is_leaf(x)) {
 			CR_TRY(hash_leaf(nd, x, false, nd->hash));
+			nd->sub_blank = nd->type == MLS_NODE_BLANK;
 		} else {
 			uint8_t lh[MLS_HASH_LEN], rh[MLS_HASH_LEN];
-			CR_TRY(mls_tree_node_hash(t, mls_tm_left(x), lh));
-			CR_TRY(mls_tree_node_hash(t, mls_tm_right(x), rh));
+			uint32_t l = mls_tm_left(x), r = mls_tm_right(x);
+			CR_TRY(mls_tree_node_hash(t, l, lh));
+			CR_TRY(mls_tree_node_hash(t, r, rh));
 			CR_TRY(hash_parent(nd, NULL, 0, lh, rh, nd->hash));
+			nd->sub_blank = nd->type == MLS_NODE_BLANK && t->nodes[l].sub_blank && t->nodes[r].sub_blank;
 		}
 		nd->hash_ok = true;
 	}

@@ -49,6 +49,7 @@ enum { MLS_NODE_BLANK = 0, MLS_NODE_LEAF = 1, MLS_NODE_PARENT = 2 };
 typedef struct mls_node {
 	uint8_t type;            /* MLS_NODE_* */
 	bool hash_ok;            /* hash caches the node's tree hash */
+	bool sub_blank;          /* with hash_ok: every node of the subtree is blank */
 	bool logged;             /* saved in the tree's journal (tree_journal.h) */
 	bool aliased;            /* its buffers belong to the journal's saved copy */
 	uint8_t hash[MLS_HASH_LEN];
