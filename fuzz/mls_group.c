@@ -3,9 +3,12 @@
  *
  * Each input is a program: every 4 bytes are one operation (op, position,
  * xor mask, spare) on a fresh two-member group (deterministic randomness):
- * messages both ways, update commits from either side, tampered commits and
- * tampered application messages (a byte at the chosen position XORed with a
- * non-zero mask), and the remaining input fed raw to both members. A
+ * messages both ways, update commits from either side, Update proposals by
+ * either side (kept by both until a commit covers them: the other side's
+ * commits carry them by reference, the proposer's own leave them out),
+ * tampered commits, proposals and application messages (a byte at the
+ * chosen position XORed with a non-zero mask), serialization round trips,
+ * and the remaining input fed raw to both members. A
  * tampered or raw message must never be accepted and must leave the
  * receiver's serialized state unchanged; after every step both members
  * share the epoch authenticator. Any violation aborts.
@@ -78,6 +81,26 @@ static void commit(party p[2], int s, size_t pos, uint8_t mask, const cr_rng *rn
 	free(cm);
 }
 
+static void propose_update(party p[2], int s, size_t pos, uint8_t mask, const cr_rng *rng)
+{
+	uint8_t *pm, *st;
+	size_t pl, sl;
+	mls_processed what;
+	fz_must(mls_group_propose_update(p[s].g, rng, &pm, &pl) == CR_OK);
+	if (mask) {
+		st = fz_state_of(p[1 - s].g, &sl);
+		pm[pos % pl] ^= mask;
+		fz_must(mls_group_process(p[1 - s].g, pm, pl, &what) != CR_OK);
+		fz_unchanged(p[1 - s].g, st, sl);
+		free(st);
+		pm[pos % pl] ^= mask;
+	}
+	fz_must(mls_group_process(p[1 - s].g, pm, pl, &what) == CR_OK && what == MLS_PROCESSED_PROPOSAL);
+	/* The same proposal again is refused. */
+	fz_must(mls_group_process(p[1 - s].g, pm, pl, &what) != CR_OK);
+	free(pm);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint8_t seed[32] = { 0x5e };
@@ -89,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_two_members(p, "fuzz-group", &rng);
 	size_t i = 0;
 	for (int steps = 0; i + 4 <= size && steps < 16; i += 4, steps++) {
-		uint8_t op = data[i] % 6, mask = data[i + 2];
+		uint8_t op = data[i] % 7, mask = data[i + 2];
 		size_t pos = (size_t)data[i + 1] << 8 | data[i + 3];
 		switch (op) {
 		case 0:
@@ -113,6 +136,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			i = size;
 			break;
 		}
+		case 6:
+			propose_update(p, data[i + 1] & 1, pos, mask, &rng);
+			break;
 		default: {
 			/* Serialization round trip of member data[i+1] & 1. */
 			size_t sl;

@@ -7,14 +7,18 @@
  * the rest is fed (bits 1..7), so partial frames are exercised too. The store
  * holds a user "peer" and a group "g" of the fuzzer. The online and
  * notification hooks answer from memory (odd user ids are online) and a
- * small mailbox limit makes LIMIT reachable. After the run the harness
- * checks that stored state is still consistent.
+ * small mailbox limit makes LIMIT reachable. Every second chunk is fed
+ * inside a group commit (net/svr_batch.h): its answers must stay held until
+ * the COMMIT, which fails (and must roll back) when the chunk starts with
+ * 0xee. After the run the harness checks that stored state is still
+ * consistent.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ed25519.h"
+#include "svr_batch.h"
 #include "svr_conn.h"
 
 static const uint8_t exporter[NT_EXPORTER_LEN] = { 0x5a };
@@ -112,6 +116,11 @@ static void auth(nt_svr_conn *c, uint16_t type, const uint8_t nonce[NT_NONCE_LEN
 		feed(c, b, w.len);
 }
 
+static bool veto_flag(void *ctx)
+{
+	return *(const bool *)ctx;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -128,6 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	st_server *db;
 	if (cr_init() || st_server_open(&db, ":memory:"))
 		return 0;
+	bool veto = false;
+	st_server_set_commit_veto(db, veto_flag, &veto);
+	nt_svr_batch batch;
+	nt_svr_batch_init(&batch, db);
 	uint8_t seed[32] = { 3 }, pub[32], nonce[NT_NONCE_LEN];
 	if (cr_ed25519_public(pub, seed))
 		goto out_db;
@@ -152,7 +165,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    st_group_create(db, (const uint8_t *)"g", 1, me.id, &gid))
 			abort(); /* the harness's own login must work */
 	}
-	size_t chunk = (size_t)(data[0] >> 1) + 1;
+	size_t chunk = (size_t)(data[0] >> 1) + 1, chunks = 0;
 	cr_reader r;
 	cr_reader_init(&r, data, size);
 	cr_span skip;
@@ -167,19 +180,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * as the event loop does. */
 		cr_reader part;
 		cr_reader_init(&part, s.p, s.n);
-		bool failed = false;
+		bool failed = false, batched = (chunks++ & 1) != 0;
+		if (batched && (nt_svr_batch_begin(&batch) || nt_svr_batch_add(&batch, &c, NULL)))
+			abort();
 		for (int tries = 0; tries < 8 && cr_reader_left(&part) && !nt_svr_conn_closing(&c); tries++) {
 			cr_span rest, done;
 			size_t used = 0, on;
 			if (cr_read_span(&part, cr_reader_left(&part), &rest))
 				break;
 			failed = nt_svr_conn_feed_sync(&c, rest.p, rest.n, 1000, &used) != CR_OK;
-			free(nt_svr_conn_take_output(&c, &on));
+			uint8_t *o = nt_svr_conn_take_output(&c, &on);
+			if (o && batched)
+				abort(); /* an answer left before its commit */
+			free(o);
 			if (failed)
 				break;
 			cr_reader_init(&part, rest.p, rest.n);
 			if (cr_read_span(&part, used, &done))
 				break;
+		}
+		if (batched) {
+			veto = s.p[0] == 0xee;
+			bool committed = nt_svr_batch_commit(&batch) == CR_OK;
+			veto = false;
+			if (committed == (batch.failed > 0) || (!committed && !nt_svr_conn_closing(&c)))
+				abort();
+			size_t on;
+			free(nt_svr_conn_take_output(&c, &on));
 		}
 		if (failed)
 			break;
@@ -205,6 +232,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	nt_svr_conn_free(&c);
 out_db:
+	nt_svr_batch_free(&batch);
 	st_server_close(db);
 	return 0;
 }

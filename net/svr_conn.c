@@ -18,6 +18,7 @@
 #include "hash.h"
 #include "invite.h"
 #include "kp_identity.h"
+#include "svr_batch.h"
 #include "wipe.h"
 
 #define OUT_SLACK 4096u
@@ -46,6 +47,8 @@ cr_err nt_svr_conn_init(nt_svr_conn *c, const nt_svr_config *cfg, st_server *db,
 
 void nt_svr_conn_free(nt_svr_conn *c)
 {
+	if (c->batch)
+		nt_svr_batch_remove(c->batch, c);
 	nt_parser_free(&c->parser);
 	cr_writer_free(&c->out);
 	cr_wipe(c->nonce, sizeof c->nonce);
@@ -56,7 +59,7 @@ void nt_svr_conn_free(nt_svr_conn *c)
 uint8_t *nt_svr_conn_take_output(nt_svr_conn *c, size_t *n)
 {
 	*n = 0;
-	if (c->out.len == 0)
+	if (c->out.len == 0 || c->batch)
 		return NULL;
 	uint8_t *p = cr_writer_take(&c->out, n);
 	cr_writer_init_dynamic(&c->out, 2 * (size_t)c->cfg->frame_max + OUT_SLACK);
@@ -78,10 +81,15 @@ static bool online(const nt_svr_conn *c, int64_t user)
 	return c->cfg->is_online && c->cfg->is_online(c->cfg->hooks_ctx, user);
 }
 
-/* After the commit only: the loop tells the members. */
+/* After the commit only: the loop tells the members. In a batch the
+ * commit is still to come, so the batch keeps the note (if memory runs
+ * out it is lost, which only delays readers until their next FETCH). */
 static void notify(nt_svr_conn *c, int64_t group, cr_span gid, uint64_t position)
 {
-	if (c->cfg->appended)
+	if (c->batch) {
+		cr_err e = nt_svr_batch_note_append(c->batch, c, group, gid.p, gid.n, position);
+		(void)e;
+	} else if (c->cfg->appended)
 		c->cfg->appended(c->cfg->hooks_ctx, group, gid.p, gid.n, position, c);
 }
 
@@ -155,6 +163,13 @@ static res finish_tx(nt_svr_conn *c, res r)
 		return NT_E_INTERNAL;
 	}
 	return 0;
+}
+
+void nt_svr_conn_drop_output(nt_svr_conn *c, nt_code code)
+{
+	cr_writer_free(&c->out);
+	cr_writer_init_dynamic(&c->out, 2 * (size_t)c->cfg->frame_max + OUT_SLACK);
+	send_error(c, 0, code, true);
 }
 
 /* Reads opaque<V> for a username and checks the rules (store decides). */

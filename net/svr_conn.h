@@ -55,6 +55,7 @@
 #define NT_POST_OVERHEAD 256
 
 typedef struct nt_svr_conn nt_svr_conn;
+typedef struct nt_svr_batch nt_svr_batch; /* svr_batch.h */
 
 typedef struct nt_svr_config {
 	nt_policy policy;
@@ -119,6 +120,7 @@ struct nt_svr_conn {
 	char addr[NT_ADDR_MAX];          /* client address text; "" when unknown */
 	nt_svr_pending pend;
 	nt_hash_job job;                 /* valid while pend.kind != NT_PEND_NONE */
+	nt_svr_batch *batch;             /* while a member: answers held, notes deferred */
 };
 
 /* The logged-in user's id, or 0 before LOGIN succeeded. */
@@ -144,8 +146,12 @@ cr_err nt_svr_conn_busy(nt_svr_conn *c) CR_MUST_CHECK;
 /* feed(), running each hash inline: for tests and fuzzing. */
 cr_err nt_svr_conn_feed_sync(nt_svr_conn *c, const uint8_t *p, size_t n, int64_t now,
 			     size_t *consumed) CR_MUST_CHECK;
-/* Hands the queued output to the caller (free() it); NULL when none. */
+/* Hands the queued output to the caller (free() it); NULL when none, and
+ * while the connection is in an open batch (svr_batch.h). */
 uint8_t *nt_svr_conn_take_output(nt_svr_conn *c, size_t *n);
+/* Drops every queued answer and queues ERROR code (id 0) instead, closing:
+ * for a batch whose commit failed. */
+void nt_svr_conn_drop_output(nt_svr_conn *c, nt_code code);
 /* True once the connection must be closed after its output is sent. */
 bool nt_svr_conn_closing(const nt_svr_conn *c);
 

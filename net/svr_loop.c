@@ -10,6 +10,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -25,6 +26,7 @@ struct nt_loop_conn {
 	nt_loop_conn *prev, *next;
 	nt_tls tls;
 	bool ready;             /* handshake done, app engine initialised */
+	bool again;             /* answers released by a commit: pump it */
 	nt_svr_conn app;
 	uint8_t *out;           /* response bytes not yet taken by TLS */
 	size_t out_n;
@@ -135,24 +137,12 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 		c->ready = true;
 		*progress = true;
 	}
-	if (!nt_svr_conn_closing(&c->app) && !c->out) {
-		if (cr_reader_left(&c->in_r) == 0) {
-			size_t k = nt_tls_pull_plaintext(&c->tls, c->in, sizeof c->in);
-			cr_reader_init(&c->in_r, c->in, k);
-		}
-		if (cr_reader_left(&c->in_r)) {
-			cr_reader peek = c->in_r;
-			cr_span rest, done;
-			size_t used = 0;
-			if (cr_read_span(&peek, cr_reader_left(&peek), &rest) ||
-			    nt_svr_conn_feed(&c->app, rest.p, rest.n, (int64_t)time(NULL), &used) != CR_OK ||
-			    cr_read_span(&c->in_r, used, &done))
-				return false;
-			if (used)
-				*progress = true;
-		}
-		if (!submit_hash(s, c, progress))
-			return false;
+	/* Answers first: a connection joins a batch only with none of its own
+	 * answers left in the engine, so what a batch holds is its own. */
+	if (!c->out) {
+		c->out = nt_svr_conn_take_output(&c->app, &c->out_n);
+		if (c->out)
+			cr_reader_init(&c->out_r, c->out, c->out_n);
 	}
 	if (!c->out && c->notify.n) {
 		/* Between whole response frames: the engine's output is frames. */
@@ -164,11 +154,6 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 			cr_reader_init(&c->out_r, c->out, c->out_n);
 		}
 		cr_writer_free(&w);
-	}
-	if (!c->out) {
-		c->out = nt_svr_conn_take_output(&c->app, &c->out_n);
-		if (c->out)
-			cr_reader_init(&c->out_r, c->out, c->out_n);
 	}
 	if (c->out) {
 		cr_reader peek = c->out_r;
@@ -185,8 +170,29 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 			c->out = NULL;
 		}
 	}
-	/* A closing connection goes once its last answer is on the wire. */
-	return !(nt_svr_conn_closing(&c->app) && !c->out && !nt_tls_want_write(&c->tls));
+	if (!nt_svr_conn_closing(&c->app) && !c->out) {
+		if (cr_reader_left(&c->in_r) == 0) {
+			size_t k = nt_tls_pull_plaintext(&c->tls, c->in, sizeof c->in);
+			cr_reader_init(&c->in_r, c->in, k);
+		}
+		if (cr_reader_left(&c->in_r)) {
+			cr_reader peek = c->in_r;
+			cr_span rest, done;
+			size_t used = 0;
+			if ((s->batch.open && nt_svr_batch_add(&s->batch, &c->app, c) != CR_OK) ||
+			    cr_read_span(&peek, cr_reader_left(&peek), &rest) ||
+			    nt_svr_conn_feed(&c->app, rest.p, rest.n, (int64_t)time(NULL), &used) != CR_OK ||
+			    cr_read_span(&c->in_r, used, &done))
+				return false;
+			if (used)
+				*progress = true;
+		}
+		if (!submit_hash(s, c, progress))
+			return false;
+	}
+	/* A closing connection goes once its last answer is on the wire (an
+	 * answer a batch holds is still to come). */
+	return !(nt_svr_conn_closing(&c->app) && !c->out && c->app.out.len == 0 && !nt_tls_want_write(&c->tls));
 }
 
 /* Moves bytes until nothing progresses. False: close the connection. */
@@ -290,19 +296,40 @@ static void loop_appended(void *ctx, int64_t group, const uint8_t *gid, size_t g
 		fprintf(stderr, "echover server: cannot list members for notifications\n");
 }
 
-/* Sends the queued NOTIFY frames. Runs after a batch of events (closing a
- * connection here cannot leave a stale event); a pump may queue more, so
- * a few rounds, and what is left waits for the next turn of the loop. */
-static void notifies_out(nt_server *s)
+/* Sends the answers the last commit released and the queued NOTIFY
+ * frames. Runs inside the next batch (their pumps may feed more requests),
+ * before that wake-up's events. */
+static void pending_out(nt_server *s)
 {
-	for (int round = 0; round < 4 && s->notify_pending; round++) {
-		s->notify_pending = false;
-		for (nt_loop_conn *c = s->conns, *next; c; c = next) {
-			next = c->next;
-			if (c->notify.n && !pump(s, c))
-				conn_close(s, c);
-		}
+	if (!s->notify_pending && !s->again_pending)
+		return;
+	s->notify_pending = s->again_pending = false;
+	for (nt_loop_conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (!c->again && !c->notify.n)
+			continue;
+		c->again = false;
+		if (!pump(s, c))
+			conn_close(s, c);
 	}
+}
+
+/* Ends the wake-up's batch: one durable COMMIT for all of its requests,
+ * then their answers may go (next turn of the loop, pending_out). */
+static void batch_done(nt_server *s)
+{
+	size_t n = nt_svr_batch_size(&s->batch);
+	if (nt_svr_batch_commit(&s->batch) != CR_OK)
+		fprintf(stderr,
+			"echover server: a commit failed; the %zu connections of its batch were answered"
+			" INTERNAL and are closed\n",
+			n);
+	for (size_t i = 0; i < n; i++) {
+		nt_loop_conn *c = nt_svr_batch_tag(&s->batch, i);
+		c->again = true;
+	}
+	if (n)
+		s->again_pending = true;
 }
 
 static void addr_text(const struct sockaddr_storage *sa, char *out, size_t n)
@@ -324,7 +351,8 @@ static void hashes_done(nt_server *s)
 		bool ok = true;
 		if (c) {
 			c->inflight = NULL;
-			ok = nt_svr_conn_resume(&c->app, j) == CR_OK;
+			ok = (!s->batch.open || nt_svr_batch_add(&s->batch, &c->app, c) == CR_OK) &&
+			     nt_svr_conn_resume(&c->app, j) == CR_OK;
 		}
 		nt_hash_job_wipe(j);
 		free(j);
@@ -367,6 +395,10 @@ static void accept_all(nt_server *s)
 			continue;
 		}
 		c->fd = fd;
+		/* Answers go out as soon as they are committed; the loop already
+		 * writes a wake-up's answers in one send. */
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		memcpy(c->addr, addr, sizeof addr);
 		c->opened = c->last_active = now_mono();
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
@@ -406,6 +438,8 @@ cr_err nt_server_run(nt_server *s)
 	s->n_conns = 0;
 	s->notify_pending = false;
 	s->notify_dropped = 0;
+	s->again_pending = false;
+	nt_svr_batch_init(&s->batch, s->db);
 	s->cfg.is_online = loop_is_online;
 	s->cfg.appended = loop_appended;
 	s->cfg.hooks_ctx = s;
@@ -434,7 +468,8 @@ cr_err nt_server_run(nt_server *s)
 	for (bool running = true; running;) {
 		struct epoll_event evs[64];
 		/* Wake once a second to enforce the time-outs. */
-		int n = epoll_wait(s->epoll_fd, evs, 64, s->notify_pending ? 0 : s->conns ? 1000 : -1);
+		int n = epoll_wait(s->epoll_fd, evs, 64,
+				   s->notify_pending || s->again_pending ? 0 : s->conns ? 1000 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -442,6 +477,10 @@ cr_err nt_server_run(nt_server *s)
 			break;
 		}
 		bool done_ready = false;
+		/* Without a batch (the store refused one) each request commits
+		 * by itself, as nt_svr_conn_feed does alone. */
+		bool batched = nt_svr_batch_begin(&s->batch) == CR_OK;
+		pending_out(s);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			if (p == &s->pool) {
@@ -458,7 +497,8 @@ cr_err nt_server_run(nt_server *s)
 		}
 		if (done_ready)
 			hashes_done(s);
-		notifies_out(s);
+		if (batched)
+			batch_done(s);
 		if (running)
 			sweep(s);
 	}
@@ -468,6 +508,7 @@ out:
 	/* After the connections: their jobs are ownerless by now. */
 	nt_hash_pool_free(s->pool);
 	s->pool = NULL;
+	nt_svr_batch_free(&s->batch);
 	nt_online_free(&s->online);
 	close(s->epoll_fd);
 	return err;

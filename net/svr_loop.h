@@ -22,6 +22,14 @@
  * queued frames go out after the current batch of events, between whole
  * response frames.
  *
+ * Group commit (svr_batch.h): the requests of one wake-up (every ready
+ * connection, and the hashes that finished) run in one SQLite transaction;
+ * their answers and NOTIFYs leave only after its durable COMMIT, on the
+ * next turn of the loop (which then does not sleep). A failed COMMIT
+ * acknowledges nothing: the connections of that batch are answered
+ * INTERNAL and closed. Sockets have TCP_NODELAY: a wake-up's answers for
+ * one connection already go out in one send.
+ *
  * TLS is net/tls.h (policy, pinning, exporter); this file adds only sockets.
  * Memory per connection: the TLS context and its NT_TLS_BUF_FULL buffer
  * (38 KB, net/tls.h), a 4 KB plaintext input buffer, the connection
@@ -38,6 +46,7 @@
 #include "st_server.h"
 #include "hash_pool.h"
 #include "online.h"
+#include "svr_batch.h"
 #include "svr_conn.h"
 #include "tls.h"
 
@@ -73,6 +82,8 @@ typedef struct nt_server {
 	nt_online online;    /* user id -> logged-in connections */
 	bool notify_pending; /* some connection has NOTIFY frames queued */
 	uint64_t notify_dropped; /* NOTIFYs left out for backed-up readers */
+	nt_svr_batch batch;  /* the requests of one wake-up, one transaction */
+	bool again_pending;  /* some connection's answers were just released */
 } nt_server;
 
 /* Runs until stop_fd becomes readable; closes every connection it opened.

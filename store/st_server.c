@@ -109,7 +109,7 @@ static const char *const migrations[] = {
 #endif
 
 enum q {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_ROLLBACK,
 	Q_USER_ADD, Q_USER_GET, Q_USER_GET_ID, Q_USER_LIST,
 	Q_INVITE_ADD, Q_INVITE_USE,
 	Q_KP_ADD, Q_KP_DEL_LAST_RESORT, Q_KP_FIRST, Q_KP_DEL, Q_KP_COUNT,
@@ -128,6 +128,9 @@ static const char *const sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SP] = "SAVEPOINT st_request",
+	[Q_SP_RELEASE] = "RELEASE st_request",
+	[Q_SP_ROLLBACK] = "ROLLBACK TO st_request",
 	[Q_USER_ADD] = "INSERT INTO users (name, identity, pw_hash, salt, ops, mem_kib, created)"
 		       " VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[Q_USER_GET] = "SELECT id, name, identity, pw_hash, salt, ops, mem_kib, created FROM users WHERE name = ?",
@@ -202,6 +205,11 @@ struct st_server {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[Q_COUNT];
 	int version;
+	bool batch;       /* a batch is open: st_begin() nests a savepoint */
+	bool batch_tx;    /* ... and its outer transaction has begun */
+	bool in_request;  /* a request's savepoint is open in the batch */
+	bool (*veto)(void *ctx);
+	void *veto_ctx;
 };
 
 const char *st_err_str(st_err e)
@@ -357,23 +365,102 @@ int st_server_schema_version(st_server *s)
 	return s->version;
 }
 
+static st_err run1(st_server *s, enum q which)
+{
+	STMT(st, which);
+	return st_sql_run(st);
+}
+
 st_err st_begin(st_server *s)
 {
-	STMT(st, Q_BEGIN);
-	return st_sql_run(st);
+	if (!s->batch)
+		return run1(s, Q_BEGIN);
+	/* The batch's transaction starts with its first writer, so a wake-up
+	 * that only reads takes no write lock. */
+	if (!s->batch_tx) {
+		ST_TRY(run1(s, Q_BEGIN));
+		s->batch_tx = true;
+	}
+	ST_TRY(run1(s, Q_SP));
+	s->in_request = true;
+	return ST_OK;
 }
 
 st_err st_commit(st_server *s)
 {
-	STMT(st, Q_COMMIT);
-	return st_sql_run(st);
+	if (!s->batch)
+		return run1(s, Q_COMMIT);
+	ST_TRY(run1(s, Q_SP_RELEASE));
+	s->in_request = false;
+	return ST_OK;
 }
 
 void st_rollback(st_server *s)
 {
+	if (s->batch) {
+		/* Undo this request only; the batch goes on. */
+		if (s->in_request && run1(s, Q_SP_ROLLBACK) == ST_OK && run1(s, Q_SP_RELEASE) == ST_OK)
+			s->in_request = false;
+		return;
+	}
 	sqlite3_stmt *st = q(s, Q_ROLLBACK);
 	if (st && sqlite3_get_autocommit(s->db) == 0)
 		(void)st_sql_run(st);
+}
+
+st_err st_batch_begin(st_server *s)
+{
+	if (s->batch)
+		return ST_ERR_ARG;
+	s->batch = true;
+	s->batch_tx = false;
+	s->in_request = false;
+	return ST_OK;
+}
+
+st_err st_batch_commit(st_server *s)
+{
+	if (!s->batch)
+		return ST_ERR_ARG;
+	bool tx = s->batch_tx;
+	s->batch = s->batch_tx = s->in_request = false;
+	if (!tx)
+		return ST_OK;
+	st_err e = run1(s, Q_COMMIT);
+	if (e) {
+		sqlite3_stmt *st = q(s, Q_ROLLBACK);
+		if (st && sqlite3_get_autocommit(s->db) == 0)
+			(void)st_sql_run(st);
+	}
+	return e;
+}
+
+void st_batch_rollback(st_server *s)
+{
+	bool tx = s->batch_tx;
+	s->batch = s->batch_tx = s->in_request = false;
+	sqlite3_stmt *st = q(s, Q_ROLLBACK);
+	if (tx && st && sqlite3_get_autocommit(s->db) == 0)
+		(void)st_sql_run(st);
+}
+
+bool st_batch_is_open(const st_server *s)
+{
+	return s->batch;
+}
+
+/* SQLite turns the COMMIT into a ROLLBACK when the hook says so. */
+static int commit_hook(void *ctx)
+{
+	st_server *s = ctx;
+	return s->veto && s->veto(s->veto_ctx);
+}
+
+void st_server_set_commit_veto(st_server *s, bool (*veto)(void *ctx), void *ctx)
+{
+	s->veto = veto;
+	s->veto_ctx = ctx;
+	sqlite3_commit_hook(s->db, veto ? commit_hook : NULL, s);
 }
 
 bool st_username_valid(const uint8_t *name, size_t n)

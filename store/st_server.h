@@ -54,6 +54,23 @@ st_err st_begin(st_server *s) ST_MUST_CHECK;
 st_err st_commit(st_server *s) ST_MUST_CHECK;
 void st_rollback(st_server *s);
 
+/* Batches: one durable transaction around the requests of many
+ * connections, so one fsync covers them all. Between st_batch_begin and
+ * st_batch_commit, st_begin / st_commit / st_rollback open, release and
+ * undo a savepoint inside the batch: each request still succeeds or fails
+ * whole, but nothing is durable before st_batch_commit returns ST_OK. The
+ * outer transaction (BEGIN IMMEDIATE) starts at the first st_begin, so a
+ * batch of reads takes no write lock. A failed st_batch_commit has rolled
+ * the whole batch back. Reads inside a batch see its uncommitted writes:
+ * the caller holds every answer of the batch until the commit. */
+st_err st_batch_begin(st_server *s) ST_MUST_CHECK;
+st_err st_batch_commit(st_server *s) ST_MUST_CHECK;
+void st_batch_rollback(st_server *s);
+bool st_batch_is_open(const st_server *s);
+/* Fault injection for tests: while veto(ctx) returns true, every durable
+ * commit fails (SQLite rolls it back, as after a failed write); NULL: none. */
+void st_server_set_commit_veto(st_server *s, bool (*veto)(void *ctx), void *ctx);
+
 /* Username rules: 1..32 bytes of [a-z0-9_.-], starting with a letter, so
  * that names are unambiguous in a terminal and in logs (no case folding, no
  * look-alike Unicode). */

@@ -12,6 +12,7 @@
 #include "hpke.h"
 #include "t.h"
 #include "tree.h"
+#include "tree_journal.h"
 #include "treekem.h"
 
 static const uint8_t u16_one[] = { 0, 1 };
@@ -446,9 +447,129 @@ TEST(messages_vector_trees_roundtrip)
 	json_decref(root);
 }
 
+/* The encoding of t (malloc'ed) and whether its cached root hash equals a
+ * fresh computation. */
+static uint8_t *encode_checked(mls_tree *t, size_t *n)
+{
+	cr_writer w;
+	uint8_t h[MLS_HASH_LEN], f[MLS_HASH_LEN];
+	cr_writer_init_dynamic(&w, MLS_TREE_MAX_ENC);
+	mls_tree_encode(&w, t);
+	if (!CHECK_OK(mls_tree_root_hash(t, h)) || !fresh_root_hash(t, f) || !CHECK_MEM(h, f, sizeof h)) {
+		cr_writer_free(&w);
+		return NULL;
+	}
+	return cr_writer_take(&w, n);
+}
+
+/* Adds that grow the tree, removes that truncate it, an update and a
+ * commit path: every kind of change a journal must undo. */
+static bool journal_ops(mls_tree *t, member *ms)
+{
+	uint8_t s[32] = { 9 };
+	cr_rng_det det;
+	cr_rng rng;
+	cr_rng_det_init(&det, &rng, s);
+	mls_leaf_node l;
+	uint32_t idx;
+	bool ok = CHECK_OK(mls_tree_remove_leaf(t, 2));
+	for (uint32_t i = 5; ok && i < 10; i++) /* fills 2, 5, 6, 7, then grows to 16 */
+		if ((ok = make_leaf(i, &ms[i], &l))) {
+			ok = CHECK_OK(mls_tree_add_leaf(t, &l, &idx));
+			mls_leaf_free(&l);
+		}
+	ok = ok && CHECK(t->n_leaves == 16) && CHECK_OK(mls_tree_remove_leaf(t, 8));
+	ok = ok && CHECK(t->n_leaves == 8);
+	if (ok && (ok = make_leaf(40, &ms[1], &l))) {
+		ok = CHECK_OK(mls_tree_update_leaf(t, 1, &l));
+		mls_leaf_free(&l);
+	}
+	mls_leaf_fields tmpl;
+	mls_leaf_node old;
+	mls_treekem_secrets sec;
+	if (!ok || !CHECK_OK(mls_leaf_copy(&old, mls_tree_leaf(t, 0))))
+		return false;
+	mls_leaf_fields_of(&old, &tmpl);
+	ok = CHECK_OK(mls_treekem_create(t, 0, &tmpl, ms[0].seed, gid, sizeof gid, &rng, &ms[0].priv, &sec));
+	mls_leaf_free(&old);
+	mls_treekem_secrets_wipe(&sec);
+	return ok;
+}
+
+TEST(journal_undo_keep_and_redo_are_exact)
+{
+	mls_tree t = { 0 }, c = { 0 };
+	member ms[12];
+	uint8_t *before = NULL, *after = NULL, *x = NULL;
+	size_t nb = 0, na = 0, nx = 0;
+	mls_tree_journal j;
+	mls_tree_redo r = { 0 };
+	if (!make_group(5, &t, ms))
+		goto out;
+	mls_tree_priv p0 = ms[0].priv;
+	/* The reference: the same changes on a copy, without a journal. */
+	if (!CHECK_OK(mls_tree_copy(&c, &t)) || !journal_ops(&c, ms) || !(after = encode_checked(&c, &na)) ||
+	    !(before = encode_checked(&t, &nb)))
+		goto out;
+	CHECK(na != nb || memcmp(after, before, nb) != 0);
+	/* Undo: byte for byte the tree of before, with its cached hashes. */
+	ms[0].priv = p0;
+	mls_tree_journal_begin(&t, &j);
+	if (journal_ops(&t, ms)) {
+		CHECK_OK(mls_tree_journal_redo(&t, &r));
+		if ((x = encode_checked(&t, &nx)))
+			CHECK(nx == na && memcmp(x, after, na) == 0);
+		free(x);
+		x = NULL;
+	}
+	mls_tree_journal_undo(&t);
+	CHECK(t.jr == NULL);
+	if ((x = encode_checked(&t, &nx)))
+		CHECK(nx == nb && memcmp(x, before, nb) == 0);
+	free(x);
+	x = NULL;
+	CHECK_OK(mls_tree_validate(&t, gid, sizeof gid));
+	/* Redo on the undone tree: the changed tree again. */
+	CHECK_OK(mls_tree_redo_apply(&t, &r));
+	CHECK(r.n == 0 && r.v == NULL);
+	if ((x = encode_checked(&t, &nx)))
+		CHECK(nx == na && memcmp(x, after, na) == 0);
+	free(x);
+	x = NULL;
+	/* Keep: the changes stay and the tree owns every buffer (ASan would
+	 * see a double free or a leak otherwise). */
+	mls_tree_free(&t);
+	ms[0].priv = p0;
+	if (!make_group(5, &t, ms))
+		goto out;
+	mls_tree_journal_begin(&t, &j);
+	if (journal_ops(&t, ms))
+		CHECK_OK(mls_tree_journal_keep(&t));
+	else
+		mls_tree_journal_undo(&t);
+	if ((x = encode_checked(&t, &nx)))
+		CHECK(nx == na && memcmp(x, after, na) == 0);
+	for (uint32_t i = 0; i < mls_tree_width(&t); i++)
+		if (!CHECK(!t.nodes[i].logged && !t.nodes[i].aliased))
+			break;
+	/* A redo list is refused without a journal, applying one onto a
+	 * journaled tree too. */
+	CHECK_ERR(mls_tree_journal_redo(&t, &r), CR_ERR_STATE);
+	mls_tree_redo empty = { 0 };
+	CHECK_ERR(mls_tree_redo_apply(&t, &empty), CR_ERR_STATE);
+out:
+	mls_tree_redo_free(&r);
+	free(before);
+	free(after);
+	free(x);
+	mls_tree_free(&c);
+	free_group(&t, ms, 12);
+}
+
 static const t_case cases[] = {
 	T(group_validates_and_tamper_fails), T(operations_keep_hash_cache_exact), T(decode_rejects_bad_trees),
-	T(treekem_roundtrip_with_new_member_excluded), T(messages_vector_trees_roundtrip), { 0 },
+	T(treekem_roundtrip_with_new_member_excluded), T(messages_vector_trees_roundtrip),
+	T(journal_undo_keep_and_redo_are_exact), { 0 },
 };
 
 int main(int argc, char **argv) { return t_main(argc, argv, cases); }

@@ -141,6 +141,8 @@ void mls_group_free(mls_group *g)
 		return;
 	mls_group_ep_free(&g->cur);
 	mls_group_ep_free(&g->pend);
+	mls_tree_redo_free(&g->pend_tree);
+	mls_group_props_clear(g);
 	free(g->gc_ext);
 	cr_wipe(g, sizeof *g);
 	free(g);

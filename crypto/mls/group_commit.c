@@ -16,17 +16,10 @@
 #include "msg_protect.h"
 #include "msg_welcome.h"
 #include "transcript.h"
+#include "tree_journal.h"
 #include "wipe.h"
 
 #define EXT_RATCHET_TREE 2
-
-/* AuthenticatedContent (section 6.1): wire_format, FramedContent, auth. */
-static void authenticated_content_write(cr_writer *w, const mls_framed_content *fc, cr_span sig, cr_span tag)
-{
-	cr_write_u16(w, MLS_WIRE_PUBLIC_MESSAGE);
-	mls_framed_content_write(w, fc);
-	mls_auth_data_write(w, fc->content_type, sig, tag);
-}
 
 /* ConfirmedTranscriptHashInput (section 8.2): wire_format, content, signature. */
 cr_err mls_group_confirmed_hash(uint8_t out[MLS_NH], const mls_group_ep *prev, const mls_framed_content *fc,
@@ -53,11 +46,19 @@ static bool in_list(const uint32_t *v, size_t n, uint32_t x)
 	return false;
 }
 
-/* A decoded and validated Add: KeyPackage bytes and its leaf. */
+/* A decoded and validated Add: KeyPackage bytes (owned: malloc'ed here)
+ * and its leaf. */
 typedef struct add_item {
 	cr_span kp;
+	bool owned;
 	mls_leaf_node leaf;
 } add_item;
+
+/* An Update by reference: the sender's leaf index and its new leaf. */
+typedef struct upd_item {
+	uint32_t leaf;
+	mls_leaf_node node;
+} upd_item;
 
 static cr_err kp_leaf(cr_span kpb, mls_leaf_node *leaf)
 {
@@ -68,11 +69,14 @@ static cr_err kp_leaf(cr_span kpb, mls_leaf_node *leaf)
 	return mls_leaf_parse(kp.leaf_node.p, kp.leaf_node.n, leaf);
 }
 
-/* Section 12.3: removes, then adds (echover sends no other proposal
- * types). Fills added[] with the new leaves' indices, ascending. */
-static cr_err apply_proposals(mls_tree *t, const uint32_t *rm, size_t n_rm, const add_item *adds, size_t n_adds,
-			      uint32_t *added)
+/* Section 12.3: updates, then removes, then adds in list order (echover
+ * commits no other proposal types). Fills added[] with the new leaves'
+ * indices, ascending. */
+static cr_err apply_proposals(mls_tree *t, const upd_item *upd, size_t n_upd, const uint32_t *rm, size_t n_rm,
+			      const add_item *adds, size_t n_adds, uint32_t *added)
 {
+	for (size_t i = 0; i < n_upd; i++)
+		CR_TRY(mls_tree_update_leaf(t, upd[i].leaf, &upd[i].node));
 	for (size_t i = 0; i < n_rm; i++) {
 		CR_ENSURE(mls_tree_leaf(t, rm[i]) != NULL, CR_ERR_INVALID);
 		CR_TRY(mls_tree_remove_leaf(t, rm[i]));
@@ -81,79 +85,106 @@ static cr_err apply_proposals(mls_tree *t, const uint32_t *rm, size_t n_rm, cons
 		CR_TRY(mls_tree_add_leaf(t, &adds[i].leaf, &added[i]));
 		CR_ENSURE(i == 0 || added[i] > added[i - 1], CR_ERR_STATE);
 	}
-	/* The tree passed the checks before; removals cannot break them, and
-	 * an add changes its leaf and (by construction, consistently) the
-	 * unmerged lists above it. */
-	uint32_t *ch = malloc((n_adds + 1) * sizeof *ch);
-	CR_ENSURE(ch, CR_ERR_NOMEM);
-	for (size_t i = 0; i < n_adds; i++)
-		ch[i] = 2 * added[i];
-	cr_err err = mls_tree_check_changed(t, ch, n_adds);
-	free(ch);
-	return err;
+	return CR_OK;
 }
 
-/* After merging sender's UpdatePath: its leaf and direct path changed. */
-static cr_err check_path_changed(const mls_tree *t, uint32_t sender)
+/* The tree passed the checks before the commit; removals (and the blanked
+ * paths of updates) cannot break them, an add changes its leaf and (by
+ * construction, consistently) the unmerged lists above it, an update its
+ * leaf, and an UpdatePath (path_leaf, UINT32_MAX for none) its leaf and
+ * direct path. One O(n) pass checks them all. */
+static cr_err check_commit_changes(const mls_tree *t, const uint32_t *added, size_t n_adds, const upd_item *upd,
+				   size_t n_upd, uint32_t path_leaf)
 {
-	uint32_t ch[MLS_TM_MAX_DEPTH + 1], n = 0, x = 2 * sender, r = mls_tm_root(t->n_leaves);
-	ch[n++] = x;
-	while (x != r && n < MLS_TM_MAX_DEPTH + 1) {
-		x = mls_tm_parent(x);
+	uint32_t *ch = malloc((n_adds + n_upd + MLS_TM_MAX_DEPTH + 1) * sizeof *ch);
+	CR_ENSURE(ch, CR_ERR_NOMEM);
+	size_t n = 0;
+	for (size_t i = 0; i < n_adds; i++)
+		ch[n++] = 2 * added[i];
+	for (size_t i = 0; i < n_upd; i++)
+		ch[n++] = 2 * upd[i].leaf;
+	if (path_leaf != UINT32_MAX) {
+		uint32_t x = 2 * path_leaf, r = mls_tm_root(t->n_leaves);
 		ch[n++] = x;
+		for (uint32_t d = 0; x != r && d < MLS_TM_MAX_DEPTH; d++) {
+			x = mls_tm_parent(x);
+			ch[n++] = x;
+		}
 	}
-	return mls_tree_check_changed(t, ch, n);
+	cr_err err = mls_tree_check_changed(t, ch, n);
+	free(ch);
+	return err;
 }
 
 static void adds_free(add_item *a, size_t n)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		mls_leaf_free(&a[i].leaf);
+		if (a[i].owned)
+			free((void *)a[i].kp.p);
+	}
 	free(a);
 }
 
-/* GroupInfo (+ ratchet_tree) of the new epoch e, signed by the committer,
+static void upds_free(upd_item *u, size_t n)
+{
+	if (!u)
+		return;
+	for (size_t i = 0; i < n; i++)
+		mls_leaf_free(&u[i].node);
+	free(u);
+}
+
+/* Private keys of nodes the proposals blanked (the direct paths of removed
+ * and updated leaves) are dropped: the state holds keys of live nodes only. */
+static void priv_drop_blank(mls_tree_priv *p, const mls_tree *t)
+{
+	uint32_t a = 0;
+	for (uint32_t i = 0; i < p->n; i++)
+		if (!mls_tree_is_blank(t, p->node[i])) {
+			p->node[a] = p->node[i];
+			memmove(p->priv[a], p->priv[i], MLS_KEY_LEN);
+			a++;
+		}
+	for (uint32_t i = a; i < p->n; i++)
+		cr_wipe(p->priv[i], MLS_KEY_LEN);
+	p->n = a;
+}
+
+/* GroupInfo (+ ratchet_tree t) of the new epoch e, signed by the committer,
  * then the Welcome with one GroupSecrets per added member. */
-static cr_err make_welcome(mls_group *g, mls_group_ep *e, const uint8_t tag[MLS_NH], const add_item *adds,
+static cr_err make_welcome(mls_group *g, mls_group_ep *e, const mls_tree *t, const uint8_t tag[MLS_NH],
+			   const add_item *adds,
 			   const uint32_t *added, size_t n_adds, const mls_treekem_secrets *tsec, const cr_rng *rng,
 			   uint8_t **out, size_t *out_len)
 {
-	cr_writer tree, ext, tbs, giw, egi, secs, gsw, msg;
+	cr_writer giw, secs, gsw, msg, gc;
 	uint8_t sig[MLS_SIG_LEN], key[MLS_NK], nonce[MLS_NN], ref[MLS_NH];
 	uint8_t *enc_gi = NULL;
-	mls_group_info gi;
 	cr_err err;
-	cr_writer_init_dynamic(&tree, MLS_MAX_MESSAGE);
-	cr_writer_init_dynamic(&ext, MLS_MAX_MESSAGE);
-	cr_writer_init_dynamic(&tbs, MLS_MAX_MESSAGE);
 	cr_writer_init_dynamic(&giw, MLS_MAX_MESSAGE);
-	cr_writer_init_dynamic(&egi, MLS_MAX_MESSAGE);
 	cr_writer_init_dynamic(&secs, MLS_MAX_MESSAGE);
 	cr_writer_init_dynamic(&gsw, 1024);
 	cr_writer_init_dynamic(&msg, MLS_MAX_MESSAGE);
-	cr_writer gc;
 	cr_writer_init_dynamic(&gc, 16);
 	CR_CHECK(mls_group_gc_encode(g, e->epoch, e->tree_hash, e->confirmed, e->confirmed_len, &gc));
-	cr_reader r;
-	cr_reader_init(&r, gc.p, gc.len);
-	memset(&gi, 0, sizeof gi);
-	CR_CHECK(mls_group_context_read(&r, &gi.group_context));
-	mls_tree_encode(&tree, &e->tree);
-	CR_CHECK(cr_writer_error(&tree));
-	mls_extension x = { EXT_RATCHET_TREE, { tree.p, tree.len } };
-	mls_extension_write(&ext, &x);
-	CR_CHECK(cr_writer_error(&ext));
-	gi.extensions.body = (cr_span){ ext.p, ext.len };
-	gi.extensions.count = 1;
-	gi.confirmation_tag = (cr_span){ tag, MLS_NH };
-	gi.signer = e->priv.leaf;
-	mls_group_info_tbs_write(&tbs, &gi);
-	CR_CHECK(cr_writer_error(&tbs));
-	CR_CHECK(mls_sign_with_label(sig, g->sig_seed, "GroupInfoTBS", tbs.p, tbs.len));
-	gi.signature = (cr_span){ sig, sizeof sig };
-	mls_group_info_write(&giw, &gi);
+	/* GroupInfoTBS written once, with the ratchet tree encoded in place
+	 * (at 10 000 members it is 1.7 MB: every extra copy shows), then the
+	 * signature appended: the GroupInfo (section 12.4.3). */
+	cr_write_bytes(&giw, gc.p, gc.len);
+	size_t exts = cr_write_vector_begin(&giw);
+	cr_write_u16(&giw, EXT_RATCHET_TREE);
+	size_t data = cr_write_vector_begin(&giw);
+	mls_tree_encode(&giw, t);
+	cr_write_vector_end(&giw, data);
+	cr_write_vector_end(&giw, exts);
+	cr_write_opaque(&giw, tag, MLS_NH);
+	cr_write_u32(&giw, e->priv.leaf);
+	CR_CHECK(cr_writer_error(&giw));
+	CR_CHECK(mls_sign_with_label(sig, g->sig_seed, "GroupInfoTBS", giw.p, giw.len));
+	cr_write_opaque(&giw, sig, sizeof sig);
 	CR_CHECK(cr_writer_error(&giw));
 	CR_CHECK(mls_welcome_key_nonce(key, nonce, e->sec.welcome_secret));
 	enc_gi = malloc(giw.len + 16);
@@ -203,11 +234,7 @@ out:
 	cr_wipe(nonce, sizeof nonce);
 	free(enc_gi);
 	cr_writer_free(&gc);
-	cr_writer_free(&tree);
-	cr_writer_free(&ext);
-	cr_writer_free(&tbs);
 	cr_writer_free(&giw);
-	cr_writer_free(&egi);
 	cr_writer_free(&secs);
 	cr_writer_free(&gsw);
 	cr_writer_free(&msg);
@@ -219,9 +246,14 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 			size_t *commit_len, uint8_t **welcome, size_t *welcome_len)
 {
 	add_item *adds = NULL;
+	upd_item *upd = NULL;
 	uint32_t *rm = NULL, *added = NULL;
-	size_t n_rm = 0;
+	size_t n_rm = 0, n_ref_rm = 0, n_upd = 0, n_all = 0;
+	bool use[MLS_GROUP_MAX_PROPS];
 	mls_group_ep *e = &g->pend;
+	mls_tree *t = &g->cur.tree;
+	mls_tree_journal jr;
+	bool journaled = false;
 	mls_treekem_secrets tsec;
 	mls_update_path up;
 	mls_leaf_fields tmpl;
@@ -236,7 +268,6 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 	}
 	CR_ENSURE(g->active && !g->has_pend, CR_ERR_STATE);
 	CR_ENSURE(n_adds <= MLS_MAX_PROPOSALS && n_removes <= MLS_MAX_PROPOSALS, CR_ERR_LIMIT);
-	CR_ENSURE(n_adds == 0 || welcome, CR_ERR_ARG);
 	memset(&tsec, 0, sizeof tsec);
 	memset(&up, 0, sizeof up);
 	memset(e, 0, sizeof *e);
@@ -247,51 +278,79 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 	cr_writer_init_dynamic(&msg, MLS_MAX_MESSAGE);
 	uint32_t me = g->cur.priv.leaf;
 
-	adds = calloc(n_adds + 1, sizeof *adds);
-	added = calloc(n_adds + 1, sizeof *added);
+	adds = calloc(n_adds + g->n_props + 1, sizeof *adds);
+	added = calloc(n_adds + g->n_props + 1, sizeof *added);
+	upd = calloc(g->n_props + 1, sizeof *upd);
 	rm = calloc(n_removes + g->n_props + 1, sizeof *rm);
-	CR_CHECK(adds && added && rm ? CR_OK : CR_ERR_NOMEM);
-	for (size_t i = 0; i < n_adds; i++) {
-		adds[i].kp = (cr_span){ addv[i], add_lens[i] };
-		CR_CHECK(kp_leaf(adds[i].kp, &adds[i].leaf));
-	}
+	CR_CHECK(adds && added && upd && rm ? CR_OK : CR_ERR_NOMEM);
 	/* Section 12.2: no removal of the committer, none twice. */
 	for (size_t i = 0; i < g->n_props; i++) {
-		CR_CHECK(g->props[i].removed != me && !in_list(rm, n_rm, g->props[i].removed) ? CR_OK
-											  : CR_ERR_INVALID);
-		rm[n_rm++] = g->props[i].removed;
+		const mls_group_prop *p = &g->props[i];
+		if (p->type != MLS_PROPOSAL_REMOVE)
+			continue;
+		CR_CHECK(p->removed != me && !in_list(rm, n_rm, p->removed) ? CR_OK : CR_ERR_INVALID);
+		rm[n_rm++] = p->removed;
 	}
+	n_ref_rm = n_rm;
 	for (size_t i = 0; i < n_removes; i++) {
 		if (in_list(rm, n_rm, removes[i]))
 			continue; /* already proposed by its member */
 		CR_CHECK(removes[i] != me ? CR_OK : CR_ERR_ARG);
 		rm[n_rm++] = removes[i];
 	}
+	/* The kept Updates and Adds the commit covers (section 12.4), then
+	 * the adds by value; adds apply in list order: references first. */
+	for (size_t i = 0; i < g->n_props; i++) {
+		const mls_group_prop *p = &g->props[i];
+		use[i] = mls_group_props_committed(g, i, me, rm, n_rm);
+		if (use[i] && p->type == MLS_PROPOSAL_UPDATE) {
+			upd[n_upd].leaf = p->sender;
+			CR_CHECK(mls_leaf_parse(p->body, p->body_len, &upd[n_upd].node));
+			n_upd++;
+		} else if (use[i] && p->type == MLS_PROPOSAL_ADD) {
+			adds[n_all].kp = (cr_span){ p->body, p->body_len };
+			CR_CHECK(kp_leaf(adds[n_all].kp, &adds[n_all].leaf));
+			n_all++;
+		}
+	}
+	for (size_t i = 0; i < n_adds; i++) {
+		adds[n_all].kp = (cr_span){ addv[i], add_lens[i] };
+		CR_CHECK(kp_leaf(adds[n_all].kp, &adds[n_all].leaf));
+		n_all++;
+	}
+	CR_CHECK(n_all == 0 || welcome ? CR_OK : CR_ERR_ARG);
 	e->epoch = g->cur.epoch + 1;
-	CR_CHECK(mls_tree_copy(&e->tree, &g->cur.tree));
+	/* The new tree is built on the current one under a journal, kept as a
+	 * redo list for mls_group_commit_confirm, and undone: no O(n) copy. */
+	mls_tree_journal_begin(t, &jr);
+	journaled = true;
 	e->priv = g->cur.priv;
-	CR_CHECK(apply_proposals(&e->tree, rm, n_rm, adds, n_adds, added));
-	mls_leaf_fields_of(mls_tree_leaf(&e->tree, me), &tmpl);
-	CR_CHECK(mls_treekem_create(&e->tree, me, &tmpl, g->sig_seed, g->gid, g->gid_len, rng, &e->priv, &tsec));
-	CR_CHECK(mls_tree_root_hash(&e->tree, e->tree_hash));
+	CR_CHECK(apply_proposals(t, upd, n_upd, rm, n_rm, adds, n_all, added));
+	CR_CHECK(check_commit_changes(t, added, n_all, upd, n_upd, UINT32_MAX));
+	mls_leaf_fields_of(mls_tree_leaf(t, me), &tmpl);
+	CR_CHECK(mls_treekem_create(t, me, &tmpl, g->sig_seed, g->gid, g->gid_len, rng, &e->priv, &tsec));
+	CR_CHECK(mls_tree_root_hash(t, e->tree_hash));
 	/* Provisional GroupContext: new epoch and tree, old transcript (12.4.2). */
 	CR_CHECK(mls_group_gc_encode(g, e->epoch, e->tree_hash, g->cur.confirmed, g->cur.confirmed_len, &pgc));
-	CR_CHECK(mls_treekem_encrypt(&e->tree, me, &tsec, added, n_adds, pgc.p, pgc.len, rng, &up));
+	CR_CHECK(mls_treekem_encrypt(t, me, &tsec, added, n_all, pgc.p, pgc.len, rng, &up));
 	mls_update_path_write(&path, &up);
 	CR_CHECK(cr_writer_error(&path));
 
 	/* Proposals: by reference for received ones, then removes, adds by value. */
 	size_t count = 0;
-	for (size_t i = 0; i < g->n_props; i++, count++) {
+	for (size_t i = 0; i < g->n_props; i++) {
+		if (!use[i])
+			continue;
 		cr_write_u8(&props, MLS_POR_REFERENCE);
 		cr_write_opaque(&props, g->props[i].ref, MLS_NH);
+		count++;
 	}
-	for (size_t i = g->n_props; i < n_rm; i++, count++) {
+	for (size_t i = n_ref_rm; i < n_rm; i++, count++) {
 		cr_write_u8(&props, MLS_POR_PROPOSAL);
 		cr_write_u16(&props, MLS_PROPOSAL_REMOVE);
 		cr_write_u32(&props, rm[i]);
 	}
-	for (size_t i = 0; i < n_adds; i++, count++) {
+	for (size_t i = n_all - n_adds; i < n_all; i++, count++) {
 		cr_write_u8(&props, MLS_POR_PROPOSAL);
 		cr_write_u16(&props, MLS_PROPOSAL_ADD);
 		cr_write_bytes(&props, adds[i].kp.p, adds[i].kp.n);
@@ -316,6 +375,7 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 					 g->sig_seed));
 	CR_CHECK(mls_group_confirmed_hash(e->confirmed, &g->cur, fc, (cr_span){ sig, sizeof sig }));
 	e->confirmed_len = MLS_NH;
+	e->tree.n_leaves = t->n_leaves; /* sizes the secret tree; no nodes until confirmed */
 	CR_CHECK(mls_group_ep_schedule(g, e, g->cur.sec.init_secret, tsec.commit_secret));
 	mls_confirmation_tag(tag, e->sec.confirmation_key, e->confirmed);
 	CR_CHECK(mls_interim_transcript_hash(e->interim, e->confirmed, tag, sizeof tag));
@@ -330,13 +390,19 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 	m.u.public_message = pm;
 	mls_message_write(&msg, &m);
 	CR_CHECK(cr_writer_error(&msg));
-	if (n_adds)
-		CR_CHECK(make_welcome(g, e, tag, adds, added, n_adds, &tsec, rng, welcome, welcome_len));
+	if (n_all)
+		CR_CHECK(make_welcome(g, e, t, tag, adds, added, n_all, &tsec, rng, welcome, welcome_len));
 	*commit = cr_writer_take(&msg, commit_len);
 	CR_CHECK(*commit ? CR_OK : CR_ERR_NOMEM);
+	CR_CHECK(mls_tree_journal_redo(t, &g->pend_tree));
 	g->has_pend = true;
 out:
+	if (journaled)
+		mls_tree_journal_undo(t);
 	if (err) {
+		free(*commit);
+		*commit = NULL;
+		*commit_len = 0;
 		mls_group_ep_free(e);
 		if (welcome && *welcome) {
 			free(*welcome);
@@ -346,7 +412,8 @@ out:
 	}
 	mls_treekem_secrets_wipe(&tsec);
 	mls_update_path_free(&up);
-	adds_free(adds, n_adds);
+	adds_free(adds, n_all);
+	upds_free(upd, n_upd);
 	free(added);
 	free(rm);
 	cr_writer_free(&props);
@@ -362,13 +429,18 @@ void mls_group_enter_epoch(mls_group *g, mls_group_ep *e)
 	mls_group_ep_free(&g->cur);
 	g->cur = *e;
 	cr_wipe(e, sizeof *e);
-	g->n_props = 0;
-	cr_wipe(g->props, sizeof g->props);
+	mls_group_props_clear(g);
 }
 
 cr_err mls_group_commit_confirm(mls_group *g)
 {
 	CR_ENSURE(g->has_pend, CR_ERR_STATE);
+	if (g->pend_tree.n_leaves) {
+		/* A member's commit: its tree is the current one plus the redo list. */
+		CR_TRY(mls_tree_redo_apply(&g->cur.tree, &g->pend_tree));
+		g->pend.tree = g->cur.tree;
+		memset(&g->cur.tree, 0, sizeof g->cur.tree);
+	}
 	mls_group_enter_epoch(g, &g->pend);
 	g->has_pend = false;
 	g->active = true; /* an external joiner's group starts inactive */
@@ -378,6 +450,7 @@ cr_err mls_group_commit_confirm(mls_group *g)
 void mls_group_commit_discard(mls_group *g)
 {
 	mls_group_ep_free(&g->pend);
+	mls_tree_redo_free(&g->pend_tree);
 	g->has_pend = false;
 }
 
@@ -386,82 +459,20 @@ bool mls_group_commit_pending(const mls_group *g)
 	return g->has_pend;
 }
 
-static cr_err process_proposal(mls_group *g, const mls_public_message *pm);
-
-cr_err mls_group_propose_self_remove(mls_group *g, uint8_t **out, size_t *out_len)
-{
-	mls_public_message pm;
-	mls_message m;
-	uint8_t sig[MLS_SIG_LEN], mtag[MLS_NH];
-	cr_writer gc, msg;
-	cr_err err;
-	*out = NULL;
-	*out_len = 0;
-	CR_ENSURE(g->active, CR_ERR_STATE);
-	cr_writer_init_dynamic(&msg, 4096);
-	memset(&pm, 0, sizeof pm);
-	pm.content.group_id = (cr_span){ g->gid, g->gid_len };
-	pm.content.epoch = g->cur.epoch;
-	pm.content.sender.type = MLS_SENDER_MEMBER;
-	pm.content.sender.index = g->cur.priv.leaf;
-	pm.content.content_type = MLS_CONTENT_PROPOSAL;
-	pm.content.proposal.type = MLS_PROPOSAL_REMOVE;
-	pm.content.proposal.u.remove = g->cur.priv.leaf;
-	CR_CHECK(mls_group_gc_encode(g, g->cur.epoch, g->cur.tree_hash, g->cur.confirmed, g->cur.confirmed_len,
-				     &gc));
-	CR_CHECK(mls_public_message_protect(&pm, sig, mtag, (cr_span){ gc.p, gc.len }, g->sig_seed,
-					    g->cur.sec.membership_key));
-	memset(&m, 0, sizeof m);
-	m.version = MLS_VERSION_MLS10;
-	m.wire_format = MLS_WIRE_PUBLIC_MESSAGE;
-	m.u.public_message = pm;
-	mls_message_write(&msg, &m);
-	CR_CHECK(cr_writer_error(&msg));
-	/* Kept like a received one: the commit that removes us names it by
-	 * reference, and we must recognise it. */
-	CR_CHECK(process_proposal(g, &pm));
-	*out = cr_writer_take(&msg, out_len);
-	CR_CHECK(*out ? CR_OK : CR_ERR_NOMEM);
-out:
-	cr_writer_free(&gc);
-	cr_writer_free(&msg);
-	return err;
-}
-
-/* A Remove proposal from a member: stored by its reference. */
-static cr_err process_proposal(mls_group *g, const mls_public_message *pm)
-{
-	uint8_t ref[MLS_NH];
-	cr_writer w;
-	cr_err err;
-	const mls_proposal *p = &pm->content.proposal;
-	CR_ENSURE(p->type == MLS_PROPOSAL_REMOVE, CR_ERR_UNSUPPORTED);
-	CR_ENSURE(mls_tree_leaf(&g->cur.tree, p->u.remove) != NULL, CR_ERR_INVALID);
-	CR_ENSURE(g->n_props < MLS_GROUP_MAX_PROPS, CR_ERR_LIMIT);
-	cr_writer_init_dynamic(&w, MLS_MAX_MESSAGE);
-	authenticated_content_write(&w, &pm->content, pm->signature, pm->confirmation_tag);
-	CR_CHECK(cr_writer_error(&w));
-	CR_CHECK(mls_make_proposal_ref(ref, w.p, w.len));
-	for (size_t i = 0; i < g->n_props; i++)
-		CR_CHECK(g->props[i].removed != p->u.remove ? CR_OK : CR_ERR_INVALID);
-	mls_group_prop *s = &g->props[g->n_props++];
-	memcpy(s->ref, ref, MLS_NH);
-	s->sender = pm->content.sender.index;
-	s->removed = p->u.remove;
-out:
-	cr_writer_free(&w);
-	return err;
-}
-
 static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_processed *what)
 {
 	mls_group_ep n;
 	add_item *adds = NULL;
+	upd_item *upd = NULL;
+	const mls_group_prop *own_upd = NULL;
 	uint32_t *rm = NULL, *added = NULL;
-	size_t n_rm = 0, n_adds = 0;
+	size_t n_rm = 0, n_adds = 0, n_upd = 0;
 	mls_update_path up;
 	uint8_t commit_secret[MLS_NH];
 	cr_writer pgc;
+	mls_tree *t = &g->cur.tree;
+	mls_tree_journal jr;
+	bool journaled = false;
 	cr_err err;
 	const mls_commit *c = &pm->content.commit;
 	uint32_t sender = pm->content.sender.index, me = g->cur.priv.leaf;
@@ -473,23 +484,42 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 	size_t cnt = c->proposals.count;
 	adds = calloc(cnt + 1, sizeof *adds);
 	added = calloc(cnt + 1, sizeof *added);
+	upd = calloc(cnt + 1, sizeof *upd);
 	rm = calloc(cnt + 1, sizeof *rm);
-	CR_CHECK(adds && added && rm ? CR_OK : CR_ERR_NOMEM);
+	CR_CHECK(adds && added && upd && rm ? CR_OK : CR_ERR_NOMEM);
 	cr_reader it;
 	mls_vec_iter(&c->proposals, &it);
 	mls_proposal_or_ref por;
 	while ((err = mls_commit_proposals_next(&it, &por)) == CR_OK) {
 		if (por.type == MLS_POR_REFERENCE) {
-			size_t k = 0;
-			while (k < g->n_props && !(por.reference.n == MLS_NH &&
-						   memcmp(g->props[k].ref, por.reference.p, MLS_NH) == 0))
-				k++;
-			CR_CHECK(k < g->n_props ? CR_OK : CR_ERR_INVALID);
-			CR_CHECK(!in_list(rm, n_rm, g->props[k].removed) ? CR_OK : CR_ERR_INVALID);
-			rm[n_rm++] = g->props[k].removed;
+			/* Section 12.4: a reference names a proposal kept in this epoch. */
+			const mls_group_prop *p = mls_group_props_find(g, por.reference);
+			CR_CHECK(p ? CR_OK : CR_ERR_INVALID);
+			if (p->type == MLS_PROPOSAL_REMOVE) {
+				CR_CHECK(!in_list(rm, n_rm, p->removed) ? CR_OK : CR_ERR_INVALID);
+				rm[n_rm++] = p->removed;
+			} else if (p->type == MLS_PROPOSAL_UPDATE) {
+				/* Section 12.2: not an Update of the committer; at most
+				 * one Update or Remove per leaf (checked below). */
+				CR_CHECK(p->sender != sender ? CR_OK : CR_ERR_INVALID);
+				for (size_t k = 0; k < n_upd; k++)
+					CR_CHECK(upd[k].leaf != p->sender ? CR_OK : CR_ERR_INVALID);
+				upd[n_upd].leaf = p->sender;
+				CR_CHECK(mls_leaf_parse(p->body, p->body_len, &upd[n_upd].node));
+				n_upd++;
+				if (p->has_own_priv)
+					own_upd = p;
+			} else {
+				adds[n_adds].kp = (cr_span){ p->body, p->body_len };
+				n_adds++;
+				CR_CHECK(kp_leaf(adds[n_adds - 1].kp, &adds[n_adds - 1].leaf));
+			}
 		} else if (por.proposal.type == MLS_PROPOSAL_REMOVE) {
 			CR_CHECK(!in_list(rm, n_rm, por.proposal.u.remove) ? CR_OK : CR_ERR_INVALID);
 			rm[n_rm++] = por.proposal.u.remove;
+		} else if (por.proposal.type == MLS_PROPOSAL_UPDATE) {
+			/* Only the sender's own leaf could be meant: 12.2 forbids it. */
+			CR_CHECK(CR_ERR_INVALID);
 		} else if (por.proposal.type == MLS_PROPOSAL_ADD) {
 			/* The KeyPackage encoding: re-encode the decoded (byte-exact) struct. */
 			cr_writer kw;
@@ -502,6 +532,7 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 				err = kb ? CR_OK : CR_ERR_NOMEM;
 				/* kp spans must outlive: keep kb owned by the item. */
 				adds[n_adds].kp = (cr_span){ kb, kl };
+				adds[n_adds].owned = true;
 				n_adds++;
 				if (!err)
 					err = kp_leaf(adds[n_adds - 1].kp, &adds[n_adds - 1].leaf);
@@ -513,36 +544,48 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 		}
 	}
 	CR_CHECK(err == CR_ERR_NOT_FOUND ? CR_OK : err);
-	/* Section 12.2 / 12.4: the committer does not remove itself; a path is
-	 * required unless the commit only adds. */
+	/* Section 12.2 / 12.4: the committer does not remove itself; no leaf
+	 * is both updated and removed; a path is required unless the commit
+	 * only adds. */
 	CR_CHECK(!in_list(rm, n_rm, sender) ? CR_OK : CR_ERR_INVALID);
-	CR_CHECK(c->has_path || (n_rm == 0 && n_adds > 0) ? CR_OK : CR_ERR_INVALID);
+	for (size_t k = 0; k < n_upd; k++)
+		CR_CHECK(!in_list(rm, n_rm, upd[k].leaf) ? CR_OK : CR_ERR_INVALID);
+	CR_CHECK(c->has_path || (n_rm == 0 && n_upd == 0 && n_adds > 0) ? CR_OK : CR_ERR_INVALID);
 
 	n.epoch = g->cur.epoch + 1;
-	CR_CHECK(mls_tree_copy(&n.tree, &g->cur.tree));
+	/* Checked on the group's own tree under a journal: every failure
+	 * below undoes it exactly, success keeps it (no O(n) copy). */
+	mls_tree_journal_begin(t, &jr);
+	journaled = true;
 	n.priv = g->cur.priv;
-	CR_CHECK(apply_proposals(&n.tree, rm, n_rm, adds, n_adds, added));
+	CR_CHECK(apply_proposals(t, upd, n_upd, rm, n_rm, adds, n_adds, added));
 	if (in_list(rm, n_rm, me)) {
 		/* Authenticated (tag and signature) and well formed: we are out. */
+		CR_CHECK(check_commit_changes(t, added, n_adds, upd, n_upd, UINT32_MAX));
 		*what = MLS_PROCESSED_REMOVED;
 		g->active = false;
-		g->n_props = 0;
+		mls_group_props_clear(g);
 		mls_group_commit_discard(g);
 		goto out;
 	}
+	/* Our own Update committed: our leaf has its key now. */
+	if (own_upd)
+		memcpy(n.priv.leaf_priv, own_upd->own_priv, MLS_KEY_LEN);
+	priv_drop_blank(&n.priv, t);
 	if (c->has_path) {
 		CR_CHECK(mls_update_path_decode(c->path.p, c->path.n, &up));
-		CR_CHECK(mls_treekem_merge(&n.tree, sender, &up, g->gid, g->gid_len));
-		CR_CHECK(check_path_changed(&n.tree, sender));
+		CR_CHECK(mls_treekem_merge(t, sender, &up, g->gid, g->gid_len));
 	}
-	CR_CHECK(mls_tree_root_hash(&n.tree, n.tree_hash));
+	CR_CHECK(check_commit_changes(t, added, n_adds, upd, n_upd, c->has_path ? sender : UINT32_MAX));
+	CR_CHECK(mls_tree_root_hash(t, n.tree_hash));
 	if (c->has_path) {
 		CR_CHECK(mls_group_gc_encode(g, n.epoch, n.tree_hash, g->cur.confirmed, g->cur.confirmed_len, &pgc));
-		CR_CHECK(mls_treekem_decrypt(&n.tree, sender, &up, added, n_adds, pgc.p, pgc.len, &n.priv, NULL,
+		CR_CHECK(mls_treekem_decrypt(t, sender, &up, added, n_adds, pgc.p, pgc.len, &n.priv, NULL,
 					     commit_secret));
 	}
 	CR_CHECK(mls_group_confirmed_hash(n.confirmed, &g->cur, &pm->content, pm->signature));
 	n.confirmed_len = MLS_NH;
+	n.tree.n_leaves = t->n_leaves; /* sizes the secret tree; the nodes move in last */
 	CR_CHECK(mls_group_ep_schedule(g, &n, g->cur.sec.init_secret, commit_secret));
 	CR_CHECK(mls_confirmation_tag_verify(pm->confirmation_tag.p, pm->confirmation_tag.n, n.sec.confirmation_key,
 					     n.confirmed));
@@ -551,18 +594,21 @@ static cr_err process_commit(mls_group *g, const mls_public_message *pm, mls_pro
 	n.interim_len = MLS_NH;
 	/* Everything checked: the group moves on; our own pending commit for
 	 * the same epoch lost. */
+	CR_CHECK(mls_tree_journal_keep(t));
+	journaled = false;
+	n.tree = *t;
+	memset(t, 0, sizeof *t);
 	mls_group_commit_discard(g);
 	mls_group_enter_epoch(g, &n);
 	*what = MLS_PROCESSED_COMMIT;
 out:
+	if (journaled)
+		mls_tree_journal_undo(t);
 	mls_group_ep_free(&n);
 	mls_update_path_free(&up);
 	cr_wipe(commit_secret, sizeof commit_secret);
-	if (adds) {
-		for (size_t i = 0; i < n_adds; i++)
-			free((void *)adds[i].kp.p);
-	}
 	adds_free(adds, n_adds);
+	upds_free(upd, n_upd);
 	free(added);
 	free(rm);
 	cr_writer_free(&pgc);
@@ -590,7 +636,7 @@ cr_err mls_group_process(mls_group *g, const uint8_t *msg, size_t msg_len, mls_p
 	CR_CHECK(mls_public_message_verify(pm, (cr_span){ gc.p, gc.len }, l->signature_key,
 					   g->cur.sec.membership_key));
 	if (fc->content_type == MLS_CONTENT_PROPOSAL) {
-		CR_CHECK(process_proposal(g, pm));
+		CR_CHECK(mls_group_props_store(g, pm, NULL));
 		*what = MLS_PROCESSED_PROPOSAL;
 	} else if (fc->content_type == MLS_CONTENT_COMMIT) {
 		CR_CHECK(process_commit(g, pm, what));

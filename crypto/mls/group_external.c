@@ -397,7 +397,7 @@ cr_err mls_group_process_external(mls_group *g, const mls_public_message *pm, ml
 		 * formed, so this device is out (as in process_commit). */
 		*what = MLS_PROCESSED_REMOVED;
 		g->active = false;
-		g->n_props = 0;
+		mls_group_props_clear(g);
 		mls_group_commit_discard(g);
 		goto out;
 	}

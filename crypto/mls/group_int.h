@@ -17,6 +17,7 @@
 #include "msg_framing.h"
 #include "secret_tree.h"
 #include "tree.h"
+#include "tree_journal.h"
 #include "treekem.h"
 
 typedef struct mls_group_ep {
@@ -32,11 +33,23 @@ typedef struct mls_group_ep {
 	mls_secret_tree st;
 } mls_group_ep;
 
-/* A Remove proposal received in the current epoch (section 12.1.3). */
+/* A proposal received (or sent) in the current epoch, kept by reference
+ * for the commit that covers it (sections 12.1, 12.4): Add, Update or
+ * Remove. body (owned) is the Add's KeyPackage or the Update's LeafNode;
+ * key_enc / key_sig are the keys that proposal brings into the tree, which
+ * later proposals of the epoch may not reuse. own_priv is the leaf private
+ * key of one's own Update, used when another member commits it. */
 typedef struct mls_group_prop {
 	uint8_t ref[MLS_NH];
+	uint16_t type;
 	uint32_t sender;
 	uint32_t removed;
+	uint8_t *body;
+	size_t body_len;
+	uint8_t key_enc[MLS_KEY_LEN];
+	uint8_t key_sig[MLS_KEY_LEN];
+	bool has_own_priv;
+	uint8_t own_priv[MLS_KEY_LEN];
 } mls_group_prop;
 
 /* Proposals kept per epoch: more can only be a flood. */
@@ -54,6 +67,9 @@ struct mls_group {
 	size_t n_props;
 	bool has_pend;
 	mls_group_ep pend;
+	/* A member's pending commit: pend.tree stays empty, its tree is the
+	 * current one with these changes (external commits use pend.tree). */
+	mls_tree_redo pend_tree;
 };
 
 void mls_group_ep_free(mls_group_ep *e);
@@ -73,5 +89,20 @@ cr_err mls_group_confirmed_hash(uint8_t out[MLS_NH], const mls_group_ep *prev, c
 /* e becomes the current epoch (the old one is freed, e wiped); the
  * proposals of the old epoch are dropped. */
 void mls_group_enter_epoch(mls_group *g, mls_group_ep *e);
+
+/* group_proposal.c. Drops (and wipes) the proposals of the epoch. */
+void mls_group_props_clear(mls_group *g);
+/* Stores a proposal sent by a member (pm verified by the caller, or our
+ * own), after the checks of section 12.1 against the current tree and the
+ * proposals already kept; own_priv: our Update's leaf key, else NULL. */
+cr_err mls_group_props_store(mls_group *g, const mls_public_message *pm, const uint8_t *own_priv) CR_MUST_CHECK;
+/* The stored proposal with reference ref, or NULL. */
+const mls_group_prop *mls_group_props_find(const mls_group *g, cr_span ref);
+/* Whether stored proposal i goes into a commit by committer (section
+ * 12.2): not one's own Update, not an Update superseded by a later one of
+ * the same member or by a Remove of its leaf (stored, or among the
+ * removes[n_removes] the committer adds). */
+bool mls_group_props_committed(const mls_group *g, size_t i, uint32_t committer, const uint32_t *removes,
+			       size_t n_removes);
 
 #endif

@@ -1,14 +1,19 @@
 /*
  * group_state.c: mls_group to bytes and back (see group.h).
  *
- *   uint16 format = 1; opaque group_id<V>; opaque gc_extensions<V>;
+ *   uint16 format = 2; opaque group_id<V>; opaque gc_extensions<V>;
  *   opaque sig_seed[32]; uint8 active; uint64 epoch;
  *   optional<Node> ratchet_tree<V>;
  *   uint32 own_leaf; opaque leaf_priv[32]; uint32 n; { uint32 node; opaque priv[32]; }[n]
  *   opaque tree_hash[32]; uint8 confirmed_len; opaque confirmed[..];
  *   uint8 interim_len; opaque interim[..]; opaque epoch_secrets[11 * 32];
  *   uint32 n; { uint32 leaf; uint8 ratchet; uint32 next_generation; }[n]
- *   uint32 n; { opaque ref[32]; uint32 sender; uint32 removed; }[n]
+ *   uint32 n; { opaque ref[32]; uint16 type; uint32 sender; uint32 removed;
+ *               opaque body<V>; uint8 has_own_priv; opaque own_priv[32] }[n]
+ *
+ * Format 1 (before Add and Update proposals) is still read: its proposals
+ * are { opaque ref[32]; uint32 sender; uint32 removed; }, all Removes. A
+ * proposal's keys are re-derived from its body on load.
  *
  * The secret tree is stored as its root (the epoch's encryption_secret,
  * part of the epoch secrets) and the next generation of every used
@@ -25,7 +30,7 @@
 #include "group_int.h"
 #include "wipe.h"
 
-#define STATE_FORMAT 1
+#define STATE_FORMAT 2
 /* Generations replayed per ratchet at load: bounds the cost of a load. */
 #define STATE_MAX_GENERATION (1u << 20)
 
@@ -73,9 +78,14 @@ cr_err mls_group_serialize(const mls_group *g, uint8_t **out, size_t *out_len)
 		cr_writer_patch_u32(&w, mark, (uint32_t)n);
 	cr_write_u32(&w, (uint32_t)g->n_props);
 	for (size_t i = 0; i < g->n_props; i++) {
-		cr_write_bytes(&w, g->props[i].ref, MLS_NH);
-		cr_write_u32(&w, g->props[i].sender);
-		cr_write_u32(&w, g->props[i].removed);
+		const mls_group_prop *pr = &g->props[i];
+		cr_write_bytes(&w, pr->ref, MLS_NH);
+		cr_write_u16(&w, pr->type);
+		cr_write_u32(&w, pr->sender);
+		cr_write_u32(&w, pr->removed);
+		cr_write_opaque(&w, pr->body, pr->body_len);
+		cr_write_u8(&w, pr->has_own_priv);
+		cr_write_bytes(&w, pr->own_priv, MLS_KEY_LEN);
 	}
 	cr_err err = cr_writer_error(&w);
 	if (!err) {
@@ -93,6 +103,59 @@ static cr_err read_hash(cr_reader *r, uint8_t out[MLS_NH], size_t *len, bool may
 	CR_ENSURE(n == MLS_NH || (may_be_empty && n == 0), CR_ERR_MALFORMED);
 	*len = n;
 	return cr_read_copy(r, out, n);
+}
+
+/* One kept proposal; its body must be what its type says and its keys
+ * come from the body, so a state cannot hold a proposal the checks of
+ * group_proposal.c would not have let in structurally. */
+static cr_err read_prop(cr_reader *r, uint16_t fmt, const mls_group *g, mls_group_prop *pr)
+{
+	cr_span body = { NULL, 0 };
+	mls_key_package kp;
+	mls_leaf_node leaf;
+	uint8_t own;
+	cr_err err;
+	memset(&leaf, 0, sizeof leaf);
+	pr->type = MLS_PROPOSAL_REMOVE;
+	CR_CHECK(cr_read_copy(r, pr->ref, MLS_NH));
+	if (fmt != 1)
+		CR_CHECK(cr_read_u16(r, &pr->type));
+	CR_CHECK(cr_read_u32(r, &pr->sender));
+	CR_CHECK(cr_read_u32(r, &pr->removed));
+	if (fmt != 1) {
+		CR_CHECK(cr_read_opaque(r, MLS_MAX_MESSAGE, &body));
+		CR_CHECK(cr_read_u8(r, &own));
+		CR_CHECK(own <= 1 ? CR_OK : CR_ERR_MALFORMED);
+		pr->has_own_priv = own;
+		CR_CHECK(cr_read_copy(r, pr->own_priv, MLS_KEY_LEN));
+	}
+	CR_CHECK(pr->sender < g->cur.tree.n_leaves ? CR_OK : CR_ERR_MALFORMED);
+	if (pr->type == MLS_PROPOSAL_REMOVE) {
+		CR_CHECK(body.n == 0 && !pr->has_own_priv && mls_tree_leaf(&g->cur.tree, pr->removed) ? CR_OK
+												: CR_ERR_MALFORMED);
+	} else if (pr->type == MLS_PROPOSAL_ADD) {
+		CR_CHECK(!pr->has_own_priv ? CR_OK : CR_ERR_MALFORMED);
+		CR_CHECK(mls_key_package_decode(body.p, body.n, &kp));
+		CR_CHECK(mls_leaf_parse(kp.leaf_node.p, kp.leaf_node.n, &leaf));
+	} else if (pr->type == MLS_PROPOSAL_UPDATE) {
+		CR_CHECK(mls_leaf_parse(body.p, body.n, &leaf));
+		CR_CHECK(!pr->has_own_priv || pr->sender == g->cur.priv.leaf ? CR_OK : CR_ERR_MALFORMED);
+	} else {
+		CR_CHECK(CR_ERR_MALFORMED);
+	}
+	if (leaf.enc) {
+		memcpy(pr->key_enc, leaf.encryption_key, MLS_KEY_LEN);
+		memcpy(pr->key_sig, leaf.signature_key, MLS_KEY_LEN);
+	}
+	if (body.n) {
+		pr->body = malloc(body.n);
+		CR_CHECK(pr->body ? CR_OK : CR_ERR_NOMEM);
+		memcpy(pr->body, body.p, body.n);
+		pr->body_len = body.n;
+	}
+out:
+	mls_leaf_free(&leaf);
+	return err;
 }
 
 cr_err mls_group_deserialize(mls_group **out, const uint8_t *p, size_t n)
@@ -113,7 +176,7 @@ cr_err mls_group_deserialize(mls_group **out, const uint8_t *p, size_t n)
 	CR_TRY(mls_group_alloc(&g));
 	mls_group_ep *e = &g->cur;
 	CR_CHECK(cr_read_u16(&r, &fmt));
-	CR_CHECK(fmt == STATE_FORMAT ? CR_OK : CR_ERR_UNSUPPORTED);
+	CR_CHECK(fmt == 1 || fmt == STATE_FORMAT ? CR_OK : CR_ERR_UNSUPPORTED);
 	CR_CHECK(cr_read_opaque(&r, MLS_MAX_GROUP_ID, &s));
 	CR_CHECK(s.n > 0 ? CR_OK : CR_ERR_MALFORMED);
 	memcpy(g->gid, s.p, s.n);
@@ -169,13 +232,8 @@ cr_err mls_group_deserialize(mls_group **out, const uint8_t *p, size_t n)
 	}
 	CR_CHECK(cr_read_u32(&r, &cnt));
 	CR_CHECK(cnt <= MLS_GROUP_MAX_PROPS ? CR_OK : CR_ERR_LIMIT);
-	for (uint32_t i = 0; i < cnt; i++) {
-		mls_group_prop *pr = &g->props[i];
-		CR_CHECK(cr_read_copy(&r, pr->ref, MLS_NH));
-		CR_CHECK(cr_read_u32(&r, &pr->sender));
-		CR_CHECK(cr_read_u32(&r, &pr->removed));
-	}
-	g->n_props = cnt;
+	for (uint32_t i = 0; i < cnt; i++)
+		CR_CHECK(read_prop(&r, fmt, g, &g->props[g->n_props++]));
 	CR_CHECK(cr_reader_end(&r));
 	*out = g;
 	g = NULL;

@@ -7,6 +7,7 @@
 
 #include "hash.h"
 #include "tree.h"
+#include "tree_journal.h"
 
 void mls_nodelist_free(mls_nodelist *l)
 {
@@ -52,31 +53,52 @@ void mls_tree_free(mls_tree *t)
 	memset(t, 0, sizeof *t);
 }
 
-/* Resizes to n_leaves (a power of two); new nodes are blank. */
-static cr_err resize(mls_tree *t, uint32_t n_leaves)
+cr_err mls_tree_resize(mls_tree *t, uint32_t n_leaves)
 {
 	uint32_t old = mls_tree_width(t), w = mls_tm_node_width(n_leaves);
-	for (uint32_t x = w; x < old; x++)
-		node_clear(&t->nodes[x]);
-	mls_node *q = realloc(t->nodes, (size_t)(w ? w : 1) * sizeof *q);
-	if (!q) {
-		if (w < old) { /* shrinking in place cannot fail for the caller */
-			t->n_leaves = n_leaves;
-			return CR_OK;
-		}
-		return CR_ERR_NOMEM;
+	if (w > t->cap) {
+		mls_node *q = realloc(t->nodes, (size_t)w * sizeof *q);
+		CR_ENSURE(q, CR_ERR_NOMEM);
+		t->nodes = q;
+		t->cap = w;
 	}
-	t->nodes = q;
+	if (w < old) {
+		/* Journaled, the dropped nodes are saved so that an undo brings
+		 * them back with their cached hashes. */
+		CR_TRY(mls_tree_journal_reserve(t, old - w));
+		for (uint32_t x = w; x < old; x++) {
+			mls_tree_touch(t, x);
+			mls_tree_node_release(t, x);
+		}
+		if (!t->jr) {
+			mls_node *q = realloc(t->nodes, (size_t)(w ? w : 1) * sizeof *q);
+			if (q) { /* else the larger block stays in use */
+				t->nodes = q;
+				t->cap = w;
+			}
+		}
+	}
 	if (w > old)
-		memset(q + old, 0, (size_t)(w - old) * sizeof *q);
+		memset(t->nodes + old, 0, (size_t)(w - old) * sizeof *t->nodes);
 	t->n_leaves = n_leaves;
 	return CR_OK;
 }
+
+/* Empties node x, saved first when journaled. */
+static void node_replace(mls_tree *t, uint32_t x)
+{
+	mls_tree_touch(t, x);
+	mls_tree_node_release(t, x);
+}
+
+/* Every change below touches at most a direct path, a leaf and the root. */
+#define PATH_SAVES (2 * MLS_TM_MAX_DEPTH + 4)
 
 void mls_tree_invalidate(mls_tree *t, uint32_t x)
 {
 	uint32_t r = mls_tm_root(t->n_leaves);
 	for (;;) {
+		mls_tree_touch(t, x);
 		t->nodes[x].hash_ok = false;
 		if (x == r)
 			break;
@@ -86,7 +108,7 @@ void mls_tree_invalidate(mls_tree *t, uint32_t x)
 
 void mls_tree_blank(mls_tree *t, uint32_t x)
 {
-	node_clear(&t->nodes[x]);
+	node_replace(t, x);
 	mls_tree_invalidate(t, x);
 }
 
@@ -105,7 +127,7 @@ const mls_leaf_node *mls_tree_leaf(const mls_tree *t, uint32_t i)
 cr_err mls_tree_create(mls_tree *t, const mls_leaf_node *leaf)
 {
 	memset(t, 0, sizeof *t);
-	CR_TRY(resize(t, 1));
+	CR_TRY(mls_tree_resize(t, 1));
 	cr_err err = mls_leaf_copy(&t->nodes[0].leaf, leaf);
 	if (err) {
 		mls_tree_free(t);
@@ -118,7 +140,7 @@ cr_err mls_tree_create(mls_tree *t, const mls_leaf_node *leaf)
 cr_err mls_tree_copy(mls_tree *dst, const mls_tree *src)
 {
 	memset(dst, 0, sizeof *dst);
-	CR_TRY(resize(dst, src->n_leaves));
+	CR_TRY(mls_tree_resize(dst, src->n_leaves));
 	for (uint32_t x = 0; x < mls_tree_width(src); x++) {
 		const mls_node *s = &src->nodes[x];
 		mls_node *d = &dst->nodes[x];
@@ -133,6 +155,7 @@ cr_err mls_tree_copy(mls_tree *dst, const mls_tree *src)
 		}
 		d->type = s->type;
 		d->hash_ok = s->hash_ok;
+		d->sub_blank = s->sub_blank;
 		memcpy(d->hash, s->hash, MLS_HASH_LEN);
 	}
 	return CR_OK;
@@ -216,6 +239,7 @@ cr_err mls_tree_read(cr_reader *r, mls_tree *t)
 		t->nodes = q;
 		cap = w;
 		t->n_leaves = nl;
+		t->cap = w;
 	}
 	/* Unmerged leaves must lie under their parent. */
 	for (uint32_t x = 1; x < mls_tree_width(t); x += 2) {
@@ -330,7 +354,9 @@ cr_err mls_tree_resolution(const mls_tree *t, uint32_t x, const uint32_t *excl, 
 				CR_TRY(mls_nodelist_push(out, 2 * nd->parent.unmerged[i]));
 		return CR_OK;
 	}
-	if (mls_tm_is_leaf(x))
+	/* A blank subtree known to be blank throughout (cached with the tree
+	 * hash) resolves to nothing without a walk of all its nodes. */
+	if (mls_tm_is_leaf(x) || (nd->hash_ok && nd->sub_blank))
 		return CR_OK;
 	CR_TRY(mls_tree_resolution(t, mls_tm_left(x), excl, n_excl, out));
 	return mls_tree_resolution(t, mls_tm_right(x), excl, n_excl, out);
@@ -341,7 +367,7 @@ static bool subtree_nonblank(const mls_tree *t, uint32_t x)
 {
 	if (t->nodes[x].type != MLS_NODE_BLANK)
 		return true;
-	if (mls_tm_is_leaf(x))
+	if (mls_tm_is_leaf(x) || (t->nodes[x].hash_ok && t->nodes[x].sub_blank))
 		return false;
 	return subtree_nonblank(t, mls_tm_left(x)) || subtree_nonblank(t, mls_tm_right(x));
 }
@@ -414,11 +440,14 @@ cr_err mls_tree_node_hash(mls_tree *t, uint32_t x, uint8_t out[MLS_HASH_LEN])
 	if (!nd->hash_ok) {
 		if (mls_tm_is_leaf(x)) {
 			CR_TRY(hash_leaf(nd, x, false, nd->hash));
+			nd->sub_blank = nd->type == MLS_NODE_BLANK;
 		} else {
 			uint8_t lh[MLS_HASH_LEN], rh[MLS_HASH_LEN];
-			CR_TRY(mls_tree_node_hash(t, mls_tm_left(x), lh));
-			CR_TRY(mls_tree_node_hash(t, mls_tm_right(x), rh));
+			uint32_t l = mls_tm_left(x), r = mls_tm_right(x);
+			CR_TRY(mls_tree_node_hash(t, l, lh));
+			CR_TRY(mls_tree_node_hash(t, r, rh));
 			CR_TRY(hash_parent(nd, NULL, 0, lh, rh, nd->hash));
+			nd->sub_blank = nd->type == MLS_NODE_BLANK && t->nodes[l].sub_blank && t->nodes[r].sub_blank;
 		}
 		nd->hash_ok = true;
 	}
@@ -642,6 +671,52 @@ static bool key_in(uint8_t (*keys)[MLS_KEY_LEN], size_t n, const uint8_t *k)
 	return n && bsearch(k, keys, n, MLS_KEY_LEN, cmp_key) != NULL;
 }
 
+/* A set of the first 8 bytes of a few keys, so that the scan of every node
+ * in mls_tree_check_changed costs a probe, not a binary search of memcmps;
+ * a hit is then confirmed exactly with key_in. */
+typedef struct prefix_set {
+	uint64_t *v; /* 0: empty slot (a key prefix of 0 is stored as 1) */
+	size_t mask;
+} prefix_set;
+
+static uint64_t prefix_of(const uint8_t *k)
+{
+	uint64_t x;
+	memcpy(&x, k, sizeof x);
+	return x ? x : 1;
+}
+
+static cr_err prefix_set_init(prefix_set *s, size_t n)
+{
+	size_t cap = 64;
+	while (cap < 4 * n)
+		cap *= 2;
+	s->v = calloc(cap, sizeof *s->v);
+	s->mask = cap - 1;
+	return s->v ? CR_OK : CR_ERR_NOMEM;
+}
+
+static void prefix_set_add(prefix_set *s, const uint8_t *k)
+{
+	uint64_t x = prefix_of(k);
+	size_t i = (size_t)(x * 0x9e3779b97f4a7c15u >> 32) & s->mask;
+	while (s->v[i] && s->v[i] != x)
+		i = (i + 1) & s->mask;
+	s->v[i] = x;
+}
+
+static bool prefix_set_has(const prefix_set *s, const uint8_t *k)
+{
+	uint64_t x = prefix_of(k);
+	size_t i = (size_t)(x * 0x9e3779b97f4a7c15u >> 32) & s->mask;
+	while (s->v[i]) {
+		if (s->v[i] == x)
+			return true;
+		i = (i + 1) & s->mask;
+	}
+	return false;
+}
+
 /* The in-use credential types of leaves a set; bit 0 basic, bit 1 x509. */
 static unsigned cred_bit(const mls_leaf_node *l)
 {
@@ -663,6 +738,7 @@ cr_err mls_tree_check_changed(const mls_tree *t, const uint32_t *changed, size_t
 	cr_err err = CR_ERR_INVALID;
 	size_t nc = 0, ne = 0, ns = 0;
 	unsigned used_all = 0, used_kept = 0;
+	prefix_set pre = { 0 };
 	if (!ch || !enc || !sig) {
 		err = CR_ERR_NOMEM;
 		goto out;
@@ -698,12 +774,24 @@ cr_err mls_tree_check_changed(const mls_tree *t, const uint32_t *changed, size_t
 	}
 	if (has_dup(enc, ne) || has_dup(sig, ns))
 		goto out;
-	/* Every unchanged node against the changed keys: O(n log k). */
+	if (prefix_set_init(&pre, ne + ns) != CR_OK) {
+		err = CR_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ne; i++)
+		prefix_set_add(&pre, enc[i]);
+	for (size_t i = 0; i < ns; i++)
+		prefix_set_add(&pre, sig[i]);
+	/* Every unchanged node against the changed keys: O(n) probes; ch is
+	 * sorted, so walking it alongside x tells the changed nodes apart. */
+	size_t next = 0;
 	for (uint32_t x = 0; x < w; x++) {
 		const mls_node *nd = &t->nodes[x];
+		while (next < nc && ch[next] < x)
+			next++;
+		bool is_changed = next < nc && ch[next] == x;
 		if (nd->type == MLS_NODE_BLANK)
 			continue;
-		bool is_changed = nc && bsearch(&x, ch, nc, sizeof *ch, cmp_u32_key) != NULL;
 		if (nd->type == MLS_NODE_LEAF) {
 			used_all |= cred_bit(&nd->leaf);
 			if (!is_changed)
@@ -712,26 +800,35 @@ cr_err mls_tree_check_changed(const mls_tree *t, const uint32_t *changed, size_t
 		if (is_changed)
 			continue;
 		if (nd->type == MLS_NODE_LEAF) {
-			if (key_in(enc, ne, nd->leaf.encryption_key) || key_in(sig, ns, nd->leaf.signature_key))
+			const uint8_t *ek = nd->leaf.encryption_key, *sk = nd->leaf.signature_key;
+			if ((prefix_set_has(&pre, ek) && key_in(enc, ne, ek)) ||
+			    (prefix_set_has(&pre, sk) && key_in(sig, ns, sk)))
 				goto out;
-		} else if (key_in(enc, ne, nd->parent.encryption_key)) {
+		} else if (prefix_set_has(&pre, nd->parent.encryption_key) &&
+			   key_in(enc, ne, nd->parent.encryption_key)) {
 			goto out;
 		}
 	}
 	/* Credential types in use: the unchanged leaves supported those they
 	 * used themselves; changed leaves must support all of them, and every
-	 * leaf a type only changed leaves brought. */
-	for (uint32_t i = 0; i < t->n_leaves; i++) {
-		const mls_leaf_node *l = mls_tree_leaf(t, i);
-		if (!l)
+	 * leaf a type only changed leaves brought (when there is none, only
+	 * the changed leaves need a look). */
+	unsigned brought = used_all & ~used_kept;
+	for (size_t i = 0; i < nc; i++) {
+		if (i && ch[i] == ch[i - 1])
 			continue;
-		uint32_t x = 2 * i;
-		bool is_changed = nc && bsearch(&x, ch, nc, sizeof *ch, cmp_u32_key) != NULL;
-		if (!supports(l, is_changed ? used_all : used_all & ~used_kept))
+		const mls_node *nd = &t->nodes[ch[i]];
+		if (nd->type == MLS_NODE_LEAF && !supports(&nd->leaf, used_all))
+			goto out;
+	}
+	for (uint32_t i = 0; brought && i < t->n_leaves; i++) {
+		const mls_leaf_node *l = mls_tree_leaf(t, i);
+		if (l && !supports(l, brought))
 			goto out;
 	}
 	err = CR_OK;
 out:
+	free(pre.v);
 	free(ch);
 	free(enc);
 	free(sig);
@@ -762,19 +859,20 @@ static void blank_direct_path(mls_tree *t, uint32_t x)
 	uint32_t dp[MLS_TM_MAX_DEPTH];
 	uint32_t n = mls_tm_direct_path(x, t->n_leaves, dp);
 	for (uint32_t i = 0; i < n; i++)
-		node_clear(&t->nodes[dp[i]]);
+		node_replace(t, dp[i]);
 	mls_tree_invalidate(t, x);
 }
 
 cr_err mls_tree_add_leaf(mls_tree *t, const mls_leaf_node *leaf, uint32_t *index)
 {
 	CR_ENSURE(t->n_leaves > 0, CR_ERR_STATE);
+	CR_TRY(mls_tree_journal_reserve(t, PATH_SAVES));
 	uint32_t i = 0;
 	while (i < t->n_leaves && t->nodes[2 * i].type != MLS_NODE_BLANK)
 		i++;
 	if (i == t->n_leaves) {
 		CR_ENSURE(t->n_leaves < MLS_TREE_MAX_LEAVES, CR_ERR_LIMIT);
-		CR_TRY(resize(t, t->n_leaves * 2));
+		CR_TRY(mls_tree_resize(t, t->n_leaves * 2));
 	}
 	mls_leaf_node copy;
 	CR_TRY(mls_leaf_copy(&copy, leaf));
@@ -784,7 +882,10 @@ cr_err mls_tree_add_leaf(mls_tree *t, const mls_leaf_node *leaf, uint32_t *index
 		mls_node *nd = &t->nodes[dp[k]];
 		if (nd->type != MLS_NODE_PARENT)
 			continue;
-		cr_err err = mls_parent_add_unmerged(&nd->parent, i);
+		mls_tree_touch(t, dp[k]);
+		cr_err err = mls_tree_own(t, dp[k]);
+		if (!err)
+			err = mls_parent_add_unmerged(&nd->parent, i);
 		if (err) {
 			/* Undo the lists already extended. */
 			for (uint32_t j = 0; j < k; j++) {
@@ -799,8 +900,8 @@ cr_err mls_tree_add_leaf(mls_tree *t, const mls_leaf_node *leaf, uint32_t *index
 			return err;
 		}
 	}
+	node_replace(t, 2 * i);
 	mls_node *ln = &t->nodes[2 * i];
-	node_clear(ln);
 	ln->leaf = copy;
 	ln->type = MLS_NODE_LEAF;
 	mls_tree_invalidate(t, 2 * i);
@@ -813,10 +914,11 @@ cr_err mls_tree_update_leaf(mls_tree *t, uint32_t i, const mls_leaf_node *leaf)
 	const mls_leaf_node *old = mls_tree_leaf(t, i);
 	CR_ENSURE(old != NULL, CR_ERR_INVALID);
 	CR_ENSURE(memcmp(old->encryption_key, leaf->encryption_key, MLS_KEY_LEN) != 0, CR_ERR_INVALID);
+	CR_TRY(mls_tree_journal_reserve(t, PATH_SAVES));
 	mls_leaf_node copy;
 	CR_TRY(mls_leaf_copy(&copy, leaf));
+	node_replace(t, 2 * i);
 	mls_node *ln = &t->nodes[2 * i];
-	node_clear(ln);
 	ln->leaf = copy;
 	ln->type = MLS_NODE_LEAF;
 	blank_direct_path(t, 2 * i);
@@ -826,14 +928,15 @@ cr_err mls_tree_update_leaf(mls_tree *t, uint32_t i, const mls_leaf_node *leaf)
 cr_err mls_tree_remove_leaf(mls_tree *t, uint32_t i)
 {
 	CR_ENSURE(mls_tree_leaf(t, i) != NULL, CR_ERR_INVALID);
-	node_clear(&t->nodes[2 * i]);
+	CR_TRY(mls_tree_journal_reserve(t, PATH_SAVES));
+	node_replace(t, 2 * i);
 	blank_direct_path(t, 2 * i);
 	/* Truncate while the right subtree of the root is blank. */
 	while (t->n_leaves > 1) {
 		uint32_t r = mls_tm_right(mls_tm_root(t->n_leaves));
 		if (subtree_nonblank(t, r))
 			break;
-		CR_TRY(resize(t, t->n_leaves / 2));
+		CR_TRY(mls_tree_resize(t, t->n_leaves / 2));
 	}
 	return CR_OK;
 }

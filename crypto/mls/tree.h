@@ -49,14 +49,21 @@ enum { MLS_NODE_BLANK = 0, MLS_NODE_LEAF = 1, MLS_NODE_PARENT = 2 };
 typedef struct mls_node {
 	uint8_t type;            /* MLS_NODE_* */
 	bool hash_ok;            /* hash caches the node's tree hash */
+	bool sub_blank;          /* with hash_ok: every node of the subtree is blank */
+	bool logged;             /* saved in the tree's journal (tree_journal.h) */
+	bool aliased;            /* its buffers belong to the journal's saved copy */
 	uint8_t hash[MLS_HASH_LEN];
 	mls_leaf_node leaf;      /* type == MLS_NODE_LEAF */
 	mls_parent_node parent;  /* type == MLS_NODE_PARENT */
 } mls_node;
 
+struct mls_tree_journal;
+
 typedef struct mls_tree {
 	mls_node *nodes;
 	uint32_t n_leaves;
+	uint32_t cap;                 /* nodes allocated (at least the width) */
+	struct mls_tree_journal *jr;  /* non-NULL while changes are journaled */
 } mls_tree;
 
 /* A growable list of node indices (resolutions, paths). Free with

@@ -9,6 +9,7 @@
 #include "hpke.h"
 #include "suite.h"
 #include "treekem.h"
+#include "tree_journal.h"
 #include "wipe.h"
 #include "x25519.h"
 
@@ -205,6 +206,10 @@ static cr_err chain(mls_tree *t, uint32_t ln, const uint32_t *fdp, uint32_t n,
 	return CR_OK;
 }
 
+/* The nodes install() may save in a journal: the direct path, the leaf,
+ * and the ancestors its blanking invalidates. */
+#define INSTALL_SAVES (2 * MLS_TM_MAX_DEPTH + 2)
+
 /* Blanks the direct path of leaf node ln and sets the new parents. */
 static void install(mls_tree *t, uint32_t ln, const uint32_t *fdp, uint32_t n, const uint8_t (*keys)[MLS_KEY_LEN],
 		    uint8_t ph[][MLS_HASH_LEN], const size_t *ph_len, mls_leaf_node *leaf)
@@ -265,6 +270,7 @@ cr_err mls_treekem_create(mls_tree *t, uint32_t me, const mls_leaf_fields *tmpl,
 	f.source = MLS_SRC_COMMIT;
 	f.parent_hash = (cr_span){ leaf_ph, leaf_ph_len };
 	CR_CHECK(mls_leaf_sign(&f, sig_seed, group_id, group_id_len, me, &leaf));
+	CR_CHECK(mls_tree_journal_reserve(t, INSTALL_SAVES));
 	install(t, ln, sec->node, sec->n, (const uint8_t(*)[MLS_KEY_LEN])keys, ph, ph_len, &leaf);
 	mls_tree_priv_wipe(priv);
 	*priv = np;
@@ -353,6 +359,7 @@ cr_err mls_treekem_merge(mls_tree *t, uint32_t sender, const mls_update_path *up
 			  (leaf_ph_len == 0 || memcmp(up->leaf.parent_hash.p, leaf_ph, leaf_ph_len) == 0),
 		  CR_ERR_INVALID);
 	CR_TRY(mls_leaf_verify(&up->leaf, group_id, group_id_len, sender));
+	CR_TRY(mls_tree_journal_reserve(t, INSTALL_SAVES));
 	mls_leaf_node copy;
 	CR_TRY(mls_leaf_copy(&copy, &up->leaf));
 	install(t, ln, fdp, n, (const uint8_t(*)[MLS_KEY_LEN])keys, ph, ph_len, &copy);
