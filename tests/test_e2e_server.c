@@ -34,6 +34,7 @@
 #include "dm.h"
 #include "ed25519.h"
 #include "group.h"
+#include "hash.h"
 #include "st_server.h"
 #include "e2e_util.h"
 #include "t.h"
@@ -830,6 +831,115 @@ out:
 	teardown(&s);
 }
 
+/* Another connection of the sender writes one byte at the blob's current
+ * end as soon as the first piece is acknowledged, so a later piece of the
+ * pipelined upload no longer follows and is refused. */
+typedef struct interloper {
+	nt_cli_session *other;
+	const nt_file_ref *ref;   /* the upload's, blob id set once created */
+	bool done;
+	uint64_t at;
+} interloper;
+
+static void interlope(void *ctx, uint64_t done, uint64_t total)
+{
+	interloper *x = ctx;
+	(void)total;
+	if (x->done || done == 0)
+		return;
+	/* The server's written count is at a piece's end, a whole number of
+	 * sealed chunks; the uploader waits in this call, so it stops moving
+	 * once the pieces in flight are stored. */
+	for (int pass = 0; pass < 20 && !x->done; pass++) {
+		for (uint64_t off = CR_FILE_SEALED_CHUNK; off <= (12ull << 20) && !x->done; off += CR_FILE_SEALED_CHUNK) {
+			if (nt_cs_blob_write(x->other, x->ref->blob_id, off, (const uint8_t *)"!", 1) == CR_OK) {
+				x->done = true;
+				x->at = off;
+			}
+		}
+		if (!x->done)
+			usleep(20000);
+	}
+}
+
+/* Pipelined transfers against the real server: one refused piece ends the
+ * upload with that refusal and leaves the session usable; an upload goes
+ * on from a new connection; a wrong declared hash is HASH and deletes. */
+TEST(e2e_files_pipelined_refusal_and_continued_upload)
+{
+	server s;
+	if (!fixture(&s, false))
+		return;
+	nt_cli_session *a = NULL, *a2 = NULL, *b = NULL;
+	if (!CHECK(server_start(&s)))
+		goto out;
+	a = user_session(&s, "alice", true);
+	a2 = user_session(&s, "alice", false);
+	b = user_session(&s, "bob", true);
+	if (!a || !a2 || !b)
+		goto out;
+	char in[300], out_path[300], err[256] = "";
+	snprintf(in, sizeof in, "%s/in-pipe", s.dir);
+	snprintf(out_path, sizeof out_path, "%s/out-pipe", s.dir);
+	if (!CHECK(make_file(in, 8ull << 20)))
+		goto out;
+	nt_file_ref ref;
+	interloper x = { a2, &ref, false, 0 };
+	CHECK_ERR(nt_file_send(a, in, &s.rng, interlope, &x, &ref, err, sizeof err), CR_ERR_INVALID);
+	CHECK(x.done && x.at > 0);
+	t_note("another connection wrote at %llu; the upload: %s", (unsigned long long)x.at, err);
+	CHECK(a->fail == NT_CS_SERVER && a->code == NT_E_LIMIT);
+	/* The session went on in step: the same file now goes through. */
+	CHECK_OK(nt_file_send(a, in, &s.rng, NULL, NULL, &ref, err, sizeof err));
+	CHECK_OK(nt_file_fetch(b, &ref, out_path, NULL, NULL, err, sizeof err));
+	CHECK(same_files(in, out_path));
+	unlink(out_path);
+	nt_file_ref_wipe(&ref);
+	/* Half an upload on one connection, dropped; the rest from a new one. */
+	static uint8_t content[3000];
+	for (size_t i = 0; i < sizeof content; i++)
+		content[i] = (uint8_t)(i * 11 + 5);
+	uint8_t h[32], id[NT_BLOB_ID_LEN];
+	cr_sha256(h, content, sizeof content);
+	if (!CHECK_OK(nt_cs_blob_create(a2, sizeof content, h)))
+		goto out;
+	memcpy(id, a2->resp.blob_id, sizeof id);
+	uint32_t ids[3];
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 0, content, 1000, &ids[0]));
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 1000, content + 1000, 333, &ids[1]));
+	CHECK_OK(nt_cs_await(a2, ids[0], NT_BLOB_WRITE_OK));
+	CHECK(a2->resp.written == 1000 && !a2->resp.complete);
+	CHECK_OK(nt_cs_await(a2, ids[1], NT_BLOB_WRITE_OK));
+	CHECK(a2->resp.written == 1333);
+	disconnect(a2);
+	a2 = user_session(&s, "alice", false);
+	if (!a2)
+		goto out;
+	CHECK(server_err(a2, nt_cs_blob_write(a2, id, 1000, content + 1000, 333), NT_E_LIMIT));
+	CHECK_OK(nt_cs_blob_write(a2, id, 1333, content + 1333, sizeof content - 1333));
+	CHECK(a2->resp.written == sizeof content && a2->resp.complete);
+	CHECK_OK(nt_cs_blob_read(b, id, 0, 0));
+	CHECK(b->resp.data.n == sizeof content && !memcmp(b->resp.data.p, content, sizeof content));
+	/* A wrong declared hash: HASH at the last piece, and the blob is gone. */
+	h[7] ^= 1;
+	if (!CHECK_OK(nt_cs_blob_create(a2, sizeof content, h)))
+		goto out;
+	memcpy(id, a2->resp.blob_id, sizeof id);
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 0, content, 2000, &ids[0]));
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 2000, content + 2000, 1000, &ids[1]));
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 3000, content, 1, &ids[2]));
+	CHECK_OK(nt_cs_await(a2, ids[0], NT_BLOB_WRITE_OK));
+	CHECK(server_err(a2, nt_cs_await(a2, ids[1], NT_BLOB_WRITE_OK), NT_E_HASH));
+	CHECK(server_err(a2, nt_cs_await(a2, ids[2], NT_BLOB_WRITE_OK), NT_E_NOT_FOUND));
+	CHECK(server_err(b, nt_cs_blob_read(b, id, 0, 0), NT_E_NOT_FOUND));
+	unlink(in);
+out:
+	disconnect(a);
+	disconnect(a2);
+	disconnect(b);
+	teardown(&s);
+}
+
 static const t_case cases[] = {
 	T(e2e_register_login_and_pinning),
 	T(e2e_register_by_invite),
@@ -840,6 +950,7 @@ static const t_case cases[] = {
 	T(e2e_kill9_keeps_acknowledged_posts),
 	T(e2e_join_request_notify_presence_dm),
 	T(e2e_files),
+	T(e2e_files_pipelined_refusal_and_continued_upload),
 	{ 0 },
 };
 
