@@ -29,6 +29,7 @@ struct nt_loop_conn {
 	bool lowat;             /* SO_RCVLOWAT raised while the first record comes */
 	bool ready;             /* handshake done, app engine initialised */
 	bool again;             /* answers released by a commit: pump it */
+	bool doomed;            /* to close after this wake-up's events (one may name it) */
 	nt_svr_conn app;
 	uint8_t *out;           /* response bytes not yet taken by TLS */
 	size_t out_n;
@@ -361,17 +362,29 @@ static void loop_appended(void *ctx, int64_t group, const uint8_t *gid, size_t g
 /* Sends the answers the last commit released and the queued NOTIFY
  * frames. Runs inside the next batch (their pumps may feed more requests),
  * before that wake-up's events. */
-static void pending_out(nt_server *s)
+static bool pending_out(nt_server *s)
 {
+	bool doomed = false;
 	if (!s->notify_pending && !s->again_pending)
-		return;
+		return false;
 	s->notify_pending = s->again_pending = false;
 	for (nt_loop_conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
 		if (!c->again && !c->notify)
 			continue;
 		c->again = false;
+		/* evs[] of this wake-up may still name c: closed after them. */
 		if (!pump(s, c))
+			c->doomed = doomed = true;
+	}
+	return doomed;
+}
+
+static void close_doomed(nt_server *s)
+{
+	for (nt_loop_conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->doomed)
 			conn_close(s, c);
 	}
 }
@@ -542,7 +555,7 @@ cr_err nt_server_run(nt_server *s)
 		/* Without a batch (the store refused one) each request commits
 		 * by itself, as nt_svr_conn_feed does alone. */
 		bool batched = nt_svr_batch_begin(&s->batch) == CR_OK;
-		pending_out(s);
+		bool doomed = pending_out(s);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			if (p == &s->pool) {
@@ -553,7 +566,7 @@ cr_err nt_server_run(nt_server *s)
 				accept_all(s);
 			} else {
 				nt_loop_conn *c = p;
-				if (!(c->tls ? pump(s, c) : tls_start(s, c, evs[i].events)))
+				if (!c->doomed && !(c->tls ? pump(s, c) : tls_start(s, c, evs[i].events)))
 					conn_close(s, c);
 			}
 		}
@@ -561,6 +574,8 @@ cr_err nt_server_run(nt_server *s)
 			hashes_done(s);
 		if (batched)
 			batch_done(s);
+		if (doomed)
+			close_doomed(s);
 		if (running)
 			sweep(s);
 	}
