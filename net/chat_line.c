@@ -1,5 +1,6 @@
 #include "chat_line.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define CTRL(c) ((c) & 0x1f)
@@ -172,4 +173,48 @@ size_t nt_chat_line_render(const nt_chat_line *l, const char *prompt, unsigned c
 	if (cap > 0)
 		out[at] = '\0';
 	return at;
+}
+
+size_t nt_chat_sanitize(const uint8_t *s, size_t n, bool keep_newlines, char *out, size_t cap)
+{
+	size_t at = 0;
+	if (cap == 0)
+		return 0;
+	for (size_t i = 0; i < n && at < cap - 1; i++) {
+		uint8_t b = s[i];
+		if (b == '\n' && keep_newlines) {
+			out[at++] = '\n';
+		} else if (b == '\n' || b == '\t') {
+			out[at++] = ' ';
+		} else if (b < 0x20 || b == DEL) {
+			out[at++] = '?';
+		} else if (b == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f) {
+			out[at++] = '?';
+			i++;
+		} else {
+			out[at++] = (char)b;
+		}
+	}
+	out[at] = '\0';
+	return at;
+}
+
+size_t nt_chat_progress(uint64_t done, uint64_t total, unsigned width, char *out, size_t cap)
+{
+	if (cap == 0)
+		return 0;
+	if (total == 0 || done > total)
+		done = total = 1;
+	if (width > 100)
+		width = 100;
+	unsigned filled = (unsigned)((double)done / (double)total * width);
+	unsigned pct = (unsigned)((double)done / (double)total * 100);
+	char bar[101];
+	for (unsigned i = 0; i < width; i++)
+		bar[i] = i < filled ? '#' : '.';
+	bar[width] = '\0';
+	int k = snprintf(out, cap, "[%s] %3u%% %.1f/%.1f MB", bar, pct, (double)done / 1e6, (double)total / 1e6);
+	if (k < 0)
+		return 0;
+	return (size_t)k < cap ? (size_t)k : cap - 1;
 }

@@ -64,4 +64,14 @@ size_t nt_chat_line_render(const nt_chat_line *l, const char *prompt, unsigned c
 /* Code points of s[n] (the display width the editor assumes). */
 size_t nt_chat_width(const char *s, size_t n);
 
+/* What peers send is shown through this filter: a message must not be able
+ * to move the cursor, retitle the window or clear the screen. Copies s[n]
+ * into out[cap] (NUL-terminated) with every C0 control, DEL and UTF-8
+ * encoded C1 control (U+0080..U+009F) replaced by '?', and newlines by
+ * spaces unless keep_newlines. Returns the bytes written. */
+size_t nt_chat_sanitize(const uint8_t *s, size_t n, bool keep_newlines, char *out, size_t cap);
+/* A progress bar for file transfers into out[cap]: "[#####.....]  50% 1.0/2.0 MB",
+ * `width` cells of bar. total 0 renders as complete. */
+size_t nt_chat_progress(uint64_t done, uint64_t total, unsigned width, char *out, size_t cap);
+
 #endif

@@ -180,6 +180,45 @@ TEST(render_respects_small_buffers)
 	CHECK(!memcmp(out, "\r\033[K> abc", 9));
 }
 
+TEST(sanitize_defuses_terminal_controls)
+{
+	/* A peer's message that would clear the screen, retitle the window and
+	 * send a C1 CSI (U+009B) is shown with every control replaced. */
+	const char evil[] = "hi\033[2J\033]0;pwned\a\xc2\x9b" "31m\x7f\r\nok \xc3\xa9";
+	char out[64];
+	size_t n = nt_chat_sanitize((const uint8_t *)evil, strlen(evil), false, out, sizeof out);
+	CHECK(n == strlen(out));
+	CHECK(!strcmp(out, "hi?[2J?]0;pwned??31m?? ok \xc3\xa9"));
+	CHECK(strchr(out, 0x1b) == NULL);
+	n = nt_chat_sanitize((const uint8_t *)"a\nb", 3, true, out, sizeof out);
+	CHECK(n == 3 && !strcmp(out, "a\nb"));
+	/* A NUL in the body does not cut the line short; output is bounded. */
+	n = nt_chat_sanitize((const uint8_t *)"a\0b", 3, false, out, sizeof out);
+	CHECK(n == 3 && !strcmp(out, "a?b"));
+	char tiny[4];
+	n = nt_chat_sanitize((const uint8_t *)"abcdef", 6, false, tiny, sizeof tiny);
+	CHECK(n == 3 && !strcmp(tiny, "abc"));
+	CHECK(nt_chat_sanitize((const uint8_t *)"x", 1, false, tiny, 0) == 0);
+}
+
+TEST(progress_bar)
+{
+	char out[128];
+	nt_chat_progress(500000, 1000000, 10, out, sizeof out);
+	CHECK(!strcmp(out, "[#####.....]  50% 0.5/1.0 MB"));
+	nt_chat_progress(0, 2000000, 4, out, sizeof out);
+	CHECK(!strcmp(out, "[....]   0% 0.0/2.0 MB"));
+	nt_chat_progress(7, 7, 4, out, sizeof out);
+	CHECK(!strcmp(out, "[####] 100% 0.0/0.0 MB"));
+	/* Nonsense counts render as complete, never past the bar. */
+	nt_chat_progress(9, 0, 4, out, sizeof out);
+	CHECK(!strncmp(out, "[####] 100%", 11));
+	nt_chat_progress(9, 3, 4, out, sizeof out);
+	CHECK(!strncmp(out, "[####] 100%", 11));
+	char small[6];
+	CHECK(nt_chat_progress(1, 2, 10, small, sizeof small) == 5);
+}
+
 /* --- the command parser --- */
 
 TEST(parse_text_and_empty)
@@ -280,6 +319,8 @@ static const t_case cases[] = {
 	T(render_erases_then_draws),
 	T(render_shows_the_tail_of_a_wide_line),
 	T(render_respects_small_buffers),
+	T(sanitize_defuses_terminal_controls),
+	T(progress_bar),
 	T(parse_text_and_empty),
 	T(parse_commands_with_arguments),
 	T(parse_refuses_bad_lines),
