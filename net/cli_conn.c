@@ -198,6 +198,134 @@ uint32_t nt_cli_ack(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid
 	return id;
 }
 
+static uint32_t gid_req(nt_cli_conn *c, cr_writer *w, uint16_t type, const uint8_t *gid, size_t gid_len)
+{
+	uint32_t id;
+	size_t m = begin(c, w, type, &id);
+	cr_write_opaque(w, gid, gid_len);
+	nt_frame_end(w, m, limit(c));
+	return id;
+}
+
+static uint32_t bare_req(nt_cli_conn *c, cr_writer *w, uint16_t type)
+{
+	uint32_t id;
+	size_t m = begin(c, w, type, &id);
+	nt_frame_end(w, m, limit(c));
+	return id;
+}
+
+uint32_t nt_cli_groups_list(nt_cli_conn *c, cr_writer *w)
+{
+	return bare_req(c, w, NT_GROUPS_LIST);
+}
+
+uint32_t nt_cli_members(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len)
+{
+	return gid_req(c, w, NT_MEMBERS, gid, gid_len);
+}
+
+uint32_t nt_cli_join_request(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, const uint8_t *kp,
+			     size_t kp_len)
+{
+	uint32_t id;
+	size_t m = begin(c, w, NT_JOIN_REQUEST, &id);
+	cr_write_opaque(w, gid, gid_len);
+	cr_write_opaque(w, kp, kp_len);
+	nt_frame_end(w, m, limit(c));
+	return id;
+}
+
+uint32_t nt_cli_role_set(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, const char *user,
+			 uint8_t role)
+{
+	uint32_t id;
+	size_t m = begin(c, w, NT_ROLE_SET, &id);
+	cr_write_opaque(w, gid, gid_len);
+	str(w, user);
+	cr_write_u8(w, role);
+	nt_frame_end(w, m, limit(c));
+	return id;
+}
+
+uint32_t nt_cli_dm_create(nt_cli_conn *c, cr_writer *w, const char *peer)
+{
+	return name_req(c, w, NT_DM_CREATE, peer);
+}
+
+uint32_t nt_cli_presence(nt_cli_conn *c, cr_writer *w)
+{
+	return bare_req(c, w, NT_PRESENCE);
+}
+
+static cr_err read_gid(cr_reader *r, cr_span *gid)
+{
+	CR_TRY(cr_read_opaque(r, NT_GROUP_ID_MAX, gid));
+	return gid->n ? CR_OK : CR_ERR_MALFORMED;
+}
+
+cr_err nt_cli_next_group(cr_reader *groups, nt_cli_group *g)
+{
+	if (cr_reader_left(groups) == 0)
+		return CR_ERR_NOT_FOUND;
+	CR_TRY(read_gid(groups, &g->gid));
+	CR_TRY(cr_read_u8(groups, &g->role));
+	CR_TRY(cr_read_u64(groups, &g->epoch));
+	CR_TRY(cr_read_u64(groups, &g->acked));
+	CR_TRY(cr_read_u64(groups, &g->next_pos));
+	return g->role <= NT_ROLE_OWNER ? CR_OK : CR_ERR_MALFORMED;
+}
+
+cr_err nt_cli_next_name(cr_reader *names, cr_span *name)
+{
+	if (cr_reader_left(names) == 0)
+		return CR_ERR_NOT_FOUND;
+	CR_TRY(cr_read_opaque(names, NT_USERNAME_MAX, name));
+	return name->n ? CR_OK : CR_ERR_MALFORMED;
+}
+
+cr_err nt_cli_next_member(cr_reader *members, nt_cli_member *m)
+{
+	if (cr_reader_left(members) == 0)
+		return CR_ERR_NOT_FOUND;
+	CR_TRY(nt_cli_next_name(members, &m->name));
+	CR_TRY(cr_read_u8(members, &m->role));
+	CR_TRY(cr_read_bool(members, &m->online));
+	return m->role <= NT_ROLE_OWNER ? CR_OK : CR_ERR_MALFORMED;
+}
+
+/* Reads a list vector and checks every item with next(); *count items. */
+static cr_err read_list(cr_reader *rd, cr_reader *list, size_t *count, cr_err (*next)(cr_reader *r, void *item),
+			void *item)
+{
+	CR_TRY(cr_read_vector(rd, SIZE_MAX, list));
+	cr_reader scan = *list;
+	cr_err err;
+	while ((err = next(&scan, item)) == CR_OK)
+		(*count)++;
+	return err == CR_ERR_NOT_FOUND ? CR_OK : CR_ERR_MALFORMED;
+}
+
+static cr_err next_group_v(cr_reader *r, void *item)
+{
+	return nt_cli_next_group(r, item);
+}
+
+static cr_err next_member_v(cr_reader *r, void *item)
+{
+	return nt_cli_next_member(r, item);
+}
+
+static cr_err next_name_v(cr_reader *r, void *item)
+{
+	return nt_cli_next_name(r, item);
+}
+
+static cr_err next_entry_v(cr_reader *r, void *item)
+{
+	return nt_cli_next_entry(r, item);
+}
+
 cr_err nt_cli_next_entry(cr_reader *entries, nt_cli_entry *e)
 {
 	if (cr_reader_left(entries) == 0)
@@ -207,7 +335,7 @@ cr_err nt_cli_next_entry(cr_reader *entries, nt_cli_entry *e)
 	CR_TRY(cr_read_u64(entries, &e->epoch));
 	CR_TRY(cr_read_opaque(entries, NT_USERNAME_MAX, &e->sender));
 	CR_TRY(cr_read_opaque(entries, SIZE_MAX, &e->message));
-	return e->kind <= NT_KIND_WELCOME ? CR_OK : CR_ERR_MALFORMED;
+	return e->kind <= NT_KIND_JOIN_REQUEST ? CR_OK : CR_ERR_MALFORMED;
 }
 
 cr_err nt_cli_decode(nt_cli_conn *c, uint16_t type, const uint8_t *p, size_t n, nt_cli_resp *r)
@@ -238,7 +366,35 @@ cr_err nt_cli_decode(nt_cli_conn *c, uint16_t type, const uint8_t *p, size_t n, 
 	case NT_LOGIN_OK:
 	case NT_GROUP_CREATE_OK:
 	case NT_ACK_OK:
+	case NT_ROLE_SET_OK:
 		break;
+	case NT_JOIN_REQUEST_OK:
+		CR_TRY(cr_read_u64(&rd, &r->position));
+		break;
+	case NT_DM_CREATE_OK:
+		CR_TRY(read_gid(&rd, &r->gid));
+		break;
+	case NT_NOTIFY:
+		if (r->id != 0)
+			return CR_ERR_MALFORMED;
+		CR_TRY(read_gid(&rd, &r->gid));
+		CR_TRY(cr_read_u64(&rd, &r->position));
+		break;
+	case NT_GROUPS: {
+		nt_cli_group g;
+		CR_TRY(read_list(&rd, &r->groups, &r->n_groups, next_group_v, &g));
+		break;
+	}
+	case NT_MEMBER_LIST: {
+		nt_cli_member m;
+		CR_TRY(read_list(&rd, &r->members, &r->n_members, next_member_v, &m));
+		break;
+	}
+	case NT_ONLINE: {
+		cr_span name;
+		CR_TRY(read_list(&rd, &r->names, &r->n_names, next_name_v, &name));
+		break;
+	}
 	case NT_KP_UPLOAD_OK:
 		CR_TRY(cr_read_u32(&rd, &r->one_time_left));
 		break;
@@ -254,15 +410,9 @@ cr_err nt_cli_decode(nt_cli_conn *c, uint16_t type, const uint8_t *p, size_t n, 
 		CR_TRY(cr_read_u64(&rd, &r->epoch));
 		break;
 	case NT_MESSAGES: {
-		CR_TRY(cr_read_vector(&rd, SIZE_MAX, &r->entries));
 		/* Validate every entry now, so that iterating later cannot fail. */
-		cr_reader scan = r->entries;
 		nt_cli_entry e;
-		cr_err err;
-		while ((err = nt_cli_next_entry(&scan, &e)) == CR_OK)
-			r->n_entries++;
-		if (err != CR_ERR_NOT_FOUND)
-			return CR_ERR_MALFORMED;
+		CR_TRY(read_list(&rd, &r->entries, &r->n_entries, next_entry_v, &e));
 		break;
 	}
 	default:

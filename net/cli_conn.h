@@ -55,7 +55,29 @@ typedef struct nt_cli_resp {
 	uint64_t position, epoch; /* NT_POST_OK */
 	cr_reader entries;        /* NT_MESSAGES: read with nt_cli_next_entry */
 	size_t n_entries;         /* NT_MESSAGES */
+	/* NT_JOIN_REQUEST_OK and NT_NOTIFY set position too. */
+	cr_reader groups;         /* NT_GROUPS: read with nt_cli_next_group */
+	size_t n_groups;
+	cr_reader members;        /* NT_MEMBER_LIST: read with nt_cli_next_member */
+	size_t n_members;
+	cr_reader names;          /* NT_ONLINE: read with nt_cli_next_name */
+	size_t n_names;
+	cr_span gid;              /* NT_DM_CREATE_OK, NT_NOTIFY: borrowed */
 } nt_cli_resp;
+
+/* One GROUPS item (PROTOCOL.md, GROUPS_LIST). */
+typedef struct nt_cli_group {
+	cr_span gid;              /* borrowed */
+	uint8_t role;             /* nt_role */
+	uint64_t epoch, acked, next_pos;
+} nt_cli_group;
+
+/* One MEMBER_LIST item. */
+typedef struct nt_cli_member {
+	cr_span name;             /* borrowed */
+	uint8_t role;             /* nt_role */
+	bool online;
+} nt_cli_member;
 
 typedef struct nt_cli_entry {
 	uint64_t position;
@@ -104,9 +126,20 @@ uint32_t nt_cli_post_msg(nt_cli_conn *c, cr_writer *w, const nt_cli_post *p);
 uint32_t nt_cli_fetch(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, uint64_t after,
 		      uint32_t max);
 uint32_t nt_cli_ack(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, uint64_t position);
+uint32_t nt_cli_groups_list(nt_cli_conn *c, cr_writer *w);
+uint32_t nt_cli_members(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len);
+uint32_t nt_cli_join_request(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, const uint8_t *kp,
+			     size_t kp_len);
+uint32_t nt_cli_role_set(nt_cli_conn *c, cr_writer *w, const uint8_t *gid, size_t gid_len, const char *user,
+			 uint8_t role);
+uint32_t nt_cli_dm_create(nt_cli_conn *c, cr_writer *w, const char *peer);
+uint32_t nt_cli_presence(nt_cli_conn *c, cr_writer *w);
 
 /* Decodes one server frame body by its type. HELLO_OK is also kept in c.
- * Unknown types and bodies that do not decode exactly: CR_ERR_MALFORMED. */
+ * Unknown types and bodies that do not decode exactly: CR_ERR_MALFORMED.
+ * NOTIFY (unsolicited) must carry id 0. Lists (MESSAGES, GROUPS,
+ * MEMBER_LIST, ONLINE) are validated whole here, so iterating them later
+ * cannot fail. */
 cr_err nt_cli_decode(nt_cli_conn *c, uint16_t type, const uint8_t *p, size_t n, nt_cli_resp *r) CR_MUST_CHECK;
 /* Feeds received plaintext; *got when one frame was decoded into *r. */
 cr_err nt_cli_feed(nt_cli_conn *c, cr_reader *in, bool *got, nt_cli_resp *r) CR_MUST_CHECK;
@@ -116,5 +149,10 @@ cr_err nt_cli_feed(nt_cli_conn *c, cr_reader *in, bool *got, nt_cli_resp *r) CR_
 cr_err nt_cli_match(const nt_cli_resp *r, uint32_t id, uint16_t expected) CR_MUST_CHECK;
 /* The next MESSAGES entry; CR_ERR_NOT_FOUND at the end. */
 cr_err nt_cli_next_entry(cr_reader *entries, nt_cli_entry *e) CR_MUST_CHECK;
+/* The next GROUPS, MEMBER_LIST or ONLINE item; CR_ERR_NOT_FOUND at the end.
+ * Names and group ids are checked for length only (1..32, 1..64). */
+cr_err nt_cli_next_group(cr_reader *groups, nt_cli_group *g) CR_MUST_CHECK;
+cr_err nt_cli_next_member(cr_reader *members, nt_cli_member *m) CR_MUST_CHECK;
+cr_err nt_cli_next_name(cr_reader *names, cr_span *name) CR_MUST_CHECK;
 
 #endif

@@ -72,9 +72,8 @@ static cr_err tls_failed(nt_cli_session *s)
 }
 
 /* One round of I/O: sends what TLS has to send, reads what it can take,
- * waiting until the deadline for either. want_read: wait for input even
- * when there is nothing to send. */
-static cr_err pump(nt_cli_session *s, int64_t deadline)
+ * waiting up to wait_ms for either (0: only what is there now). */
+static cr_err pump_io(nt_cli_session *s, int64_t wait_ms)
 {
 	size_t rlen = 0, wlen = 0;
 	uint8_t *rb = nt_tls_recv_buf(&s->tls, &rlen);
@@ -85,11 +84,8 @@ static cr_err pump(nt_cli_session *s, int64_t deadline)
 			return tls_failed(s);
 		return fail(s, NT_CS_CLOSED, CR_ERR_STATE, "the server closed the connection");
 	}
-	int64_t left = deadline - now_ms();
-	if (left <= 0)
-		return fail(s, NT_CS_TIMEOUT, CR_ERR_STATE, "no answer from the server within %d ms", s->timeout_ms);
 	struct pollfd pf = { .fd = s->fd, .events = (short)((rb ? POLLIN : 0) | (wb ? POLLOUT : 0)) };
-	int r = poll(&pf, 1, (int)left);
+	int r = poll(&pf, 1, (int)wait_ms);
 	if (r < 0 && errno != EINTR)
 		return fail(s, NT_CS_LOCAL, CR_ERR_STATE, "poll: %s", strerror(errno));
 	if (r <= 0)
@@ -117,6 +113,15 @@ static cr_err pump(nt_cli_session *s, int64_t deadline)
 	if (nt_tls_status(&s->tls) == NT_TLS_FAILED && !nt_tls_want_write(&s->tls))
 		return tls_failed(s);
 	return CR_OK;
+}
+
+/* pump_io until the deadline; past it, a time-out. */
+static cr_err pump(nt_cli_session *s, int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+	if (left <= 0)
+		return fail(s, NT_CS_TIMEOUT, CR_ERR_STATE, "no answer from the server within %d ms", s->timeout_ms);
+	return pump_io(s, left);
 }
 
 static cr_err tcp_connect(nt_cli_session *s, const char *host, uint16_t port, int64_t deadline)
@@ -215,7 +220,30 @@ static cr_err check(nt_cli_session *s, uint32_t id, uint16_t expected)
 	return CR_OK;
 }
 
-/* Sends the frame in w, waits for the answer to id. Frees w. */
+/* Queues a decoded NOTIFY: a newer one for a queued group replaces it. */
+static void queue_notify(nt_cli_session *s, const nt_cli_resp *r)
+{
+	size_t n = r->gid.n < NT_GROUP_ID_MAX ? r->gid.n : NT_GROUP_ID_MAX;
+	for (size_t i = 0; i < s->n_notify; i++) {
+		nt_cs_notify *q = &s->notify[i];
+		if (strlen(q->gid) == n && memcmp(q->gid, r->gid.p, n) == 0) {
+			if (r->position > q->position)
+				q->position = r->position;
+			return;
+		}
+	}
+	if (s->n_notify == NT_CS_NOTIFY_MAX) {
+		s->notify_overflow = true;
+		return;
+	}
+	nt_cs_notify *q = &s->notify[s->n_notify++];
+	memcpy(q->gid, r->gid.p, n);
+	q->gid[n] = 0;
+	q->position = r->position;
+}
+
+/* Sends the frame in w, waits for the answer to id (queueing the NOTIFY
+ * frames that arrive meanwhile). Frees w. */
 static cr_err exchange(nt_cli_session *s, cr_writer *w, uint32_t id, uint16_t expected)
 {
 	cr_err e = cr_writer_error(w);
@@ -228,7 +256,13 @@ static cr_err exchange(nt_cli_session *s, cr_writer *w, uint32_t id, uint16_t ex
 	cr_writer_free(w);
 	if (e)
 		return e;
-	CR_TRY(recv_frame(s, deadline));
+	/* Bounded by the deadline: each round waits for a frame until then. */
+	for (;;) {
+		CR_TRY(recv_frame(s, deadline));
+		if (s->resp.type != NT_NOTIFY)
+			break;
+		queue_notify(s, &s->resp);
+	}
 	return check(s, id, expected);
 }
 
@@ -391,4 +425,128 @@ cr_err nt_cs_recv(nt_cli_session *s)
 		s->fail = NT_CS_SERVER;
 	}
 	return CR_OK;
+}
+
+static cr_err gid_check(nt_cli_session *s, const char *gid)
+{
+	size_t n = gid ? strlen(gid) : 0;
+	if (n < 1 || n > NT_GROUP_ID_MAX)
+		return fail(s, NT_CS_LOCAL, CR_ERR_ARG, "a group id has 1..%d bytes", NT_GROUP_ID_MAX);
+	return CR_OK;
+}
+
+cr_err nt_cs_groups_list(nt_cli_session *s)
+{
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_groups_list(&s->conn, &w);
+	return exchange(s, &w, id, NT_GROUPS);
+}
+
+cr_err nt_cs_members(nt_cli_session *s, const char *gid)
+{
+	CR_TRY(gid_check(s, gid));
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_members(&s->conn, &w, (const uint8_t *)gid, strlen(gid));
+	return exchange(s, &w, id, NT_MEMBER_LIST);
+}
+
+cr_err nt_cs_join_request(nt_cli_session *s, const char *gid, const uint8_t *kp, size_t kp_len)
+{
+	CR_TRY(gid_check(s, gid));
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_join_request(&s->conn, &w, (const uint8_t *)gid, strlen(gid), kp, kp_len);
+	return exchange(s, &w, id, NT_JOIN_REQUEST_OK);
+}
+
+cr_err nt_cs_role_set(nt_cli_session *s, const char *gid, const char *user, uint8_t role)
+{
+	CR_TRY(gid_check(s, gid));
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_role_set(&s->conn, &w, (const uint8_t *)gid, strlen(gid), user, role);
+	return exchange(s, &w, id, NT_ROLE_SET_OK);
+}
+
+cr_err nt_cs_dm_create(nt_cli_session *s, const char *peer)
+{
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_dm_create(&s->conn, &w, peer);
+	return exchange(s, &w, id, NT_DM_CREATE_OK);
+}
+
+cr_err nt_cs_presence(nt_cli_session *s)
+{
+	cr_writer w;
+	new_writer(s, &w);
+	uint32_t id = nt_cli_presence(&s->conn, &w);
+	return exchange(s, &w, id, NT_ONLINE);
+}
+
+/* Decodes the frames TLS has already decrypted; NOTIFYs are queued, any
+ * other frame is a violation (no request is outstanding). */
+static cr_err drain_notify(nt_cli_session *s)
+{
+	for (int rounds = 0; rounds < 1000000; rounds++) {
+		if (!cr_reader_left(&s->pending)) {
+			size_t n = nt_tls_pull_plaintext(&s->tls, s->in, sizeof s->in);
+			if (!n)
+				return CR_OK;
+			cr_reader_init(&s->pending, s->in, n);
+		}
+		bool got = false;
+		nt_cli_resp r;
+		cr_err e = nt_cli_feed(&s->conn, &s->pending, &got, &r);
+		if (e)
+			return fail(s, NT_CS_PROTOCOL, CR_ERR_MALFORMED, "undecodable frame from the server (%s)",
+				    e == CR_ERR_LIMIT ? "too large" : "malformed");
+		if (got && r.type != NT_NOTIFY)
+			return fail(s, NT_CS_PROTOCOL, CR_ERR_MALFORMED,
+				    "unexpected frame type 0x%04x id %u (no request outstanding)", r.type, r.id);
+		if (got)
+			queue_notify(s, &r);
+	}
+	return CR_OK;
+}
+
+cr_err nt_cs_wait_notify(nt_cli_session *s, int timeout_ms, bool *got)
+{
+	*got = false;
+	if (!s->tls_up || s->fd < 0)
+		return fail(s, NT_CS_LOCAL, CR_ERR_STATE, "not connected");
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	/* Bounded by the deadline; with 0, one look at what is there now. */
+	for (bool looked = false;;) {
+		CR_TRY(drain_notify(s));
+		if (s->n_notify || s->notify_overflow) {
+			*got = true;
+			return CR_OK;
+		}
+		int64_t left = deadline - now_ms();
+		if (left <= 0) {
+			if (looked)
+				return CR_OK;
+			left = 0;
+			looked = true;
+		}
+		CR_TRY(pump_io(s, left));
+	}
+}
+
+bool nt_cs_take_notify(nt_cli_session *s, nt_cs_notify *n)
+{
+	if (s->n_notify == 0)
+		return false;
+	*n = s->notify[0];
+	memmove(&s->notify[0], &s->notify[1], (s->n_notify - 1) * sizeof s->notify[0]);
+	s->n_notify--;
+	return true;
+}
+
+int nt_cs_fd(const nt_cli_session *s)
+{
+	return s->fd;
 }

@@ -37,6 +37,8 @@
 #define DEFAULT_LISTEN "127.0.0.1:7443"
 #define INVITE_COUNT_MAX 1000
 
+/* Largest --mailbox-max: a bound on one group's unread log, not a quota. */
+#define MAILBOX_MAX_MAX 10000000
 /* Largest --frame-max: a connection buffers about two frames of output. */
 #define FRAME_MAX_MAX (16u << 20)
 
@@ -46,7 +48,7 @@ static void usage(FILE *f)
 		   "                      [--max-conns N] [--handshake-timeout S] [--idle-timeout S]\n"
 		   "                      [--hash-workers N] [--login-failures-per-addr N]\n"
 		   "                      [--login-failures-per-user N] [--max-conns-per-addr N]\n"
-		   "                      [--frame-max BYTES]\n"
+		   "                      [--frame-max BYTES] [--mailbox-max N]\n"
 		   "       echover server [--db PATH] invite [--count N]\n"
 		   "       echover server [--db PATH] users\n\n"
 		   "Without a command, runs the server: TLS 1.2 (ECDHE-ECDSA, AES-128-GCM or\n"
@@ -64,7 +66,9 @@ static void usage(FILE *f)
 		   "(0 disables a limit); a refused login is answered RATE and logged.\n"
 		   "One client address holds at most --max-conns-per-addr connections (default\n"
 		   "%d). --frame-max is the largest frame accepted and sent (default %u bytes,\n"
-		   "%u..%u); each connection may buffer about twice that.\n\n"
+		   "%u..%u); each connection may buffer about twice that.\n"
+		   "A group's log holds at most --mailbox-max entries that not every member has\n"
+		   "acknowledged (default %d, 1..%d); beyond, posts and join requests get LIMIT.\n\n"
 		   "Operator commands on the server's database (default %s):\n"
 		   "  invite   print N (default 1, at most %d) one-time registration codes;\n"
 		   "           the database keeps only their SHA-256\n"
@@ -72,7 +76,7 @@ static void usage(FILE *f)
 		   NT_MAX_CONNS_DEFAULT, NT_HANDSHAKE_TIMEOUT_DEFAULT, NT_IDLE_TIMEOUT_DEFAULT,
 		   NT_HASH_WORKERS_DEFAULT, NT_HASH_WORKERS_MAX, NT_HASH_QUEUE_DEFAULT, NT_RATE_PER_ADDR_DEFAULT,
 		   NT_RATE_PER_USER_DEFAULT, NT_RATE_WINDOW / 60, NT_MAX_CONNS_PER_ADDR_DEFAULT, NT_FRAME_MAX_DEFAULT,
-		   NT_FRAME_MAX_MIN, FRAME_MAX_MAX, DEFAULT_DB,
+		   NT_FRAME_MAX_MIN, FRAME_MAX_MAX, NT_MAILBOX_MAX_DEFAULT, MAILBOX_MAX_MAX, DEFAULT_DB,
 		   INVITE_COUNT_MAX);
 }
 
@@ -145,6 +149,7 @@ static int listen_on(const char *spec)
 /* Options of the login path: hash threads and failed-login limits. */
 typedef struct login_opts {
 	long hash_workers, per_addr, per_user, conns_per_addr, frame_max;
+	long mailbox_max;
 } login_opts;
 
 static void log_stderr(void *ctx, const char *line)
@@ -170,6 +175,7 @@ static int run_server(st_server *db, const char *db_path, const char *listen_spe
 	s.db = db;
 	s.cfg.policy = policy;
 	s.cfg.frame_max = (uint32_t)lo->frame_max;
+	s.cfg.mailbox_max = (uint64_t)lo->mailbox_max;
 	s.cfg.argon = CR_ARGON2_INTERACTIVE;
 	s.cfg.rng = cr_rng_system();
 	s.max_conns = (size_t)max_conns;
@@ -271,7 +277,7 @@ int nt_server_main(int argc, char **argv)
 	long hs_timeout = NT_HANDSHAKE_TIMEOUT_DEFAULT, idle_timeout = NT_IDLE_TIMEOUT_DEFAULT;
 	nt_policy policy = NT_POLICY_OPEN;
 	login_opts lo = { NT_HASH_WORKERS_DEFAULT, NT_RATE_PER_ADDR_DEFAULT, NT_RATE_PER_USER_DEFAULT,
-			  NT_MAX_CONNS_PER_ADDR_DEFAULT, NT_FRAME_MAX_DEFAULT };
+			  NT_MAX_CONNS_PER_ADDR_DEFAULT, NT_FRAME_MAX_DEFAULT, NT_MAILBOX_MAX_DEFAULT };
 	/* The database holds password hashes and the log, the key file the TLS
 	 * key: nothing the server creates is for other users to read. */
 	umask(077);
@@ -335,6 +341,15 @@ int nt_server_main(int argc, char **argv)
 				return 2;
 			}
 			*(fm ? &lo.frame_max : &lo.conns_per_addr) = v;
+		} else if (!strcmp(argv[i], "--mailbox-max") && i + 1 < argc) {
+			char *end;
+			errno = 0;
+			long v = strtol(argv[++i], &end, 10);
+			if (errno || *end || v < 1 || v > MAILBOX_MAX_MAX) {
+				fprintf(stderr, "echover server: --mailbox-max takes 1..%d\n", MAILBOX_MAX_MAX);
+				return 2;
+			}
+			lo.mailbox_max = v;
 		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
 			char *end;
 			errno = 0;

@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dm.h"
 #include "ed25519.h"
+#include "group.h"
 #include "hash.h"
 #include "invite.h"
+#include "kp_identity.h"
 #include "wipe.h"
 
 #define OUT_SLACK 4096u
@@ -63,6 +66,23 @@ uint8_t *nt_svr_conn_take_output(nt_svr_conn *c, size_t *n)
 bool nt_svr_conn_closing(const nt_svr_conn *c)
 {
 	return c->closing;
+}
+
+int64_t nt_svr_conn_user(const nt_svr_conn *c)
+{
+	return c->state == NT_SVR_USER ? c->user : 0;
+}
+
+static bool online(const nt_svr_conn *c, int64_t user)
+{
+	return c->cfg->is_online && c->cfg->is_online(c->cfg->hooks_ctx, user);
+}
+
+/* After the commit only: the loop tells the members. */
+static void notify(nt_svr_conn *c, int64_t group, cr_span gid, uint64_t position)
+{
+	if (c->cfg->appended)
+		c->cfg->appended(c->cfg->hooks_ctx, group, gid.p, gid.n, position, c);
 }
 
 void nt_auth_message(cr_writer *w, const char *label, const uint8_t *user, size_t user_len,
@@ -426,6 +446,9 @@ static res h_group_create(nt_svr_conn *c, uint32_t id, cr_reader *r)
 	cr_span gid;
 	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || gid.n == 0 || cr_reader_end(r))
 		return -NT_E_MALFORMED;
+	/* Only DM_CREATE makes a DM group, from the two names. */
+	if (nt_dm_is_dm(gid.p, gid.n))
+		return NT_E_FORBIDDEN;
 	if (st_begin(c->db))
 		return NT_E_INTERNAL;
 	int64_t g;
@@ -439,14 +462,79 @@ static res h_group_create(nt_svr_conn *c, uint32_t id, cr_reader *r)
 }
 
 /* The group named by gid, with the connection's user as a member. */
-static res member_group(nt_svr_conn *c, cr_span gid, st_group *g, uint64_t *acked)
+static res member_group_role(nt_svr_conn *c, cr_span gid, st_group *g, uint64_t *acked, st_role *role)
 {
 	res rr = from_st(st_group_get(c->db, gid.p, gid.n, g));
 	if (rr)
 		return rr;
-	st_role role;
-	st_err e = st_member_get(c->db, g->id, c->user, &role, acked);
+	st_err e = st_member_get(c->db, g->id, c->user, role, acked);
 	return e == ST_ERR_NOT_FOUND ? NT_E_FORBIDDEN : from_st(e);
+}
+
+static res member_group(nt_svr_conn *c, cr_span gid, st_group *g, uint64_t *acked)
+{
+	st_role role;
+	return member_group_role(c, gid, g, acked, &role);
+}
+
+/* The mailbox limit: `more` entries must fit beside those not yet
+ * acknowledged by every member. */
+static res mailbox_room(nt_svr_conn *c, int64_t group, int64_t more)
+{
+	uint64_t max = c->cfg->mailbox_max ? c->cfg->mailbox_max : NT_MAILBOX_MAX_DEFAULT;
+	int64_t n;
+	res rr = from_st(st_log_unacked(c->db, group, &n));
+	if (rr)
+		return rr;
+	return (uint64_t)n + (uint64_t)more > max ? NT_E_LIMIT : 0;
+}
+
+/* The role rules of a commit (PROTOCOL.md "Roles, joining and leaving",
+ * "Direct messages"), checked before anything is applied. */
+static res commit_rules(nt_svr_conn *c, const st_group *g, cr_span gid, st_role role, cr_reader added,
+			cr_reader removed, size_t n_added, size_t n_removed)
+{
+	bool privileged = role == ST_ROLE_ADMIN || role == ST_ROLE_OWNER;
+	if (n_added && !privileged)
+		return NT_E_FORBIDDEN;
+	while (cr_reader_left(&removed)) {
+		cr_span name;
+		st_user u;
+		bool leaving;
+		if (read_name(&removed, &name))
+			return NT_E_MALFORMED;
+		res rr = from_st(st_user_get(c->db, name.p, name.n, &u));
+		if (!rr)
+			rr = from_st(st_member_leaving(c->db, g->id, u.id, &leaving));
+		if (rr)
+			return rr;
+		/* Removing another needs the role, unless it asked to leave. */
+		if (u.id != c->user && !privileged && !leaving)
+			return NT_E_FORBIDDEN;
+	}
+	if (!g->dm || n_added == 0)
+		return 0;
+	int64_t members;
+	res rr = from_st(st_member_count(c->db, g->id, &members));
+	if (rr)
+		return rr;
+	if ((uint64_t)members + n_added > 2 + (uint64_t)n_removed)
+		return NT_E_FORBIDDEN;
+	st_user me;
+	rr = from_st(st_user_get_id(c->db, c->user, &me));
+	if (rr)
+		return rr;
+	/* The only member a DM group takes is the one its id names with ours. */
+	while (cr_reader_left(&added)) {
+		cr_span name;
+		char want[NT_DM_GID_LEN + 1];
+		if (read_name(&added, &name))
+			return NT_E_MALFORMED;
+		if (nt_dm_gid((const uint8_t *)me.name, strlen(me.name), name.p, name.n, want) != CR_OK ||
+		    gid.n != NT_DM_GID_LEN || memcmp(want, gid.p, NT_DM_GID_LEN) != 0)
+			return NT_E_FORBIDDEN;
+	}
+	return 0;
 }
 
 /* Applies a commit's routing header: removes, then adds at position pos. */
@@ -518,25 +606,38 @@ static res h_post(nt_svr_conn *c, uint32_t id, cr_reader *r)
 	if (st_begin(c->db))
 		return NT_E_INTERNAL;
 	st_group g;
-	uint64_t acked, pos = 0;
-	res rr = member_group(c, gid, &g, &acked);
+	st_role role;
+	uint64_t acked, pos = 0, wpos = 0;
+	res rr = member_group_role(c, gid, &g, &acked, &role);
+	if (!rr)
+		rr = mailbox_room(c, g.id, welcome.n ? 2 : 1);
+	if (!rr && kind == NT_KIND_COMMIT)
+		rr = commit_rules(c, &g, gid, role, added, removed, n_added, n_removed);
 	if (!rr && kind == NT_KIND_COMMIT)
 		/* RFC 9420 section 14 leaves ordering to the DS: the first
 		 * commit for epoch e wins, later ones must re-sync. */
 		rr = from_st(st_group_advance_epoch(c->db, g.id, epoch));
 	if (!rr)
 		rr = from_st(st_log_append(c->db, g.id, c->user, kind, epoch, msg.p, msg.n, &pos));
+	/* A self-remove proposal of the current epoch marks its sender
+	 * leaving: any member may then commit the removal. */
+	if (!rr && kind == NT_KIND_PROPOSAL && epoch == g.epoch)
+		rr = from_st(st_member_set_leaving(c->db, g.id, c->user));
 	if (!rr && kind == NT_KIND_COMMIT) {
-		uint64_t wpos;
+		int64_t promoted;
 		rr = apply_routing(c, g.id, added, removed, pos);
 		if (!rr && welcome.n)
 			rr = from_st(st_log_append(c->db, g.id, c->user, NT_KIND_WELCOME, epoch + 1, welcome.p,
 						   welcome.n, &wpos));
+		/* A group keeps an owner while it has members. */
+		if (!rr)
+			rr = from_st(st_group_ensure_owner(c->db, g.id, &promoted));
 	}
 	/* The sender gets its answer only after the commit is durable. */
 	rr = finish_tx(c, rr);
 	if (rr)
 		return rr;
+	notify(c, g.id, gid, wpos ? wpos : pos);
 	size_t m = nt_frame_begin(&c->out, NT_POST_OK);
 	cr_write_u32(&c->out, id);
 	cr_write_u64(&c->out, pos);
@@ -643,6 +744,240 @@ static res h_ack(nt_svr_conn *c, uint32_t id, cr_reader *r)
 	return 0;
 }
 
+/* Writes as many items as fit in one frame of the limit; an item that
+ * would not fit ends the list (the rest is left out, never cut). */
+#define ITEM_ROOM(w, c, need) ((w)->len + (need) + 64 <= (size_t)(c)->cfg->frame_max)
+
+typedef struct list_ctx {
+	nt_svr_conn *c;
+	cr_writer *w;
+	size_t count, max;
+} list_ctx;
+
+static st_err group_item(void *ctx, const st_user_group *g)
+{
+	list_ctx *l = ctx;
+	if (!ITEM_ROOM(l->w, l->c, g->gid_len + 32))
+		return ST_ERR_ARG;
+	cr_write_opaque(l->w, g->gid, g->gid_len);
+	cr_write_u8(l->w, (uint8_t)g->role);
+	cr_write_u64(l->w, g->epoch);
+	cr_write_u64(l->w, g->acked);
+	cr_write_u64(l->w, g->next_pos);
+	l->count++;
+	return ST_OK;
+}
+
+static st_err member_item(void *ctx, const st_member *m)
+{
+	list_ctx *l = ctx;
+	if (l->count >= l->max || !ITEM_ROOM(l->w, l->c, NT_USERNAME_MAX + 4))
+		return ST_ERR_ARG;
+	cr_write_opaque(l->w, (const uint8_t *)m->name, strlen(m->name));
+	cr_write_u8(l->w, (uint8_t)m->role);
+	cr_write_bool(l->w, online(l->c, m->user));
+	l->count++;
+	return ST_OK;
+}
+
+static st_err peer_item(void *ctx, int64_t id, const char *name)
+{
+	list_ctx *l = ctx;
+	if (!online(l->c, id))
+		return ST_OK;
+	if (l->count >= l->max || !ITEM_ROOM(l->w, l->c, NT_USERNAME_MAX + 2))
+		return ST_ERR_ARG;
+	cr_write_opaque(l->w, (const uint8_t *)name, strlen(name));
+	l->count++;
+	return ST_OK;
+}
+
+/* Answers `type` with `u32 id | items<V>`, the items from list(). */
+static res send_list(nt_svr_conn *c, uint32_t id, uint16_t type, size_t max,
+		     st_err (*list)(nt_svr_conn *c, list_ctx *l, const void *arg), const void *arg)
+{
+	cr_writer w;
+	cr_writer_init_dynamic(&w, c->cfg->frame_max);
+	cr_write_u32(&w, id);
+	size_t mark = cr_write_vector_begin(&w);
+	list_ctx l = { c, &w, 0, max };
+	st_err e = list(c, &l, arg);
+	/* ST_ERR_ARG from an item: the frame is full, send what fits. */
+	if (e && e != ST_ERR_ARG) {
+		cr_writer_free(&w);
+		return from_st(e);
+	}
+	cr_write_vector_end(&w, mark);
+	if (cr_writer_error(&w)) {
+		cr_writer_free(&w);
+		return NT_E_INTERNAL;
+	}
+	size_t m = nt_frame_begin(&c->out, type);
+	cr_write_bytes(&c->out, w.p, w.len);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	cr_writer_free(&w);
+	return 0;
+}
+
+static st_err list_groups(nt_svr_conn *c, list_ctx *l, const void *arg)
+{
+	(void)arg;
+	return st_user_groups(c->db, c->user, group_item, l);
+}
+
+static st_err list_members(nt_svr_conn *c, list_ctx *l, const void *arg)
+{
+	return st_member_list(c->db, *(const int64_t *)arg, member_item, l);
+}
+
+static st_err list_peers(nt_svr_conn *c, list_ctx *l, const void *arg)
+{
+	(void)arg;
+	return st_user_peers(c->db, c->user, peer_item, l);
+}
+
+static res h_groups_list(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	if (cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	return send_list(c, id, NT_GROUPS, SIZE_MAX, list_groups, NULL);
+}
+
+static res h_members(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span gid;
+	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || gid.n == 0 || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	st_group g;
+	uint64_t acked;
+	res rr = member_group(c, gid, &g, &acked);
+	if (rr)
+		return rr;
+	return send_list(c, id, NT_MEMBER_LIST, NT_MEMBERS_MAX, list_members, &g.id);
+}
+
+static res h_presence(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	if (cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	return send_list(c, id, NT_ONLINE, NT_ONLINE_MAX, list_peers, NULL);
+}
+
+static res h_join_request(nt_svr_conn *c, uint32_t id, cr_reader *r, int64_t now)
+{
+	cr_span gid, kp;
+	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || gid.n == 0 || cr_read_opaque(r, NT_KP_MAX, &kp) ||
+	    kp.n == 0 || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	/* RFC 9420 section 10.1 before anything is stored: an admin's client
+	 * checks again, but the log holds no garbage for it to read. */
+	if (mls_keypackage_validate(kp.p, kp.n, now > 0 ? (uint64_t)now : 0) != CR_OK)
+		return NT_E_MALFORMED;
+	uint8_t ident[NT_USERNAME_MAX];
+	size_t ident_len;
+	st_user me;
+	res rr = from_st(st_user_get_id(c->db, c->user, &me));
+	if (rr)
+		return rr;
+	/* The KeyPackage must speak for the requester, not for someone else. */
+	if (mls_keypackage_identity(kp.p, kp.n, ident, sizeof ident, &ident_len, NULL) != CR_OK ||
+	    ident_len != strlen(me.name) || memcmp(ident, me.name, ident_len) != 0)
+		return NT_E_AUTH;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	st_group g;
+	st_role role;
+	uint64_t acked, pos = 0;
+	rr = from_st(st_group_get(c->db, gid.p, gid.n, &g));
+	if (!rr && g.dm)
+		rr = NT_E_FORBIDDEN;
+	if (!rr) {
+		st_err e = st_member_get(c->db, g.id, c->user, &role, &acked);
+		rr = e == ST_OK ? NT_E_EXISTS : e == ST_ERR_NOT_FOUND ? 0 : NT_E_INTERNAL;
+	}
+	if (!rr)
+		rr = mailbox_room(c, g.id, 1);
+	if (!rr)
+		rr = from_st(st_log_append(c->db, g.id, c->user, NT_KIND_JOIN_REQUEST, g.epoch, kp.p, kp.n, &pos));
+	if (!rr)
+		rr = from_st(st_join_request_add(c->db, g.id, c->user, pos));
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	notify(c, g.id, gid, pos);
+	size_t m = nt_frame_begin(&c->out, NT_JOIN_REQUEST_OK);
+	cr_write_u32(&c->out, id);
+	cr_write_u64(&c->out, pos);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+static res h_role_set(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span gid, name;
+	uint8_t role;
+	if (cr_read_opaque(r, NT_GROUP_ID_MAX, &gid) || gid.n == 0 || read_name(r, &name) || name.n == 0 ||
+	    cr_read_u8(r, &role) || role > NT_ROLE_OWNER || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	/* Ownership is not handed out: it passes only by promotion. */
+	if (role == NT_ROLE_OWNER)
+		return NT_E_FORBIDDEN;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	st_group g;
+	st_role mine;
+	uint64_t acked;
+	st_user u;
+	res rr = member_group_role(c, gid, &g, &acked, &mine);
+	if (!rr && mine != ST_ROLE_OWNER)
+		rr = NT_E_FORBIDDEN;
+	if (!rr)
+		rr = from_st(st_user_get(c->db, name.p, name.n, &u));
+	if (!rr && u.id == c->user)
+		rr = NT_E_FORBIDDEN;
+	if (!rr)
+		rr = from_st(st_member_set_role(c->db, g.id, u.id, (st_role)role));
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_ROLE_SET_OK);
+	cr_write_u32(&c->out, id);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
+static res h_dm_create(nt_svr_conn *c, uint32_t id, cr_reader *r)
+{
+	cr_span peer;
+	if (read_name(r, &peer) || peer.n == 0 || cr_reader_end(r))
+		return -NT_E_MALFORMED;
+	st_user u, me;
+	res rr = from_st(st_user_get(c->db, peer.p, peer.n, &u));
+	if (!rr)
+		rr = from_st(st_user_get_id(c->db, c->user, &me));
+	if (rr)
+		return rr;
+	if (u.id == c->user)
+		return NT_E_FORBIDDEN;
+	char gid[NT_DM_GID_LEN + 1];
+	if (nt_dm_gid((const uint8_t *)me.name, strlen(me.name), peer.p, peer.n, gid) != CR_OK)
+		return NT_E_INTERNAL;
+	if (st_begin(c->db))
+		return NT_E_INTERNAL;
+	int64_t g;
+	rr = from_st(st_group_create(c->db, (const uint8_t *)gid, NT_DM_GID_LEN, c->user, &g));
+	if (!rr)
+		rr = from_st(st_group_mark_dm(c->db, g));
+	rr = finish_tx(c, rr);
+	if (rr)
+		return rr;
+	size_t m = nt_frame_begin(&c->out, NT_DM_CREATE_OK);
+	cr_write_u32(&c->out, id);
+	cr_write_opaque(&c->out, (const uint8_t *)gid, NT_DM_GID_LEN);
+	nt_frame_end(&c->out, m, c->cfg->frame_max);
+	return 0;
+}
+
 /* Sends the error of a handler result; a negative one closes. */
 static void answer(nt_svr_conn *c, uint32_t id, res rr)
 {
@@ -672,7 +1007,8 @@ static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
 		case NT_REGISTER: rr = h_register(c, id, &r, now); break;
 		case NT_LOGIN: rr = h_login(c, id, &r, now); break;
 		case NT_KP_UPLOAD: case NT_KP_FETCH: case NT_IDENTITY_FETCH: case NT_GROUP_CREATE:
-		case NT_POST: case NT_FETCH: case NT_ACK:
+		case NT_POST: case NT_FETCH: case NT_ACK: case NT_GROUPS_LIST: case NT_MEMBERS:
+		case NT_JOIN_REQUEST: case NT_ROLE_SET: case NT_DM_CREATE: case NT_PRESENCE:
 			rr = NT_E_FORBIDDEN;
 			break;
 		default: rr = NT_E_UNEXPECTED; break;
@@ -686,6 +1022,12 @@ static void dispatch(nt_svr_conn *c, const nt_frame *f, int64_t now)
 		case NT_POST: rr = h_post(c, id, &r); break;
 		case NT_FETCH: rr = h_fetch(c, id, &r); break;
 		case NT_ACK: rr = h_ack(c, id, &r); break;
+		case NT_GROUPS_LIST: rr = h_groups_list(c, id, &r); break;
+		case NT_MEMBERS: rr = h_members(c, id, &r); break;
+		case NT_JOIN_REQUEST: rr = h_join_request(c, id, &r, now); break;
+		case NT_ROLE_SET: rr = h_role_set(c, id, &r); break;
+		case NT_DM_CREATE: rr = h_dm_create(c, id, &r); break;
+		case NT_PRESENCE: rr = h_presence(c, id, &r); break;
 		default: rr = NT_E_UNEXPECTED; break;
 		}
 	}

@@ -54,6 +54,8 @@
  * MESSAGES frame of the same limit. */
 #define NT_POST_OVERHEAD 256
 
+typedef struct nt_svr_conn nt_svr_conn;
+
 typedef struct nt_svr_config {
 	nt_policy policy;
 	uint32_t frame_max;              /* NT_FRAME_MAX_MIN .. */
@@ -63,6 +65,20 @@ typedef struct nt_svr_config {
 	nt_rate *rate;                   /* shared failed-login limits; NULL: none */
 	void (*log)(void *ctx, const char *line); /* NULL: no log */
 	void *log_ctx;
+	uint64_t mailbox_max;            /* entries of a group log not acknowledged by
+					  * every member; 0: NT_MAILBOX_MAX_DEFAULT */
+	/* Who is online, and who must hear of new log entries: the engine
+	 * knows only its own connection, so the event loop (svr_loop.c)
+	 * answers for all of them; tests answer from memory. NULL: nobody
+	 * is online, nothing is notified. */
+	bool (*is_online)(void *ctx, int64_t user);
+	/* Called after the transaction that appended entries to a group's log
+	 * committed (never before, never for a rolled-back one): position is
+	 * the newest entry, origin the connection whose request appended it
+	 * (it is told by its response). The loop sends NOTIFY to the members. */
+	void (*appended)(void *ctx, int64_t group, const uint8_t *gid, size_t gid_len, uint64_t position,
+			 const nt_svr_conn *origin);
+	void *hooks_ctx;
 } nt_svr_config;
 
 /* Longest client address text kept for rate limits and logs. */
@@ -86,7 +102,7 @@ typedef struct nt_svr_pending {
 
 typedef enum nt_svr_state { NT_SVR_HELLO, NT_SVR_ANON, NT_SVR_USER } nt_svr_state;
 
-typedef struct nt_svr_conn {
+struct nt_svr_conn {
 	const nt_svr_config *cfg;
 	st_server *db;
 	nt_frame_parser parser;
@@ -100,7 +116,10 @@ typedef struct nt_svr_conn {
 	char addr[NT_ADDR_MAX];          /* client address text; "" when unknown */
 	nt_svr_pending pend;
 	nt_hash_job job;                 /* valid while pend.kind != NT_PEND_NONE */
-} nt_svr_conn;
+};
+
+/* The logged-in user's id, or 0 before LOGIN succeeded. */
+int64_t nt_svr_conn_user(const nt_svr_conn *c);
 
 /* exporter: the TLS exporter value of this connection, bound into login. */
 cr_err nt_svr_conn_init(nt_svr_conn *c, const nt_svr_config *cfg, st_server *db,

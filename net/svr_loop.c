@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "notify_q.h"
 #include "wipe.h"
 
 #define IN_CHUNK 4096
@@ -34,12 +35,16 @@ struct nt_loop_conn {
 	int64_t opened;         /* monotonic seconds */
 	int64_t last_active;
 	nt_hash_job *inflight;  /* its password hash, queued or running */
+	int64_t user;           /* registered in s->online under this id; 0: not */
+	nt_notify_q notify;     /* NOTIFY frames still to send */
 	char addr[NT_ADDR_MAX];
 	uint8_t buf[NT_TLS_BUF_FULL];
 };
 
 static void conn_close(nt_server *s, nt_loop_conn *c)
 {
+	if (c->user)
+		nt_online_remove(&s->online, c->user, c);
 	epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	/* The pool still holds the job: it comes back ownerless and is
@@ -149,6 +154,17 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 		if (!submit_hash(s, c, progress))
 			return false;
 	}
+	if (!c->out && c->notify.n) {
+		/* Between whole response frames: the engine's output is frames. */
+		cr_writer w;
+		cr_writer_init_dynamic(&w, (size_t)s->cfg.frame_max);
+		nt_notify_q_flush(&c->notify, &w, s->cfg.frame_max);
+		if (cr_writer_error(&w) == CR_OK && w.len) {
+			c->out = cr_writer_take(&w, &c->out_n);
+			cr_reader_init(&c->out_r, c->out, c->out_n);
+		}
+		cr_writer_free(&w);
+	}
 	if (!c->out) {
 		c->out = nt_svr_conn_take_output(&c->app, &c->out_n);
 		if (c->out)
@@ -211,6 +227,11 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 	/* Watch for writability only while records wait to be sent. */
 	/* A connection waiting for its hash reads nothing meanwhile; watching
 	 * EPOLLIN would only spin on input it cannot take. */
+	if (c->ready && !c->user && nt_svr_conn_user(&c->app)) {
+		if (nt_online_add(&s->online, nt_svr_conn_user(&c->app), c) != CR_OK)
+			return false;
+		c->user = nt_svr_conn_user(&c->app);
+	}
 	uint32_t want = (c->inflight ? 0 : EPOLLIN) | (nt_tls_want_write(&c->tls) ? EPOLLOUT : 0);
 	if (want != c->events) {
 		struct epoll_event ev = { .events = want, .data.ptr = c };
@@ -219,6 +240,69 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 		c->events = want;
 	}
 	return true;
+}
+
+static bool loop_is_online(void *ctx, int64_t user)
+{
+	const nt_server *s = ctx;
+	return nt_online_has(&s->online, user);
+}
+
+typedef struct fanout {
+	nt_server *s;
+	const nt_svr_conn *origin;
+	const uint8_t *gid;
+	size_t gid_len;
+	uint64_t position;
+} fanout;
+
+static void notify_conn(void *ctx, void *conn)
+{
+	fanout *f = ctx;
+	nt_loop_conn *c = conn;
+	if (&c->app == f->origin)
+		return;
+	/* A reader that lets a frame limit of output pile up gets no more
+	 * notifications: it will FETCH anyway, and the loop stays bounded. */
+	size_t backlog = (c->out ? cr_reader_left(&c->out_r) : 0) + c->app.out.len;
+	if (backlog > f->s->cfg.frame_max || !nt_notify_q_push(&c->notify, f->gid, f->gid_len, f->position)) {
+		f->s->notify_dropped++;
+		return;
+	}
+	f->s->notify_pending = true;
+}
+
+static st_err notify_member(void *ctx, const st_member *m)
+{
+	fanout *f = ctx;
+	nt_online_each(&f->s->online, m->user, notify_conn, f);
+	return ST_OK;
+}
+
+/* The engine's sink, called after the transaction committed. Members a
+ * commit just added are members by now, so they are told too. */
+static void loop_appended(void *ctx, int64_t group, const uint8_t *gid, size_t gid_len, uint64_t position,
+			  const nt_svr_conn *origin)
+{
+	nt_server *s = ctx;
+	fanout f = { s, origin, gid, gid_len, position };
+	if (st_member_list(s->db, group, notify_member, &f) != ST_OK)
+		fprintf(stderr, "echover server: cannot list members for notifications\n");
+}
+
+/* Sends the queued NOTIFY frames. Runs after a batch of events (closing a
+ * connection here cannot leave a stale event); a pump may queue more, so
+ * a few rounds, and what is left waits for the next turn of the loop. */
+static void notifies_out(nt_server *s)
+{
+	for (int round = 0; round < 4 && s->notify_pending; round++) {
+		s->notify_pending = false;
+		for (nt_loop_conn *c = s->conns, *next; c; c = next) {
+			next = c->next;
+			if (c->notify.n && !pump(s, c))
+				conn_close(s, c);
+		}
+	}
 }
 
 static void addr_text(const struct sockaddr_storage *sa, char *out, size_t n)
@@ -320,8 +404,17 @@ cr_err nt_server_run(nt_server *s)
 {
 	s->conns = NULL;
 	s->n_conns = 0;
+	s->notify_pending = false;
+	s->notify_dropped = 0;
+	s->cfg.is_online = loop_is_online;
+	s->cfg.appended = loop_appended;
+	s->cfg.hooks_ctx = s;
+	CR_TRY(nt_online_init(&s->online, s->max_conns));
 	s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	CR_ENSURE(s->epoll_fd >= 0, CR_ERR_STATE);
+	if (s->epoll_fd < 0) {
+		nt_online_free(&s->online);
+		return CR_ERR_STATE;
+	}
 	/* The listening socket and the stop fd are told apart by their data
 	 * pointers, which point into s and never at a connection. */
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->listen_fd };
@@ -341,7 +434,7 @@ cr_err nt_server_run(nt_server *s)
 	for (bool running = true; running;) {
 		struct epoll_event evs[64];
 		/* Wake once a second to enforce the time-outs. */
-		int n = epoll_wait(s->epoll_fd, evs, 64, s->conns ? 1000 : -1);
+		int n = epoll_wait(s->epoll_fd, evs, 64, s->notify_pending ? 0 : s->conns ? 1000 : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -365,6 +458,7 @@ cr_err nt_server_run(nt_server *s)
 		}
 		if (done_ready)
 			hashes_done(s);
+		notifies_out(s);
 		if (running)
 			sweep(s);
 	}
@@ -374,6 +468,7 @@ out:
 	/* After the connections: their jobs are ownerless by now. */
 	nt_hash_pool_free(s->pool);
 	s->pool = NULL;
+	nt_online_free(&s->online);
 	close(s->epoll_fd);
 	return err;
 }

@@ -13,6 +13,15 @@
  * When the TLS handshake completes, the RFC 5705 exporter value is taken and
  * handed to the connection engine, which binds logins to it.
  *
+ * Online registry and notifications: a connection whose LOGIN succeeded is
+ * registered under its user (online.h); the loop answers the engine's
+ * is_online and, once a transaction that appended to a group's log has
+ * committed, queues a NOTIFY for every registered connection of every
+ * member but the origin (notify_q.h: bounded, coalesced per group, dropped
+ * for a connection whose output is backed up beyond one frame limit). The
+ * queued frames go out after the current batch of events, between whole
+ * response frames.
+ *
  * TLS is net/tls.h (policy, pinning, exporter); this file adds only sockets.
  * Memory per connection: the TLS context and its NT_TLS_BUF_FULL buffer
  * (38 KB, net/tls.h), a 4 KB plaintext input buffer and the connection
@@ -27,6 +36,7 @@
 #include "cr_err.h"
 #include "st_server.h"
 #include "hash_pool.h"
+#include "online.h"
 #include "svr_conn.h"
 #include "tls.h"
 
@@ -59,9 +69,13 @@ typedef struct nt_server {
 	size_t n_conns;
 	nt_loop_conn *conns; /* list of open connections */
 	nt_hash_pool *pool;  /* password hashes, off the loop thread */
+	nt_online online;    /* user id -> logged-in connections */
+	bool notify_pending; /* some connection has NOTIFY frames queued */
+	uint64_t notify_dropped; /* NOTIFYs left out for backed-up readers */
 } nt_server;
 
-/* Runs until stop_fd becomes readable; closes every connection it opened. */
+/* Runs until stop_fd becomes readable; closes every connection it opened.
+ * It sets cfg's is_online, appended and hooks_ctx itself. */
 cr_err nt_server_run(nt_server *s) CR_MUST_CHECK;
 
 #endif

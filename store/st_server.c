@@ -59,9 +59,22 @@ static const char *const migrations[] = {
 	"  data BLOB NOT NULL,"
 	"  created INTEGER NOT NULL);"
 	"CREATE INDEX blobs_owner ON blobs(owner);",
+	/* 2: roles, joining and leaving, DM groups (net/PROTOCOL.md). `joined`
+	 * orders members by seniority for owner promotion; rows from before
+	 * tie at 0 and are ordered by user id. `leaving` is set by a
+	 * self-remove proposal and cleared when the epoch moves. */
+	"ALTER TABLE members ADD COLUMN joined INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE members ADD COLUMN leaving INTEGER NOT NULL DEFAULT 0 CHECK (leaving IN (0, 1));"
+	"ALTER TABLE groups ADD COLUMN dm INTEGER NOT NULL DEFAULT 0 CHECK (dm IN (0, 1));"
+	"CREATE INDEX members_user ON members(user_id);"
+	"CREATE TABLE join_requests ("
+	"  group_id INTEGER NOT NULL REFERENCES groups(id),"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  pos INTEGER NOT NULL,"
+	"  PRIMARY KEY (group_id, user_id)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
-#if ST_SCHEMA_VERSION != 1
+#if ST_SCHEMA_VERSION != 2
 #error "ST_SCHEMA_VERSION must equal the number of migrations"
 #endif
 
@@ -74,6 +87,9 @@ enum q {
 	Q_MEMBER_ADD, Q_MEMBER_DEL, Q_MEMBER_GET, Q_MEMBER_COUNT, Q_MEMBER_ACK,
 	Q_LOG_ADD, Q_LOG_FETCH, Q_LOG_PRUNE,
 	Q_BLOB_ADD, Q_BLOB_GET, Q_BLOB_DEL, Q_BLOB_USAGE,
+	Q_GROUP_CLEAR_LEAVING, Q_GROUP_SET_DM, Q_GROUPS_OF_USER, Q_MEMBER_LIST, Q_MEMBER_SET_ROLE,
+	Q_MEMBER_SET_LEAVING, Q_OWNER_COUNT, Q_OWNER_CANDIDATE, Q_LOG_UNACKED, Q_USER_PEERS,
+	Q_JOIN_ADD, Q_JOIN_DEL, Q_JOIN_PRUNE, Q_MEMBER_LEAVING,
 	Q_COUNT
 };
 
@@ -95,11 +111,12 @@ static const char *const sql[Q_COUNT] = {
 	[Q_KP_DEL] = "DELETE FROM key_packages WHERE id = ?",
 	[Q_KP_COUNT] = "SELECT count(*) FROM key_packages WHERE user_id = ? AND last_resort = 0",
 	[Q_GROUP_ADD] = "INSERT INTO groups (gid, epoch, next_pos) VALUES (?, 0, 1)",
-	[Q_GROUP_GET] = "SELECT id, epoch, next_pos FROM groups WHERE gid = ?",
+	[Q_GROUP_GET] = "SELECT id, epoch, next_pos, dm FROM groups WHERE gid = ?",
 	[Q_GROUP_ADVANCE] = "UPDATE groups SET epoch = epoch + 1 WHERE id = ? AND epoch = ?",
 	[Q_GROUP_NEXT_POS] = "SELECT next_pos FROM groups WHERE id = ?",
 	[Q_GROUP_BUMP_POS] = "UPDATE groups SET next_pos = next_pos + 1 WHERE id = ?",
-	[Q_MEMBER_ADD] = "INSERT INTO members (group_id, user_id, role, acked) VALUES (?, ?, ?, ?)",
+	[Q_MEMBER_ADD] = "INSERT INTO members (group_id, user_id, role, acked, joined) VALUES (?1, ?2, ?3, ?4,"
+			 " (SELECT coalesce(max(joined), 0) + 1 FROM members WHERE group_id = ?1))",
 	[Q_MEMBER_DEL] = "DELETE FROM members WHERE group_id = ? AND user_id = ?",
 	[Q_MEMBER_GET] = "SELECT role, acked FROM members WHERE group_id = ? AND user_id = ?",
 	[Q_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE group_id = ?",
@@ -114,6 +131,26 @@ static const char *const sql[Q_COUNT] = {
 	[Q_BLOB_GET] = "SELECT hash, data FROM blobs WHERE id = ?",
 	[Q_BLOB_DEL] = "DELETE FROM blobs WHERE id = ?",
 	[Q_BLOB_USAGE] = "SELECT coalesce(sum(length(data)), 0) FROM blobs WHERE owner = ?",
+	[Q_GROUP_CLEAR_LEAVING] = "UPDATE members SET leaving = 0 WHERE group_id = ? AND leaving = 1",
+	[Q_GROUP_SET_DM] = "UPDATE groups SET dm = 1 WHERE id = ?",
+	[Q_GROUPS_OF_USER] = "SELECT g.id, g.gid, g.epoch, g.next_pos, g.dm, m.role, m.acked FROM members m"
+			     " JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? ORDER BY g.gid",
+	[Q_MEMBER_LIST] = "SELECT m.user_id, u.name, m.role, m.leaving FROM members m JOIN users u ON u.id = m.user_id"
+			  " WHERE m.group_id = ? ORDER BY m.joined, m.user_id",
+	[Q_MEMBER_SET_ROLE] = "UPDATE members SET role = ? WHERE group_id = ? AND user_id = ?",
+	[Q_MEMBER_SET_LEAVING] = "UPDATE members SET leaving = 1 WHERE group_id = ? AND user_id = ?",
+	[Q_OWNER_COUNT] = "SELECT count(*) FROM members WHERE group_id = ? AND role = 2",
+	[Q_OWNER_CANDIDATE] = "SELECT user_id FROM members WHERE group_id = ?"
+			      " ORDER BY role DESC, joined, user_id LIMIT 1",
+	[Q_LOG_UNACKED] = "SELECT count(*) FROM log WHERE group_id = ?1 AND pos >"
+			  " (SELECT coalesce(min(acked), 0) FROM members WHERE group_id = ?1)",
+	[Q_USER_PEERS] = "SELECT DISTINCT u.id, u.name FROM members a JOIN members b ON b.group_id = a.group_id"
+			 " JOIN users u ON u.id = b.user_id WHERE a.user_id = ?1 AND b.user_id != ?1 ORDER BY u.name",
+	[Q_MEMBER_LEAVING] = "SELECT leaving FROM members WHERE group_id = ? AND user_id = ?",
+	[Q_JOIN_ADD] = "INSERT INTO join_requests (group_id, user_id, pos) VALUES (?, ?, ?)",
+	[Q_JOIN_DEL] = "DELETE FROM join_requests WHERE group_id = ? AND user_id = ?",
+	[Q_JOIN_PRUNE] = "DELETE FROM join_requests WHERE group_id = ?1 AND pos <="
+			 " (SELECT coalesce(min(acked), 0) FROM members WHERE group_id = ?1)",
 };
 
 struct st_server {
@@ -496,6 +533,7 @@ st_err st_group_get(st_server *s, const uint8_t *gid, size_t n, st_group *g)
 	g->id = sqlite3_column_int64(st, 0);
 	g->epoch = (uint64_t)sqlite3_column_int64(st, 1);
 	g->next_pos = (uint64_t)sqlite3_column_int64(st, 2);
+	g->dm = sqlite3_column_int(st, 3) != 0;
 	sqlite3_reset(st);
 	return ST_OK;
 }
@@ -508,7 +546,12 @@ st_err st_group_advance_epoch(st_server *s, int64_t group, uint64_t expect)
 	BIND(sqlite3_bind_int64(st, 1, group));
 	BIND(sqlite3_bind_int64(st, 2, (int64_t)expect));
 	ST_TRY(st_sql_run(st));
-	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_CONFLICT;
+	if (sqlite3_changes(s->db) != 1)
+		return ST_ERR_CONFLICT;
+	/* A leave asked for in the old epoch is void in the new one. */
+	STMT(clr, Q_GROUP_CLEAR_LEAVING);
+	BIND(sqlite3_bind_int64(clr, 1, group));
+	return st_sql_run(clr);
 }
 
 st_err st_member_add(st_server *s, int64_t group, int64_t user, st_role role, uint64_t acked)
@@ -520,7 +563,12 @@ st_err st_member_add(st_server *s, int64_t group, int64_t user, st_role role, ui
 	BIND(sqlite3_bind_int64(st, 2, user));
 	BIND(sqlite3_bind_int(st, 3, (int)role));
 	BIND(sqlite3_bind_int64(st, 4, (int64_t)acked));
-	return st_sql_run(st);
+	ST_TRY(st_sql_run(st));
+	/* Joined: a pending request of the user is answered. */
+	STMT(del, Q_JOIN_DEL);
+	BIND(sqlite3_bind_int64(del, 1, group));
+	BIND(sqlite3_bind_int64(del, 2, user));
+	return st_sql_run(del);
 }
 
 st_err st_member_remove(st_server *s, int64_t group, int64_t user)
@@ -616,7 +664,11 @@ st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted)
 	BIND(sqlite3_bind_int64(st, 1, group));
 	ST_TRY(st_sql_run(st));
 	*deleted = sqlite3_changes(s->db);
-	return ST_OK;
+	/* A request every member has read and nobody approved is over: the
+	 * user may ask again. */
+	STMT(jp, Q_JOIN_PRUNE);
+	BIND(sqlite3_bind_int64(jp, 1, group));
+	return st_sql_run(jp);
 }
 
 st_err st_blob_put(st_server *s, int64_t owner, const uint8_t hash[ST_HASH_LEN], const uint8_t *data, size_t n,
@@ -670,4 +722,163 @@ st_err st_blob_delete(st_server *s, int64_t id)
 st_err st_blob_usage(st_server *s, int64_t owner, int64_t *bytes)
 {
 	return count1(s, Q_BLOB_USAGE, owner, bytes);
+}
+
+st_err st_group_mark_dm(st_server *s, int64_t group)
+{
+	STMT(st, Q_GROUP_SET_DM);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_user_groups(st_server *s, int64_t user, st_err (*fn)(void *ctx, const st_user_group *g), void *ctx)
+{
+	STMT(st, Q_GROUPS_OF_USER);
+	BIND(sqlite3_bind_int64(st, 1, user));
+	st_err e = ST_OK;
+	int rc;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		st_user_group g;
+		memset(&g, 0, sizeof g);
+		g.id = sqlite3_column_int64(st, 0);
+		int n = sqlite3_column_bytes(st, 1);
+		const void *p = sqlite3_column_blob(st, 1);
+		if (!p || n < 1 || n > ST_GROUP_ID_MAX) {
+			e = ST_ERR_DB;
+			break;
+		}
+		memcpy(g.gid, p, (size_t)n);
+		g.gid_len = (size_t)n;
+		g.epoch = (uint64_t)sqlite3_column_int64(st, 2);
+		g.next_pos = (uint64_t)sqlite3_column_int64(st, 3);
+		g.dm = sqlite3_column_int(st, 4) != 0;
+		g.role = (st_role)sqlite3_column_int(st, 5);
+		g.acked = (uint64_t)sqlite3_column_int64(st, 6);
+		e = fn(ctx, &g);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = ST_ERR_DB;
+	sqlite3_reset(st);
+	return e;
+}
+
+/* Reads (id, name) of a users row at columns i, i + 1. */
+static st_err read_id_name(sqlite3_stmt *st, int i, int64_t *id, char name[ST_USERNAME_MAX + 1])
+{
+	*id = sqlite3_column_int64(st, i);
+	const unsigned char *p = sqlite3_column_text(st, i + 1);
+	int n = sqlite3_column_bytes(st, i + 1);
+	if (!p || n < 1 || n > ST_USERNAME_MAX)
+		return ST_ERR_DB;
+	memcpy(name, p, (size_t)n);
+	name[n] = 0;
+	return ST_OK;
+}
+
+st_err st_member_list(st_server *s, int64_t group, st_err (*fn)(void *ctx, const st_member *m), void *ctx)
+{
+	STMT(st, Q_MEMBER_LIST);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	st_err e = ST_OK;
+	int rc;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		st_member m;
+		memset(&m, 0, sizeof m);
+		e = read_id_name(st, 0, &m.user, m.name);
+		if (e)
+			break;
+		m.role = (st_role)sqlite3_column_int(st, 2);
+		m.leaving = sqlite3_column_int(st, 3) != 0;
+		e = fn(ctx, &m);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = ST_ERR_DB;
+	sqlite3_reset(st);
+	return e;
+}
+
+st_err st_member_set_role(st_server *s, int64_t group, int64_t user, st_role role)
+{
+	if ((int)role < ST_ROLE_MEMBER || role > ST_ROLE_OWNER)
+		return ST_ERR_ARG;
+	STMT(st, Q_MEMBER_SET_ROLE);
+	BIND(sqlite3_bind_int(st, 1, (int)role));
+	BIND(sqlite3_bind_int64(st, 2, group));
+	BIND(sqlite3_bind_int64(st, 3, user));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_member_set_leaving(st_server *s, int64_t group, int64_t user)
+{
+	STMT(st, Q_MEMBER_SET_LEAVING);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	BIND(sqlite3_bind_int64(st, 2, user));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_group_ensure_owner(st_server *s, int64_t group, int64_t *promoted)
+{
+	*promoted = 0;
+	int64_t owners;
+	ST_TRY(count1(s, Q_OWNER_COUNT, group, &owners));
+	if (owners > 0)
+		return ST_OK;
+	int64_t user;
+	st_err e = count1(s, Q_OWNER_CANDIDATE, group, &user);
+	if (e == ST_ERR_NOT_FOUND)
+		return ST_OK; /* no members left */
+	ST_TRY(e);
+	ST_TRY(st_member_set_role(s, group, user, ST_ROLE_OWNER));
+	*promoted = user;
+	return ST_OK;
+}
+
+st_err st_log_unacked(st_server *s, int64_t group, int64_t *n)
+{
+	return count1(s, Q_LOG_UNACKED, group, n);
+}
+
+st_err st_user_peers(st_server *s, int64_t user, st_err (*fn)(void *ctx, int64_t id, const char *name),
+		     void *ctx)
+{
+	STMT(st, Q_USER_PEERS);
+	BIND(sqlite3_bind_int64(st, 1, user));
+	st_err e = ST_OK;
+	int rc;
+	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id;
+		char name[ST_USERNAME_MAX + 1];
+		e = read_id_name(st, 0, &id, name);
+		if (!e)
+			e = fn(ctx, id, name);
+	}
+	if (!e && rc != SQLITE_DONE)
+		e = ST_ERR_DB;
+	sqlite3_reset(st);
+	return e;
+}
+
+st_err st_join_request_add(st_server *s, int64_t group, int64_t user, uint64_t pos)
+{
+	if (pos > (uint64_t)INT64_MAX)
+		return ST_ERR_ARG;
+	STMT(st, Q_JOIN_ADD);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	BIND(sqlite3_bind_int64(st, 2, user));
+	BIND(sqlite3_bind_int64(st, 3, (int64_t)pos));
+	return st_sql_run(st);
+}
+
+st_err st_member_leaving(st_server *s, int64_t group, int64_t user, bool *leaving)
+{
+	STMT(st, Q_MEMBER_LEAVING);
+	BIND(sqlite3_bind_int64(st, 1, group));
+	BIND(sqlite3_bind_int64(st, 2, user));
+	ST_TRY(st_sql_row(st));
+	*leaving = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return ST_OK;
 }

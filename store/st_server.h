@@ -32,7 +32,7 @@
 /* A short, static, human-readable name of an error. */
 const char *st_err_str(st_err e);
 
-#define ST_SCHEMA_VERSION 1
+#define ST_SCHEMA_VERSION 2
 #define ST_USERNAME_MAX 32
 #define ST_GROUP_ID_MAX 64
 #define ST_HASH_LEN 32
@@ -97,11 +97,13 @@ typedef struct st_group {
 	int64_t id;
 	uint64_t epoch;
 	uint64_t next_pos;  /* position the next log entry gets (first is 1) */
+	bool dm;            /* a DM group: two members at most (net/dm.h) */
 } st_group;
 /* Creates the group at epoch 0 with owner as its only member (role owner). */
 st_err st_group_create(st_server *s, const uint8_t *gid, size_t n, int64_t owner, int64_t *id) ST_MUST_CHECK;
 st_err st_group_get(st_server *s, const uint8_t *gid, size_t n, st_group *g) ST_MUST_CHECK;
-/* Compare-and-set of the epoch: from `expect` to expect + 1, or ST_ERR_CONFLICT. */
+/* Compare-and-set of the epoch: from `expect` to expect + 1, or
+ * ST_ERR_CONFLICT. Clears every member's leaving mark. */
 st_err st_group_advance_epoch(st_server *s, int64_t group, uint64_t expect) ST_MUST_CHECK;
 
 /* Members: role and the last log position the member acknowledged. */
@@ -112,6 +114,52 @@ st_err st_member_count(st_server *s, int64_t group, int64_t *n) ST_MUST_CHECK;
 /* Moves the member's acknowledged position forward to pos; pos must be
  * >= the current one and < the group's next_pos (ST_ERR_ARG otherwise). */
 st_err st_member_ack(st_server *s, int64_t group, int64_t user, uint64_t pos) ST_MUST_CHECK;
+
+/* Marks a group as a DM group (set once, by DM_CREATE). */
+st_err st_group_mark_dm(st_server *s, int64_t group) ST_MUST_CHECK;
+
+/* A group as one of its members sees it. */
+typedef struct st_user_group {
+	int64_t id;
+	uint8_t gid[ST_GROUP_ID_MAX];
+	size_t gid_len;
+	st_role role;
+	uint64_t epoch, acked, next_pos;
+	bool dm;
+} st_user_group;
+/* Calls fn for every group user is a member of, in group id order. */
+st_err st_user_groups(st_server *s, int64_t user, st_err (*fn)(void *ctx, const st_user_group *g),
+		      void *ctx) ST_MUST_CHECK;
+
+typedef struct st_member {
+	int64_t user;
+	char name[ST_USERNAME_MAX + 1];
+	st_role role;
+	bool leaving;       /* asked to leave in the current epoch */
+} st_member;
+/* Calls fn for every member of group, in the order they joined. */
+st_err st_member_list(st_server *s, int64_t group, st_err (*fn)(void *ctx, const st_member *m),
+		      void *ctx) ST_MUST_CHECK;
+st_err st_member_set_role(st_server *s, int64_t group, int64_t user, st_role role) ST_MUST_CHECK;
+/* Marks a member leaving (its self-remove proposal is on the log); the mark
+ * lasts until the epoch moves (st_group_advance_epoch clears it). */
+st_err st_member_set_leaving(st_server *s, int64_t group, int64_t user) ST_MUST_CHECK;
+/* Whether a member is marked leaving; ST_ERR_NOT_FOUND for a non-member. */
+st_err st_member_leaving(st_server *s, int64_t group, int64_t user, bool *leaving) ST_MUST_CHECK;
+/* When no member is owner any more, the longest-standing admin, else the
+ * longest-standing member, becomes owner; *promoted gets that user's id
+ * (0 when the group has an owner, or no member at all). */
+st_err st_group_ensure_owner(st_server *s, int64_t group, int64_t *promoted) ST_MUST_CHECK;
+/* Users other than user that share a group with it, once each, in name
+ * order. */
+st_err st_user_peers(st_server *s, int64_t user, st_err (*fn)(void *ctx, int64_t id, const char *name),
+		     void *ctx) ST_MUST_CHECK;
+
+/* Join requests: at most one pending per user and group (ST_ERR_EXISTS).
+ * pos is the request's log entry. A request ends when the user is added
+ * (st_member_add) or when every member has acknowledged its entry
+ * (st_log_prune): then the user may ask again. */
+st_err st_join_request_add(st_server *s, int64_t group, int64_t user, uint64_t pos) ST_MUST_CHECK;
 
 /* The group log. */
 typedef struct st_log_entry {
@@ -128,6 +176,8 @@ st_err st_log_append(st_server *s, int64_t group, int64_t sender, uint8_t kind, 
 /* Calls fn for at most max entries with position > after, in order. */
 st_err st_log_fetch(st_server *s, int64_t group, uint64_t after, uint32_t max,
 		    st_err (*fn)(void *ctx, const st_log_entry *e), void *ctx) ST_MUST_CHECK;
+/* Log entries not yet acknowledged by every member (the mailbox limit). */
+st_err st_log_unacked(st_server *s, int64_t group, int64_t *n) ST_MUST_CHECK;
 /* Deletes the prefix every member has acknowledged; *deleted counts rows. */
 st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted) ST_MUST_CHECK;
 

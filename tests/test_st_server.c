@@ -339,10 +339,206 @@ TEST(file_database_wal_persists_rejects_garbage)
 	CHECK(strcmp(st_err_str(ST_ERR_CONFLICT), "conflict") == 0);
 }
 
+
+typedef struct seen {
+	int n;
+	char names[8][ST_USERNAME_MAX + 1];
+	st_role roles[8];
+	bool leaving[8];
+	int64_t ids[8];
+	uint8_t gids[8][ST_GROUP_ID_MAX + 1];
+	uint64_t acked[8], next_pos[8], epoch[8];
+	bool dm[8];
+} seen;
+
+static st_err see_member(void *ctx, const st_member *m)
+{
+	seen *v = ctx;
+	if (v->n >= 8)
+		return ST_ERR_ARG;
+	snprintf(v->names[v->n], sizeof v->names[0], "%s", m->name);
+	v->roles[v->n] = m->role;
+	v->leaving[v->n] = m->leaving;
+	v->ids[v->n++] = m->user;
+	return ST_OK;
+}
+
+static st_err see_group(void *ctx, const st_user_group *g)
+{
+	seen *v = ctx;
+	if (v->n >= 8)
+		return ST_ERR_ARG;
+	memcpy(v->gids[v->n], g->gid, g->gid_len);
+	v->gids[v->n][g->gid_len] = 0;
+	v->roles[v->n] = g->role;
+	v->acked[v->n] = g->acked;
+	v->next_pos[v->n] = g->next_pos;
+	v->epoch[v->n] = g->epoch;
+	v->dm[v->n] = g->dm;
+	v->ids[v->n++] = g->id;
+	return ST_OK;
+}
+
+static st_err see_peer(void *ctx, int64_t id, const char *name)
+{
+	seen *v = ctx;
+	if (v->n >= 8)
+		return ST_ERR_ARG;
+	snprintf(v->names[v->n], sizeof v->names[0], "%s", name);
+	v->ids[v->n++] = id;
+	return ST_OK;
+}
+
+TEST(members_roles_join_order_promotion)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice"), b = add_user(s, "bob"), c = add_user(s, "carol"), d = add_user(s, "dave");
+	int64_t g, promoted = -1;
+	CHECK_OK(st_group_create(s, (const uint8_t *)"g", 1, a, &g));
+	/* Joined in the order carol, bob, dave: listed so, whatever the ids. */
+	CHECK_OK(st_member_add(s, g, c, ST_ROLE_MEMBER, 0));
+	CHECK_OK(st_member_add(s, g, b, ST_ROLE_MEMBER, 0));
+	CHECK_OK(st_member_add(s, g, d, ST_ROLE_MEMBER, 0));
+	seen v = { 0 };
+	CHECK_OK(st_member_list(s, g, see_member, &v));
+	CHECK(v.n == 4 && !strcmp(v.names[0], "alice") && !strcmp(v.names[1], "carol") &&
+	      !strcmp(v.names[2], "bob") && !strcmp(v.names[3], "dave"));
+	CHECK(v.roles[0] == ST_ROLE_OWNER && v.roles[1] == ST_ROLE_MEMBER && v.ids[1] == c);
+	/* Roles. */
+	CHECK_OK(st_member_set_role(s, g, d, ST_ROLE_ADMIN));
+	CHECK_ERR(st_member_set_role(s, g, 999, ST_ROLE_ADMIN), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_member_set_role(s, g, d, (st_role)7), ST_ERR_ARG);
+	/* With an owner, nobody is promoted. */
+	CHECK_OK(st_group_ensure_owner(s, g, &promoted));
+	CHECK(promoted == 0);
+	/* The owner leaves: the longest-standing admin (dave, joined last)
+	 * wins over longer-standing members. */
+	CHECK_OK(st_member_remove(s, g, a));
+	CHECK_OK(st_group_ensure_owner(s, g, &promoted));
+	CHECK(promoted == d);
+	st_role role;
+	uint64_t acked;
+	CHECK_OK(st_member_get(s, g, d, &role, &acked));
+	CHECK(role == ST_ROLE_OWNER);
+	/* No admin left: the longest-standing member (carol). */
+	CHECK_OK(st_member_remove(s, g, d));
+	CHECK_OK(st_group_ensure_owner(s, g, &promoted));
+	CHECK(promoted == c);
+	/* A member that leaves and comes back queues at the end. */
+	CHECK_OK(st_member_remove(s, g, b));
+	CHECK_OK(st_member_add(s, g, a, ST_ROLE_MEMBER, 0));
+	CHECK_OK(st_member_add(s, g, b, ST_ROLE_MEMBER, 0));
+	v.n = 0;
+	CHECK_OK(st_member_list(s, g, see_member, &v));
+	CHECK(v.n == 3 && !strcmp(v.names[0], "carol") && !strcmp(v.names[1], "alice") && !strcmp(v.names[2], "bob"));
+	/* Everyone gone: nobody to promote, no error. */
+	CHECK_OK(st_member_remove(s, g, a));
+	CHECK_OK(st_member_remove(s, g, b));
+	CHECK_OK(st_member_remove(s, g, c));
+	CHECK_OK(st_group_ensure_owner(s, g, &promoted));
+	CHECK(promoted == 0);
+	st_server_close(s);
+}
+
+TEST(leaving_flag_cleared_by_epoch)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice"), b = add_user(s, "bob");
+	int64_t g;
+	CHECK_OK(st_group_create(s, (const uint8_t *)"g", 1, a, &g));
+	CHECK_OK(st_member_add(s, g, b, ST_ROLE_MEMBER, 0));
+	CHECK_OK(st_member_set_leaving(s, g, b));
+	CHECK_ERR(st_member_set_leaving(s, g, 999), ST_ERR_NOT_FOUND);
+	seen v = { 0 };
+	CHECK_OK(st_member_list(s, g, see_member, &v));
+	CHECK(v.n == 2 && !v.leaving[0] && v.leaving[1]);
+	/* A failed compare-and-set leaves the mark... */
+	CHECK_ERR(st_group_advance_epoch(s, g, 5), ST_ERR_CONFLICT);
+	v.n = 0;
+	CHECK_OK(st_member_list(s, g, see_member, &v));
+	CHECK(v.leaving[1]);
+	/* ...the epoch change clears it. */
+	CHECK_OK(st_group_advance_epoch(s, g, 0));
+	v.n = 0;
+	CHECK_OK(st_member_list(s, g, see_member, &v));
+	CHECK(v.n == 2 && !v.leaving[1]);
+	st_server_close(s);
+}
+
+TEST(user_groups_peers_dm_mailbox)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice"), b = add_user(s, "bob"), c = add_user(s, "carol"), d = add_user(s, "dave");
+	int64_t g1, g2;
+	CHECK_OK(st_group_create(s, (const uint8_t *)"zeta", 4, a, &g1));
+	CHECK_OK(st_group_create(s, (const uint8_t *)"alpha", 5, c, &g2));
+	CHECK_OK(st_member_add(s, g1, c, ST_ROLE_MEMBER, 0));
+	CHECK_OK(st_member_add(s, g2, b, ST_ROLE_ADMIN, 0));
+	CHECK_OK(st_group_mark_dm(s, g2));
+	CHECK_ERR(st_group_mark_dm(s, 999), ST_ERR_NOT_FOUND);
+	uint64_t pos;
+	CHECK_OK(st_log_append(s, g1, a, 0, 0, (const uint8_t *)"x", 1, &pos));
+	CHECK_OK(st_log_append(s, g1, a, 0, 0, (const uint8_t *)"y", 1, &pos));
+	CHECK_OK(st_member_ack(s, g1, c, 1));
+	/* carol's groups, in group id order. */
+	seen v = { 0 };
+	CHECK_OK(st_user_groups(s, c, see_group, &v));
+	CHECK(v.n == 2 && !strcmp((char *)v.gids[0], "alpha") && !strcmp((char *)v.gids[1], "zeta"));
+	CHECK(v.roles[0] == ST_ROLE_OWNER && v.dm[0] && v.ids[0] == g2);
+	CHECK(v.roles[1] == ST_ROLE_MEMBER && !v.dm[1] && v.acked[1] == 1 && v.next_pos[1] == 3 && v.epoch[1] == 0);
+	st_group gg;
+	CHECK_OK(st_group_get(s, (const uint8_t *)"alpha", 5, &gg));
+	CHECK(gg.dm);
+	CHECK_OK(st_group_get(s, (const uint8_t *)"zeta", 4, &gg));
+	CHECK(!gg.dm);
+	v.n = 0;
+	CHECK_OK(st_user_groups(s, d, see_group, &v));
+	CHECK(v.n == 0);
+	/* Peers of carol: alice (zeta) and bob (alpha), once each, by name. */
+	v.n = 0;
+	CHECK_OK(st_user_peers(s, c, see_peer, &v));
+	CHECK(v.n == 2 && !strcmp(v.names[0], "alice") && !strcmp(v.names[1], "bob") && v.ids[1] == b);
+	v.n = 0;
+	CHECK_OK(st_user_peers(s, d, see_peer, &v));
+	CHECK(v.n == 0);
+	/* Mailbox: alice acknowledged nothing, so both entries count; once she
+	 * acks one, only the last one (min over members). */
+	int64_t unacked = -1;
+	CHECK_OK(st_log_unacked(s, g1, &unacked));
+	CHECK(unacked == 2);
+	CHECK_OK(st_member_ack(s, g1, a, 2));
+	CHECK_OK(st_log_unacked(s, g1, &unacked));
+	CHECK(unacked == 1);
+	st_server_close(s);
+}
+
+TEST(join_requests_one_pending)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice"), b = add_user(s, "bob");
+	int64_t g, del;
+	uint64_t pos;
+	CHECK_OK(st_group_create(s, (const uint8_t *)"g", 1, a, &g));
+	CHECK_OK(st_log_append(s, g, b, 4, 0, (const uint8_t *)"kp", 2, &pos));
+	CHECK_OK(st_join_request_add(s, g, b, pos));
+	CHECK_ERR(st_join_request_add(s, g, b, pos + 1), ST_ERR_EXISTS);
+	/* Read and acknowledged by every member without approval: over. */
+	CHECK_OK(st_member_ack(s, g, a, pos));
+	CHECK_OK(st_log_prune(s, g, &del));
+	CHECK(del == 1);
+	CHECK_OK(st_join_request_add(s, g, b, 7));
+	/* Added: the pending request is answered. */
+	CHECK_OK(st_member_add(s, g, b, ST_ROLE_MEMBER, pos));
+	CHECK_OK(st_member_remove(s, g, b));
+	CHECK_OK(st_join_request_add(s, g, b, 8));
+	st_server_close(s);
+}
+
 static const t_case cases[] = {
 	T(opens_at_schema_version), T(username_rules), T(users), T(invites_are_one_time), T(key_packages),
 	T(groups_and_epochs), T(log_ack_and_prune), T(transactions_roll_back), T(blobs),
-	T(file_database_wal_persists_rejects_garbage), { 0 },
+	T(file_database_wal_persists_rejects_garbage), T(members_roles_join_order_promotion),
+	T(leaving_flag_cleared_by_epoch), T(user_groups_peers_dm_mailbox), T(join_requests_one_pending), { 0 },
 };
 
 int main(int argc, char **argv)
