@@ -11,5 +11,6 @@ int nt_version_main(int argc, char **argv);
 int nt_selftest_main(int argc, char **argv);
 int nt_demo_main(int argc, char **argv);
 int nt_server_main(int argc, char **argv);
+int nt_chat_main(int argc, char **argv);
 
 #endif
