@@ -96,7 +96,9 @@ static void set_prompt(chat *ch)
 
 static void set_current(chat *ch, const char *gid)
 {
-	snprintf(ch->current, sizeof ch->current, "%s", gid ? gid : "");
+	char copy[sizeof ch->current];
+	snprintf(copy, sizeof copy, "%s", gid ? gid : ""); /* gid may be ch->current itself */
+	memcpy(ch->current, copy, sizeof copy);
 	set_prompt(ch);
 }
 
@@ -339,6 +341,12 @@ static void run_line(chat *ch, char *line)
 		return;
 	}
 	if (cmd.op == NT_CHAT_SWITCH) {
+		/* Also picks up a group someone added us to that our client does
+		 * not hold yet (its Welcome is processed now). */
+		if (ch->c && nt_client_sync_group(ch->c, a) != CR_OK) {
+			failed(ch, "switch");
+			return;
+		}
 		set_current(ch, a);
 		show(ch, "*** plain lines now go to %s", a);
 		return;
