@@ -418,6 +418,23 @@ static cr_err on_entry(gsync *s, const nt_cli_entry *e)
 	}
 }
 
+/* The server no longer lets us read the group: the commit that removed
+ * us is beyond our reach (the server drops a removed member in the same
+ * transaction). A lying server can only deny us the group, which it can
+ * anyway; nothing it says here reaches the MLS state. */
+static cr_err removed_by_server(gsync *s)
+{
+	st_err se = st_client_group_remove(s->c->db, (const uint8_t *)s->gid, s->gid_len);
+	if (se && se != ST_ERR_NOT_FOUND)
+		return nt_client_db_fail(s->c, se, "forgetting a group");
+	mls_group_free(s->g);
+	s->g = NULL;
+	s->stop = true;
+	nt_client_event ev = { .kind = NT_EV_LEFT, .group = s->gid };
+	nt_client_emit(s->c, &ev);
+	return CR_OK;
+}
+
 /* The log of one group, from our position on; acknowledges what was recorded. */
 static cr_err sync_log(nt_client *c, gsync *s)
 {
@@ -439,8 +456,8 @@ static cr_err sync_log(nt_client *c, gsync *s)
 	for (int round = 0; round < NT_CLIENT_FETCH_ROUNDS && !s->stop; round++) {
 		err = nt_cs_fetch(c->s, s->gid, s->pos, NT_FETCH_MAX);
 		if (err) {
-			if (c->s->fail == NT_CS_SERVER && c->s->code == NT_E_FORBIDDEN && !s->g)
-				return CR_OK; /* not (yet) a member */
+			if (c->s->fail == NT_CS_SERVER && c->s->code == NT_E_FORBIDDEN)
+				return s->g ? removed_by_server(s) : CR_OK; /* not (yet, or any more) a member */
 			return nt_client_sess_fail(c, err, s->gid);
 		}
 		if (c->s->resp.n_entries == 0)

@@ -30,6 +30,8 @@
 #include "chat_cmd.h"
 #include "chat_line.h"
 #include "cli_client.h"
+#include "cli_opts.h"
+#include "keystore.h"
 #include "cli_util.h"
 #include "modes.h"
 #include "wipe.h"
@@ -39,11 +41,10 @@
 #define CHAT_RECONNECT_TRIES 10
 #define CHAT_BACKOFF_MAX_MS 30000
 #define CHAT_HISTORY_LINES 20
-#define CHAT_SECRET_MAX 1024
 
 typedef struct chat {
-	nt_client_opts o;
-	nt_client *c;            /* NULL while disconnected */
+	nt_client *c;
+	bool online;             /* false from a lost connection until a reconnect works */
 	bool tty;
 	bool raw;                /* the terminal is in our mode: restore it */
 	struct termios saved;
@@ -239,22 +240,18 @@ static void term_size(chat *ch)
  * client so the loop reconnects. */
 static void failed(chat *ch, const char *what)
 {
-	if (!ch->c)
-		return;
 	show(ch, "error: %s: %s", what, nt_client_error(ch->c));
-	nt_client_status st = nt_client_status_of(ch->c);
-	if (st == NT_CLIENT_UNREACHABLE) {
+	if (nt_client_status_of(ch->c) == NT_CLIENT_UNREACHABLE) {
 		show(ch, "*** lost the server; reconnecting");
-		nt_client_close(ch->c);
-		ch->c = NULL;
+		ch->online = false;
 	}
 }
 
 static bool connected(chat *ch)
 {
-	if (!ch->c)
+	if (!ch->online)
 		show(ch, "not connected to the server (reconnecting); /quit leaves");
-	return ch->c != NULL;
+	return ch->online;
 }
 
 static const char *role_name(uint8_t r)
@@ -343,7 +340,7 @@ static void run_line(chat *ch, char *line)
 	if (cmd.op == NT_CHAT_SWITCH) {
 		/* Also picks up a group someone added us to that our client does
 		 * not hold yet (its Welcome is processed now). */
-		if (ch->c && nt_client_sync_group(ch->c, a) != CR_OK) {
+		if (ch->online && nt_client_sync_group(ch->c, a) != CR_OK) {
 			failed(ch, "switch");
 			return;
 		}
@@ -529,134 +526,45 @@ static void read_pipe(chat *ch)
 	}
 }
 
-/* --- secrets and options --- */
-
-/* A secret from the environment variable env, else asked on the terminal
- * without echo. */
-static bool read_secret(const char *env, const char *question, char *out, size_t cap)
-{
-	const char *v = getenv(env);
-	if (v) {
-		if (strlen(v) >= cap)
-			return false;
-		snprintf(out, cap, "%s", v);
-		return true;
-	}
-	if (!isatty(STDIN_FILENO))
-		return false;
-	struct termios saved, t;
-	if (tcgetattr(STDIN_FILENO, &saved) != 0)
-		return false;
-	t = saved;
-	t.c_lflag &= ~(tcflag_t)ECHO;
-	fprintf(stderr, "%s: ", question);
-	tcsetattr(STDIN_FILENO, TCSANOW, &t);
-	bool ok = fgets(out, (int)cap, stdin) != NULL;
-	tcsetattr(STDIN_FILENO, TCSANOW, &saved);
-	fputc('\n', stderr);
-	if (ok)
-		out[strcspn(out, "\r\n")] = '\0';
-	return ok && out[0];
-}
+/* --- options --- */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: echover client --server HOST:PORT --user NAME [--db PATH] [--register [--invite CODE]]\n"
-		"                      [--timeout MS]\n\n"
+		"usage: echover client [--server HOST:PORT] [--user NAME] [--db PATH] [OPTIONS]\n\n"
 		"The interactive chat. Messages and events appear while you type; /help lists\n"
 		"the commands (/create, /join, /msg, /dm, /send-file, /who, /fingerprint, ...).\n"
-		"A line without '/' goes to the current group. ctrl-C, ctrl-D or /quit leave.\n"
-		"When stdin is not a terminal, commands are read one a line (for scripts).\n\n"
-		"  --server HOST:PORT  the server (numeric IPv4 or localhost); its key is pinned\n"
-		"                      on first use and a changed key is refused\n"
-		"  --user NAME         your account\n"
-		"  --db PATH           your client database (default ./echover-NAME.db)\n"
-		"  --register          create the account first (identity, keys, registration)\n"
-		"  --invite CODE       the one-time code a server with --policy invite requires\n"
-		"  --timeout MS        time-out of each server exchange (default 10000)\n\n"
-		"Secrets: the keystore passphrase from $ECHOVER_PASSPHRASE and the account's\n"
-		"password from $ECHOVER_PASSWORD, else asked on the terminal.\n"
-		"Exit codes: 0 quit, 1 failure, 2 usage, 3 server unreachable, 4 denied, 5 server\n"
-		"key changed.\n");
+		"A line without '/' goes to the current group (/switch GROUP, or the last one\n"
+		"written to). ctrl-C, ctrl-D or /quit leave. When stdin is not a terminal,\n"
+		"commands are read one a line, so scripts can pipe them. Create the account\n"
+		"first with `echover register`. If the server goes away the chat reconnects,\n"
+		"waiting 1, 2, 4 ... 30 s between at most %d attempts.\n\noptions:\n",
+		CHAT_RECONNECT_TRIES);
+	nt_cli_opts_help(f);
+	fprintf(f, "\nExit codes: 0 quit, 1 failure, 2 usage, 3 server unreachable, 4 denied,\n"
+		   "5 server key changed.\n");
 }
 
-typedef struct chat_args {
-	char host[64];
-	uint16_t port;
-	const char *user, *db, *invite;
-	bool do_register;
-	int timeout_ms;
-	char db_default[96];
-} chat_args;
-
-static bool parse_host_port(const char *s, chat_args *a)
+/* 0, or 2 with a line on stderr: the shared options, minus those of the
+ * one-shot subcommands that mean nothing here. */
+static int parse_args(int argc, char **argv, nt_cli_opts *o)
 {
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || (size_t)(colon - s) >= sizeof a->host)
-		return false;
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-	if (*end || p < 1 || p > 65535)
-		return false;
-	memcpy(a->host, s, (size_t)(colon - s));
-	a->host[colon - s] = '\0';
-	a->port = (uint16_t)p;
-	return true;
-}
-
-/* 0 parsed, 2 usage error. */
-static int parse_args(int argc, char **argv, chat_args *a)
-{
-	memset(a, 0, sizeof *a);
-	for (int i = 1; i < argc; i++) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(o, "--register")) {
-			a->do_register = true;
-			continue;
-		}
-		if (!v) {
-			fprintf(stderr, "echover client: unknown option or missing value: '%s'\n", o);
-			return 2;
-		}
-		i++;
-		if (!strcmp(o, "--server")) {
-			if (!parse_host_port(v, a)) {
-				fprintf(stderr, "echover client: --server wants HOST:PORT, not '%s'\n", v);
-				return 2;
-			}
-		} else if (!strcmp(o, "--user")) {
-			a->user = v;
-		} else if (!strcmp(o, "--db")) {
-			a->db = v;
-		} else if (!strcmp(o, "--invite")) {
-			a->invite = v;
-		} else if (!strcmp(o, "--timeout")) {
-			char *end;
-			long t = strtol(v, &end, 10);
-			if (*end || t < 100 || t > 600000) {
-				fprintf(stderr, "echover client: --timeout wants 100..600000 ms\n");
-				return 2;
-			}
-			a->timeout_ms = (int)t;
-		} else {
-			fprintf(stderr, "echover client: unknown option '%s'\n", o);
-			return 2;
-		}
+	char err[256];
+	int rc = nt_cli_opts_parse(o, argc, argv, err, sizeof err);
+	if (!rc && o->n_pos) {
+		snprintf(err, sizeof err, "unexpected argument '%s'", o->pos[0]);
+		rc = 2;
 	}
-	if (!a->port || !a->user) {
-		fprintf(stderr, "echover client: --server and --user are required (--help)\n");
-		return 2;
+	if (!rc && (o->json || o->wait_s || o->limit || o->verified || o->invite || o->cheap_kdf)) {
+		snprintf(err, sizeof err, "--json, --wait, --limit, --verified, --invite and --cheap-kdf are not "
+					  "options of the chat");
+		rc = 2;
 	}
-	if (strlen(a->user) > NT_USERNAME_MAX) {
-		fprintf(stderr, "echover client: a user name has at most %d bytes\n", NT_USERNAME_MAX);
-		return 2;
-	}
-	if (!a->db) {
-		snprintf(a->db_default, sizeof a->db_default, "echover-%s.db", a->user);
-		a->db = a->db_default;
-	}
-	return 0;
+	if (!rc)
+		rc = nt_cli_opts_finish(o, err, sizeof err);
+	if (rc)
+		fprintf(stderr, "echover client: %s\n", err);
+	return rc;
 }
 
 static int exit_code_of(nt_client_status st)
@@ -675,19 +583,16 @@ static int64_t now_ms(void)
 
 static bool reconnect(chat *ch)
 {
-	if (nt_client_open(&ch->c, &ch->o) == CR_OK && nt_client_sync(ch->c) == CR_OK) {
+	if (nt_client_reconnect(ch->c) == CR_OK && nt_client_sync(ch->c) == CR_OK) {
+		ch->online = true;
 		show(ch, "*** connected again");
 		return true;
 	}
-	if (ch->c) {
-		show(ch, "*** reconnect failed: %s", nt_client_error(ch->c));
-		nt_client_status st = nt_client_status_of(ch->c);
-		nt_client_close(ch->c);
-		ch->c = NULL;
-		if (st == NT_CLIENT_PIN || st == NT_CLIENT_DENIED) {
-			ch->exit_code = exit_code_of(st);
-			ch->quit = true;
-		}
+	show(ch, "*** reconnect failed: %s", nt_client_error(ch->c));
+	nt_client_status st = nt_client_status_of(ch->c);
+	if (st == NT_CLIENT_PIN || st == NT_CLIENT_DENIED) {
+		ch->exit_code = exit_code_of(st);
+		ch->quit = true;
 	}
 	return false;
 }
@@ -712,7 +617,7 @@ static void loop(chat *ch, int sfd)
 	redraw(ch);
 	while (!ch->quit) {
 		int64_t now = now_ms();
-		if (!ch->c && now >= next_try) {
+		if (!ch->online && now >= next_try) {
 			if (tries++ >= CHAT_RECONNECT_TRIES) {
 				show(ch, "*** gave up after %d attempts", CHAT_RECONNECT_TRIES);
 				ch->exit_code = NT_CLIENT_UNREACHABLE;
@@ -732,9 +637,9 @@ static void loop(chat *ch, int sfd)
 		struct pollfd fds[3] = {
 			{ .fd = STDIN_FILENO, .events = POLLIN },
 			{ .fd = sfd, .events = POLLIN },
-			{ .fd = ch->c ? nt_client_fd(ch->c) : -1, .events = POLLIN },
+			{ .fd = ch->online ? nt_client_fd(ch->c) : -1, .events = POLLIN },
 		};
-		int64_t until = ch->c ? next_sync : next_try;
+		int64_t until = ch->online ? next_sync : next_try;
 		int wait = until > now ? (int)(until - now) : 0;
 		int r = poll(fds, 3, wait);
 		if (r < 0 && errno != EINTR) {
@@ -752,13 +657,13 @@ static void loop(chat *ch, int sfd)
 			else
 				read_pipe(ch);
 		}
-		if (ch->c && ((r > 0 && fds[2].revents) || now_ms() >= next_sync)) {
+		if (ch->online && ((r > 0 && fds[2].revents) || now_ms() >= next_sync)) {
 			bool got = false;
 			cr_err e = now_ms() >= next_sync ? nt_client_sync(ch->c) : nt_client_wait(ch->c, 0, &got);
 			if (e != CR_OK)
 				failed(ch, "sync");
 			next_sync = now_ms() + CHAT_SYNC_MS;
-			if (!ch->c)
+			if (!ch->online)
 				next_try = now_ms() + 1000;
 		}
 	}
@@ -770,25 +675,31 @@ int nt_chat_main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	chat_args a;
+	nt_cli_opts a;
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc;
-	char passphrase[CHAT_SECRET_MAX], password[CHAT_SECRET_MAX];
-	if (!read_secret("ECHOVER_PASSPHRASE", "keystore passphrase", passphrase, sizeof passphrase) ||
-	    !read_secret("ECHOVER_PASSWORD", "account password", password, sizeof password)) {
-		fprintf(stderr, "echover client: no passphrase or password (set $ECHOVER_PASSPHRASE and "
-				"$ECHOVER_PASSWORD, or run in a terminal)\n");
+	char passphrase[CR_KEYSTORE_PASS_MAX + 2], password[NT_PASSWORD_MAX + 2], err[256];
+	if (nt_read_secret("keystore passphrase", a.passphrase_fd, "ECHOVER_PASSPHRASE", passphrase,
+			   sizeof passphrase, err, sizeof err) ||
+	    nt_read_secret("account password", a.password_fd, "ECHOVER_PASSWORD", password, sizeof password, err,
+			   sizeof err)) {
+		fprintf(stderr, "echover client: %s\n", err);
 		cr_wipe(passphrase, sizeof passphrase);
 		cr_wipe(password, sizeof password);
 		return 2;
 	}
 	chat *ch = calloc(1, sizeof *ch);
-	if (!ch)
+	if (!ch) {
+		cr_wipe(passphrase, sizeof passphrase);
+		cr_wipe(password, sizeof password);
 		return 1;
-	ch->o = (nt_client_opts){ .db_path = a.db, .host = a.host, .port = a.port, .user = a.user,
-				  .passphrase = passphrase, .password = password, .timeout_ms = a.timeout_ms,
-				  .on_event = on_event, .ctx = ch };
+	}
+	nt_client_opts co = { .db_path = a.db_path, .host = a.host, .port = a.port, .user = a.user,
+			      .passphrase = passphrase, .password = password,
+			      .server_pin = a.have_pin ? a.pin : NULL,
+			      .timeout_ms = a.timeout_s ? (int)(a.timeout_s * 1000) : 10000,
+			      .on_event = on_event, .ctx = ch };
 	ch->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	nt_chat_line_init(&ch->line);
 	set_prompt(ch);
@@ -796,7 +707,8 @@ int nt_chat_main(int argc, char **argv)
 
 	/* Signals arrive as reads of a descriptor the loop polls, so no handler
 	 * and no global flag are needed, and the terminal is restored by the
-	 * same code as /quit. */
+	 * same code as /quit. SIGPIPE is only blocked: a write to a closed
+	 * socket is an error of that write. */
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -808,7 +720,10 @@ int nt_chat_main(int argc, char **argv)
 	sigdelset(&mask, SIGPIPE);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	cr_err e = a.do_register ? nt_client_register(&ch->c, &ch->o, a.invite) : nt_client_open(&ch->c, &ch->o);
+	cr_err e = nt_client_open(&ch->c, &co);
+	/* The engine keeps what a reconnection needs; these copies go now. */
+	cr_wipe(passphrase, sizeof passphrase);
+	cr_wipe(password, sizeof password);
 	if (e == CR_OK)
 		e = nt_client_sync(ch->c);
 	if (e != CR_OK) {
@@ -818,6 +733,7 @@ int nt_chat_main(int argc, char **argv)
 			rc = 1;
 		goto out;
 	}
+	ch->online = true;
 	if (sfd < 0 || (ch->tty && !term_raw(ch))) {
 		fprintf(stderr, "echover client: cannot set up the terminal: %s\n", strerror(errno));
 		rc = 1;
@@ -833,8 +749,6 @@ out:
 	nt_client_close(ch->c);
 	if (sfd >= 0)
 		close(sfd);
-	cr_wipe(passphrase, sizeof passphrase);
-	cr_wipe(password, sizeof password);
 	cr_wipe(ch, sizeof *ch);
 	free(ch);
 	return rc;

@@ -68,10 +68,16 @@ piped() { # USER ARGS... < commands: the chat with stdin not a terminal
 }
 
 # Accounts and the group, by piped commands (the script interface).
-out=$(piped bob --register </dev/null 2>&1); rc=$?
-check "bob registers (piped, no terminal)" test "$rc" -eq 0
-out=$(printf '/create room\n/add room bob\n/groups\n' | piped alice --register 2>&1); rc=$?
-check "alice registers, creates room, adds bob (piped)" test "$rc" -eq 0
+register() { # USER
+	env ECHOVER_PASSPHRASE="passphrase of $1" ECHOVER_PASSWORD="password of $1" timeout 30 \
+		"$bin" register --server "127.0.0.1:$port" --user "$1" --db "$dir/$1.db" --cheap-kdf >/dev/null 2>&1
+}
+register bob; rc=$?
+check "bob registers" test "$rc" -eq 0
+register alice; rc=$?
+check "alice registers" test "$rc" -eq 0
+out=$(printf '/create room\n/add room bob\n/groups\n' | piped alice 2>&1); rc=$?
+check "alice creates room and adds bob (piped commands)" test "$rc" -eq 0
 check "piped /groups lists room" grep -q "room" <<<"$out"
 out=$(printf '/bogus\n/msg\n' | piped alice 2>&1); rc=$?
 check "a bad command is reported, not fatal" bash -c 'grep -q "unknown command" <<<"$0" && grep -q "usage: /msg GROUP TEXT" <<<"$0"' "$out"
