@@ -131,6 +131,19 @@ tmux -S "$sock" send-keys -t bob BSpace
 check "ctrl-U and backspace edit the line" wait_for 5 last_is bob "[room] ab"
 tmux -S "$sock" send-keys -t bob C-u
 
+# The server goes away and comes back on the same port and database: both
+# chats say so, reconnect with back-off, and go on.
+kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+check "bob is told the server went away" wait_for 15 screen_has bob "lost the server; reconnecting"
+"$bin" server --listen "127.0.0.1:$port" --db "$dir/server.db" >>"$dir/server.log" 2>&1 &
+server_pid=$!
+check "the server restarts" wait_for 10 port_open "$port"
+check "bob's chat reconnects" wait_for 30 screen_has bob "connected again"
+check "alice's chat reconnects" wait_for 30 screen_has alice "connected again"
+tmux -S "$sock" send-keys -t alice -l "/msg room after the restart"
+tmux -S "$sock" send-keys -t alice Enter
+check "messages flow again after the restart" wait_for 15 screen_has bob "<alice@room> after the restart"
+
 tmux -S "$sock" send-keys -t bob -l "/quit"
 tmux -S "$sock" send-keys -t bob Enter
 check "bob's /quit exits 0" wait_for 10 grep -qsx "exit=0" "$dir/bob.exit"
