@@ -1,5 +1,6 @@
 /*
- * fuzz: net/cli_conn.c nt_cli_feed / nt_cli_decode / nt_cli_next_entry: a hostile server's byte stream
+ * fuzz: net/cli_conn.c nt_cli_feed / nt_cli_decode / nt_cli_next_entry, nt_cli_next_group,
+ * nt_cli_next_member, nt_cli_next_name: a hostile server's byte stream (every response and NOTIFY)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			sink += e.position + e.kind + e.message.n + e.sender.n;
 		}
+		/* Lists were validated whole by the decoder: iterating them
+		 * must give exactly the counted items. */
+		nt_cli_group g;
+		size_t k = 0;
+		while (nt_cli_next_group(&r.groups, &g) == CR_OK)
+			k++, sink += g.gid.n + g.role + g.epoch + g.acked + g.next_pos;
+		if (k != r.n_groups)
+			abort();
+		nt_cli_member m;
+		for (k = 0; nt_cli_next_member(&r.members, &m) == CR_OK; k++)
+			sink += m.name.n + m.role + m.online;
+		if (k != r.n_members)
+			abort();
+		cr_span name;
+		for (k = 0; nt_cli_next_name(&r.names, &name) == CR_OK; k++)
+			sink += name.n;
+		if (k != r.n_names)
+			abort();
+		sink += r.gid.n;
 	}
 	(void)sink;
 	nt_cli_conn_free(&c);

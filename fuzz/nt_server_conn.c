@@ -5,8 +5,10 @@
  * "fuzzer" through the engine itself, so that post-login handlers are
  * reachable; the fuzzer cannot forge signatures) and the chunk size in which
  * the rest is fed (bits 1..7), so partial frames are exercised too. The store
- * holds a user "peer" and a group "g" of the fuzzer. After the run the
- * harness checks that stored state is still consistent.
+ * holds a user "peer" and a group "g" of the fuzzer. The online and
+ * notification hooks answer from memory (odd user ids are online) and a
+ * small mailbox limit makes LIMIT reachable. After the run the harness
+ * checks that stored state is still consistent.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,31 @@
 
 static const uint8_t exporter[NT_EXPORTER_LEN] = { 0x5a };
 static const uint8_t pin[NT_PIN_LEN] = { 0xa5 };
+
+static bool odd_online(void *ctx, int64_t user)
+{
+	(void)ctx;
+	return user & 1;
+}
+
+static void count_appended(void *ctx, int64_t group, const uint8_t *gid, size_t gid_len, uint64_t position,
+			   const nt_svr_conn *origin)
+{
+	(void)group;
+	(void)origin;
+	/* Only after a commit, so the entry is there: positions start at 1. */
+	if (gid_len < 1 || gid_len > NT_GROUP_ID_MAX || !gid || position == 0)
+		abort();
+	(*(size_t *)ctx)++;
+}
+
+static st_err count_owner(void *ctx, const st_member *m)
+{
+	size_t *n = ctx;
+	n[0]++;
+	n[1] += m->role == ST_ROLE_OWNER;
+	return ST_OK;
+}
 
 static void feed(nt_svr_conn *c, const uint8_t *p, size_t n)
 {
@@ -93,7 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cr_rng_det det;
 	cr_rng rng;
 	cr_rng_det_init(&det, &rng, rng_seed);
-	nt_svr_config cfg = { .policy = NT_POLICY_OPEN, .frame_max = 1 << 16, .argon = { 1, 8 }, .rng = &rng };
+	size_t appended = 0;
+	nt_svr_config cfg = { .policy = NT_POLICY_OPEN, .frame_max = 1 << 16, .argon = { 1, 8 }, .rng = &rng,
+			      .mailbox_max = 64, .is_online = odd_online, .appended = count_appended,
+			      .hooks_ctx = &appended };
 	memcpy(cfg.server_pin, pin, sizeof pin);
 	st_server *db;
 	if (cr_init() || st_server_open(&db, ":memory:"))
@@ -166,6 +196,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (e == ST_OK && acked >= g.next_pos)
 			abort();
 		if (e != ST_OK && e != ST_ERR_NOT_FOUND)
+			abort();
+		/* A group keeps an owner while it has members. */
+		size_t owners[2] = { 0, 0 };
+		if (st_member_list(db, g.id, count_owner, owners) || (owners[0] > 0 && owners[1] == 0))
 			abort();
 	}
 out:

@@ -123,7 +123,11 @@ cr_err nt_cs_blob_read(nt_cli_session *s, const uint8_t blob_id[NT_BLOB_ID_LEN],
  * NT_CS_NOTIFY_MAX; beyond, s->notify_overflow is set and the caller should
  * sync every group). nt_cs_wait_notify returns at once when one is queued,
  * else waits up to timeout_ms for one (*got false on time-out, which is not
- * an error); nt_cs_take_notify pops the oldest (false when none). */
+ * an error); nt_cs_take_notify pops the oldest (false when none). A newer
+ * NOTIFY of a queued group replaces its position (coalesced). *got is also
+ * true while notify_overflow is set: the caller clears it after syncing
+ * every group. Waiting with no request outstanding, any frame but NOTIFY is
+ * a protocol violation. nt_cs_recv (raw) returns NOTIFY frames as they come. */
 cr_err nt_cs_wait_notify(nt_cli_session *s, int timeout_ms, bool *got) CR_MUST_CHECK;
 bool nt_cs_take_notify(nt_cli_session *s, nt_cs_notify *n);
 /* The socket, for a caller that polls it together with other descriptors

@@ -24,8 +24,9 @@
  *
  * TLS is net/tls.h (policy, pinning, exporter); this file adds only sockets.
  * Memory per connection: the TLS context and its NT_TLS_BUF_FULL buffer
- * (38 KB, net/tls.h), a 4 KB plaintext input buffer and the connection
- * engine; response bytes are held only until TLS takes them.
+ * (38 KB, net/tls.h), a 4 KB plaintext input buffer, the connection
+ * engine and its NOTIFY queue (1.3 KB); response bytes are held only until
+ * TLS takes them; a logged-in connection adds one registry entry.
  */
 #ifndef ECHOVER_NT_SVR_LOOP_H
 #define ECHOVER_NT_SVR_LOOP_H

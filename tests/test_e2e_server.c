@@ -28,7 +28,9 @@
 #include <unistd.h>
 
 #include "cli_session.h"
+#include "dm.h"
 #include "ed25519.h"
+#include "group.h"
 #include "st_server.h"
 #include "t.h"
 
@@ -732,6 +734,126 @@ out:
 	teardown(&s);
 }
 
+/* Waits (bounded) for a NOTIFY of gid at position >= pos. */
+static bool wait_notify_for(nt_cli_session *c, const char *gid, uint64_t pos)
+{
+	int64_t end = now_ms() + 5000;
+	while (now_ms() < end) {
+		bool got = false;
+		if (!CHECK_OK(nt_cs_wait_notify(c, 200, &got))) {
+			t_note("wait: %s", c->err);
+			return false;
+		}
+		nt_cs_notify n;
+		while (nt_cs_take_notify(c, &n))
+			if (!strcmp(n.gid, gid) && n.position >= pos)
+				return true;
+	}
+	t_note("no NOTIFY for %s at %llu", gid, (unsigned long long)pos);
+	return false;
+}
+
+/* PRESENCE until it lists exactly `want` (NULL: nobody), bounded: a closed
+ * connection leaves the registry when the server notices. */
+static bool presence_is(nt_cli_session *c, const char *want)
+{
+	int64_t end = now_ms() + 5000;
+	do {
+		if (!CHECK_OK(nt_cs_presence(c)))
+			return false;
+		cr_span name;
+		if (!want && c->resp.n_names == 0)
+			return true;
+		if (want && c->resp.n_names == 1 && nt_cli_next_name(&c->resp.names, &name) == CR_OK &&
+		    name.n == strlen(want) && !memcmp(name.p, want, name.n))
+			return true;
+		usleep(20000);
+	} while (now_ms() < end);
+	t_note("presence never became %s", want ? want : "empty");
+	return false;
+}
+
+TEST(e2e_join_request_notify_presence_dm)
+{
+	server s;
+	if (!fixture(&s, false))
+		return;
+	nt_cli_session *a = NULL, *b = NULL, *c = NULL;
+	uint8_t *kp = NULL;
+	if (!CHECK(server_start(&s)))
+		goto out;
+	a = user_session(&s, "alice", true);
+	b = user_session(&s, "bob", true);
+	c = user_session(&s, "carol", true);
+	if (!a || !b || !c)
+		goto out;
+	CHECK_OK(nt_cs_group_create(a, "team"));
+	/* Carol is online but shares no group; bob none yet either. */
+	CHECK(presence_is(a, NULL));
+	/* bob asks to join with his KeyPackage; alice, online, is told. */
+	uint8_t seed[32];
+	seed_of("bob", seed);
+	size_t kp_len = 0;
+	mls_kp_secrets sec;
+	if (!CHECK_OK(mls_keypackage_create(seed, (const uint8_t *)"bob", 3, 0, UINT64_MAX, &s.rng, &kp, &kp_len,
+					    &sec)))
+		goto out;
+	mls_kp_secrets_wipe(&sec);
+	CHECK_OK(nt_cs_join_request(b, "team", kp, kp_len));
+	uint64_t req = b->resp.position;
+	server_err(b, nt_cs_join_request(b, "team", kp, kp_len), NT_E_EXISTS);
+	CHECK(wait_notify_for(a, "team", req));
+	/* ...and FETCHes it: kind JOIN_REQUEST, from bob, his KeyPackage. */
+	if (CHECK_OK(nt_cs_fetch(a, "team", 0, 0))) {
+		nt_cli_entry e;
+		CHECK(a->resp.n_entries == 1);
+		if (CHECK_OK(nt_cli_next_entry(&a->resp.entries, &e)))
+			CHECK(e.position == req && e.kind == NT_KIND_JOIN_REQUEST && e.sender.n == 3 &&
+			      !memcmp(e.sender.p, "bob", 3) && e.message.n == kp_len &&
+			      !memcmp(e.message.p, kp, kp_len));
+	}
+	/* Alice adds bob: bob, now a member, is told of the Welcome. */
+	CHECK_OK(post(a, "team", NT_KIND_COMMIT, 0, "commit-add-bob", "bob"));
+	uint64_t welcome = a->resp.position + 1;
+	CHECK(wait_notify_for(b, "team", welcome));
+	/* bob posts while alice awaits another answer: a NOTIFY that arrives
+	 * first is queued by her session, not a protocol violation. */
+	CHECK_OK(post(b, "team", NT_KIND_APPLICATION, 1, "hello", NULL));
+	uint64_t hello = b->resp.position;
+	CHECK_OK(nt_cs_groups_list(a));
+	CHECK(a->resp.n_groups == 1);
+	CHECK(wait_notify_for(a, "team", hello));
+	/* Presence: bob only (carol shares nothing); members say who is on. */
+	CHECK(presence_is(a, "bob"));
+	if (CHECK_OK(nt_cs_members(a, "team"))) {
+		nt_cli_member m;
+		CHECK(a->resp.n_members == 2);
+		CHECK(nt_cli_next_member(&a->resp.members, &m) == CR_OK && m.role == NT_ROLE_OWNER && m.online);
+		CHECK(nt_cli_next_member(&a->resp.members, &m) == CR_OK && m.name.n == 3 && m.online);
+	}
+	disconnect(b);
+	b = NULL;
+	CHECK(presence_is(a, NULL));
+	/* A DM group made by one side is EXISTS for the other. */
+	CHECK_OK(nt_cs_dm_create(a, "carol"));
+	char dm[NT_DM_GID_LEN + 1];
+	CHECK_OK(nt_dm_gid((const uint8_t *)"carol", 5, (const uint8_t *)"alice", 5, dm));
+	CHECK(a->resp.gid.n == NT_DM_GID_LEN && !memcmp(a->resp.gid.p, dm, NT_DM_GID_LEN));
+	server_err(c, nt_cs_dm_create(c, "alice"), NT_E_EXISTS);
+	server_err(c, nt_cs_group_create(c, dm), NT_E_FORBIDDEN);
+	/* Nothing else is queued for carol: a wait times out quietly. */
+	bool got = true;
+	CHECK_OK(nt_cs_wait_notify(c, 50, &got));
+	CHECK(!got);
+	CHECK(nt_cs_fd(c) >= 0);
+out:
+	free(kp);
+	disconnect(a);
+	disconnect(b);
+	disconnect(c);
+	teardown(&s);
+}
+
 static const t_case cases[] = {
 	T(e2e_register_login_and_pinning),
 	T(e2e_register_by_invite),
@@ -740,6 +862,7 @@ static const t_case cases[] = {
 	T(e2e_oversized_and_malformed_frames),
 	T(e2e_restart_keeps_queued_mail),
 	T(e2e_kill9_keeps_acknowledged_posts),
+	T(e2e_join_request_notify_presence_dm),
 	{ 0 },
 };
 

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,8 @@
 
 #include "ed25519.h"
 #include "frame.h"
+#include "notify_q.h"
+#include "online.h"
 #include "svr_loop.h"
 #include "t.h"
 #include "cert.h"
@@ -402,9 +405,208 @@ TEST(connections_per_address_capped)
 	stop(&f);
 }
 
+TEST(online_registry)
+{
+	nt_online o;
+	/* A tiny table, so that users share buckets. */
+	if (!CHECK_OK(nt_online_init(&o, 1)))
+		return;
+	int conns[40];
+	for (int i = 0; i < 40; i++)
+		CHECK_OK(nt_online_add(&o, 1 + i % 20, &conns[i]));
+	CHECK(o.count == 40);
+	CHECK_ERR(nt_online_add(&o, 0, &conns[0]), CR_ERR_ARG);
+	for (int64_t u = 1; u <= 20; u++)
+		CHECK(nt_online_has(&o, u));
+	CHECK(!nt_online_has(&o, 21) && !nt_online_has(&o, -1));
+	/* User 3 has two connections; removing one keeps it online. */
+	nt_online_remove(&o, 3, &conns[2]);
+	CHECK(nt_online_has(&o, 3));
+	nt_online_remove(&o, 3, &conns[2]); /* twice: harmless */
+	nt_online_remove(&o, 4, &conns[2]); /* not its connection: no change */
+	CHECK(o.count == 39);
+	nt_online_remove(&o, 3, &conns[22]);
+	CHECK(!nt_online_has(&o, 3) && nt_online_has(&o, 4) && o.count == 38);
+	nt_online_free(&o);
+	CHECK(!nt_online_has(&o, 4));
+}
+
+static void count_conn(void *ctx, void *conn)
+{
+	(void)conn;
+	(*(int *)ctx)++;
+}
+
+TEST(online_each_visits_every_connection_of_user)
+{
+	nt_online o;
+	if (!CHECK_OK(nt_online_init(&o, 1000)))
+		return;
+	int a, b, c;
+	CHECK_OK(nt_online_add(&o, 7, &a));
+	CHECK_OK(nt_online_add(&o, 7, &b));
+	CHECK_OK(nt_online_add(&o, 8, &c));
+	int n = 0;
+	nt_online_each(&o, 7, count_conn, &n);
+	CHECK(n == 2);
+	n = 0;
+	nt_online_each(&o, 9, count_conn, &n);
+	CHECK(n == 0);
+	nt_online_free(&o);
+}
+
+TEST(notify_queue_coalesces_and_is_bounded)
+{
+	static nt_notify_q q;
+	nt_notify_q_init(&q);
+	CHECK(nt_notify_q_push(&q, (const uint8_t *)"a", 1, 5));
+	CHECK(nt_notify_q_push(&q, (const uint8_t *)"a", 1, 9));
+	CHECK(nt_notify_q_push(&q, (const uint8_t *)"a", 1, 7)); /* older: kept at 9 */
+	CHECK(q.n == 1 && q.e[0].position == 9);
+	char gid[8];
+	for (int i = 0; i < NT_NOTIFY_Q_MAX - 1; i++) {
+		snprintf(gid, sizeof gid, "g%d", i);
+		CHECK(nt_notify_q_push(&q, (const uint8_t *)gid, strlen(gid), (uint64_t)i + 1));
+	}
+	CHECK(q.n == NT_NOTIFY_Q_MAX);
+	/* Full: a new group is dropped and counted; a queued one coalesces. */
+	CHECK(!nt_notify_q_push(&q, (const uint8_t *)"new", 3, 1));
+	CHECK(nt_notify_q_push(&q, (const uint8_t *)"g0", 2, 100));
+	CHECK(!nt_notify_q_push(&q, (const uint8_t *)"", 0, 1));
+	CHECK(q.dropped == 2 && q.n == NT_NOTIFY_Q_MAX);
+	/* Flushed as NOTIFY frames, oldest first, then empty. */
+	cr_writer w;
+	cr_writer_init_dynamic(&w, 1 << 16);
+	nt_notify_q_flush(&q, &w, 1 << 16);
+	CHECK_OK(cr_writer_error(&w));
+	CHECK(q.n == 0);
+	nt_frame_parser fp;
+	nt_parser_init(&fp, 1 << 16);
+	cr_reader r;
+	cr_reader_init(&r, w.p, w.len);
+	int frames = 0;
+	for (int i = 0; i < 2 * NT_NOTIFY_Q_MAX; i++) {
+		bool got = false;
+		nt_frame f;
+		if (nt_parser_feed(&fp, &r, &got, &f) != CR_OK || !got)
+			break;
+		cr_reader b;
+		cr_reader_init(&b, f.body.p, f.body.n);
+		uint32_t id;
+		cr_span g;
+		uint64_t pos;
+		CHECK(f.type == NT_NOTIFY && cr_read_u32(&b, &id) == CR_OK && id == 0 &&
+		      cr_read_opaque(&b, NT_GROUP_ID_MAX, &g) == CR_OK && cr_read_u64(&b, &pos) == CR_OK &&
+		      cr_reader_end(&b) == CR_OK);
+		if (frames == 0)
+			CHECK(g.n == 1 && g.p[0] == 'a' && pos == 9);
+		if (frames == 1)
+			CHECK(g.n == 2 && !memcmp(g.p, "g0", 2) && pos == 100);
+		frames++;
+	}
+	CHECK(frames == NT_NOTIFY_Q_MAX);
+	nt_parser_free(&fp);
+	cr_writer_free(&w);
+}
+
+static bool login_conn(tls_client *c, fixture *f, const uint8_t seed[32], const uint8_t pub[32], bool reg)
+{
+	uint8_t nonce[NT_NONCE_LEN];
+	if (!tls_connect(c, f, NULL, 0) || !CHECK(hello(c, nonce)))
+		return false;
+	if (reg && !(CHECK(auth(c, NT_REGISTER, nonce, seed, pub, f->pin)) && CHECK(c->type == NT_REGISTER_OK)))
+		return false;
+	return CHECK(auth(c, NT_LOGIN, nonce, seed, pub, f->pin)) && CHECK(c->type == NT_LOGIN_OK);
+}
+
+static bool post_app(tls_client *c, const char *msg)
+{
+	uint8_t b[128];
+	cr_writer w;
+	cr_writer_init_fixed(&w, b, sizeof b);
+	cr_write_opaque(&w, (const uint8_t *)"g", 1);
+	cr_write_u8(&w, NT_KIND_APPLICATION);
+	cr_write_u64(&w, 0);
+	cr_write_varint(&w, 0);
+	cr_write_varint(&w, 0);
+	cr_write_opaque(&w, (const uint8_t *)msg, strlen(msg));
+	cr_write_varint(&w, 0);
+	return cr_writer_error(&w) == CR_OK && send_frame(c, NT_POST, b, w.len);
+}
+
+/* The NOTIFY in c->body: position, for group "g". */
+static bool notify_pos(const tls_client *c, uint64_t *pos)
+{
+	cr_reader r;
+	cr_reader_init(&r, c->body, c->body_n);
+	uint32_t id;
+	cr_span g;
+	return c->type == NT_NOTIFY && cr_read_u32(&r, &id) == CR_OK && id == 0 &&
+	       cr_read_opaque(&r, NT_GROUP_ID_MAX, &g) == CR_OK && g.n == 1 && g.p[0] == 'g' &&
+	       cr_read_u64(&r, pos) == CR_OK && cr_reader_end(&r) == CR_OK;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One user on three connections: the one that posts gets answers only, a
+ * reading one gets NOTIFYs, and one that never reads stalls nobody. */
+TEST(notify_fan_out_over_the_loop)
+{
+	fixture f;
+	if (!start(&f))
+		return;
+	uint8_t seed[32] = { 4 }, pub[32];
+	CHECK_OK(cr_ed25519_public(pub, seed));
+	static tls_client origin, reader, sleeper;
+	bool ok = login_conn(&origin, &f, seed, pub, true) && login_conn(&reader, &f, seed, pub, false) &&
+		  login_conn(&sleeper, &f, seed, pub, false);
+	if (ok)
+		ok = CHECK(send_frame(&origin, NT_GROUP_CREATE, (const uint8_t *)"\1g", 2) && recv_frame(&origin) &&
+			   origin.type == NT_GROUP_CREATE_OK);
+	if (ok) {
+		CHECK(post_app(&origin, "first") && recv_frame(&origin) && origin.type == NT_POST_OK);
+		uint64_t pos = 0;
+		CHECK(recv_frame(&reader) && notify_pos(&reader, &pos) && pos == 1);
+		/* A burst: every post is answered in time although `sleeper`
+		 * reads nothing; the origin sees no NOTIFY of its own posts. */
+		enum { BURST = 300 };
+		int64_t t0 = mono_ms();
+		int answered = 0;
+		for (int i = 0; i < BURST; i++) {
+			if (!post_app(&origin, "burst") || !recv_frame(&origin))
+				break;
+			answered += origin.type == NT_POST_OK;
+		}
+		int64_t ms = mono_ms() - t0;
+		CHECK(answered == BURST);
+		CHECK(ms < 20000);
+		t_note("%d posts fanned out to 2 connections in %lld ms", BURST, (long long)ms);
+		/* The reader catches up to the last position, in at most one
+		 * NOTIFY per post (coalesced when they queue up). */
+		int notifies = 0;
+		uint64_t last = 0;
+		while (last < 1 + BURST && notifies <= BURST && recv_frame(&reader) && notify_pos(&reader, &last))
+			notifies++;
+		CHECK(last == 1 + BURST);
+		CHECK(notifies >= 1 && notifies <= BURST);
+		t_note("reader got %d NOTIFY frames for %d posts", notifies, BURST);
+		CHECK(send_frame(&origin, NT_GROUPS_LIST, NULL, 0) && recv_frame(&origin) && origin.type == NT_GROUPS);
+	}
+	tls_close(&origin);
+	tls_close(&reader);
+	tls_close(&sleeper);
+	stop(&f);
+}
+
 static const t_case cases[] = {
 	T(tls_register_login_and_hostile_clients), T(logins_hashing_do_not_stall_others),
-	T(connections_per_address_capped), { 0 },
+	T(connections_per_address_capped), T(online_registry), T(online_each_visits_every_connection_of_user),
+	T(notify_queue_coalesces_and_is_bounded), T(notify_fan_out_over_the_loop), { 0 },
 };
 
 int main(int argc, char **argv)
