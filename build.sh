@@ -18,7 +18,7 @@ ROOT=$(pwd)
 
 VERSION=0.1.0
 DEBIAN_PKGS="gcc libc6-dev libbearssl-dev libsodium-dev libsqlite3-dev"
-TEST_PKGS="libjansson-dev clang libclang-rt-dev sslscan"
+TEST_PKGS="libjansson-dev clang libclang-rt-dev sslscan tmux"
 FUZZ_PKGS="afl++ clang"
 LIB_DIRS="crypto crypto/mls store net"
 # Linked into every fuzz harness: the MLS group fixture two harnesses share.

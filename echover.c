@@ -17,6 +17,7 @@ static int help_main(int argc, char **argv);
 
 static const mode modes[] = {
 	{ "demo", nt_demo_main, "a guided tour: an MLS group forms, joins and leaves; what each member and the relay see" },
+	{ "client", nt_chat_main, "the interactive chat: groups, direct messages, files, safety numbers" },
 	{ "server", nt_server_main, "run the server (TLS, SQLite), or print invite codes and users" },
 	{ "register", nt_client_mode_main, "client: create an identity and register on a server" },
 	{ "send", nt_client_mode_main, "client: send a message to a group" },

@@ -14,5 +14,7 @@ int nt_demo_main(int argc, char **argv);
 int nt_server_main(int argc, char **argv);
 /* The client subcommands (register, send, recv, group, ...): argv[0] names one. */
 int nt_client_mode_main(int argc, char **argv);
+/* The interactive chat (`echover client`). */
+int nt_chat_main(int argc, char **argv);
 
 #endif
