@@ -47,7 +47,6 @@ static uint16_t free_port(void)
 	return port;
 }
 
-/* fork + exec of the binary; stdout to out_fd if >= 0, else to TMP/log. */
 pid_t e2e_spawn(server *s, char *const argv[], int out_fd)
 {
 	char log[300];
@@ -77,8 +76,6 @@ static bool tcp_up(uint16_t port)
 	return ok;
 }
 
-/* Starts (or restarts, same db and port when s->port is set) the server and
- * waits until it accepts connections. */
 bool server_start(server *s)
 {
 	for (int attempt = 0; attempt < 5; attempt++) {
@@ -86,8 +83,15 @@ bool server_start(server *s)
 			s->port = free_port();
 		char listen[32];
 		snprintf(listen, sizeof listen, "127.0.0.1:%u", s->port);
-		char *argv[] = { "echover", "server", "--listen", listen, "--db", s->db, "--policy",
-				 s->invite ? "invite" : "open", NULL };
+		char *argv[8 + E2E_OPTIONS_MAX + 1] = { "echover", "server", "--listen", listen, "--db", s->db,
+							"--policy", s->invite ? "invite" : "open" };
+		size_t n = 8;
+		for (size_t i = 0; s->options && s->options[i]; i++) {
+			if (i == E2E_OPTIONS_MAX)
+				return false;
+			argv[n++] = s->options[i];
+		}
+		argv[n] = NULL;
 		s->pid = e2e_spawn(s, argv, -1);
 		if (s->pid < 0)
 			return false;
@@ -111,7 +115,6 @@ bool server_start(server *s)
 	return false;
 }
 
-/* sig: SIGTERM (graceful) or SIGKILL. Waits at most 10 s, then kills. */
 void server_stop(server *s, int sig)
 {
 	if (s->pid <= 0)
@@ -161,7 +164,6 @@ void teardown(server *s)
 	rmdir(s->dir);
 }
 
-/* `echover server --db DB invite`: one code into code[]. */
 bool make_invite(server *s, char code[80])
 {
 	int pfd[2];
