@@ -146,6 +146,16 @@ bool fixture(server *s, bool invite)
 	return true;
 }
 
+bool fixture_up(server *s, bool invite)
+{
+	if (!fixture(s, invite))
+		return false;
+	if (CHECK(server_start(s)))
+		return true;
+	teardown(s);
+	return false;
+}
+
 void teardown(server *s)
 {
 	server_stop(s, SIGKILL);

@@ -43,6 +43,8 @@ bool server_start(server *s);
 void server_stop(server *s, int sig);
 /* A temporary folder and a deterministic random source; clears *s. */
 bool fixture(server *s, bool invite);
+/* fixture() and a started server; false, with nothing left, if either fails. */
+bool fixture_up(server *s, bool invite);
 /* Stops the server and removes the folder. */
 void teardown(server *s);
 /* `echover server --db DB invite`: one code into code[]. */
