@@ -102,6 +102,15 @@ static void request(client *cl, uint16_t type, const uint8_t *body, size_t n)
 	cr_writer_free(&w);
 }
 
+/* The last response was an ERROR with this code. */
+static bool is_err(const client *cl, nt_code code)
+{
+	bool ok = cl->type == NT_ERROR && cl->err == code;
+	if (!ok)
+		t_note("wanted error %d, got type 0x%04x err %d", code, cl->type, cl->err);
+	return ok;
+}
+
 static void connect_client(world *w, client *cl, uint8_t exporter_byte)
 {
 	memset(cl, 0, sizeof *cl);
@@ -300,7 +309,7 @@ TEST(register_and_login)
 	do_register(&cl, &alice, "correct horse", "", &alice);
 	CHECK(cl.type == NT_REGISTER_OK);
 	do_register(&cl, &alice, "correct horse", "", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_EXISTS);
+	CHECK(is_err(&cl, NT_E_EXISTS));
 	do_login(&cl, &alice, "correct horse", &alice);
 	CHECK(cl.type == NT_LOGIN_OK);
 	st_user u;
@@ -309,7 +318,7 @@ TEST(register_and_login)
 	CHECK(u.ops == FAST.ops && u.mem_kib == FAST.mem_kib);
 	/* A second HELLO is unexpected; LOGIN after login too. */
 	request(&cl, NT_HELLO, (const uint8_t *)"\0\1\0\1\0", 5);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_UNEXPECTED);
+	CHECK(is_err(&cl, NT_E_UNEXPECTED));
 	CHECK(!nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
@@ -326,12 +335,12 @@ TEST(register_rejections)
 	client cl;
 	connect_client(&w, &cl, 1);
 	do_register(&cl, &bad, "correct horse", "", &bad);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_USERNAME);
+	CHECK(is_err(&cl, NT_E_USERNAME));
 	do_register(&cl, &alice, "short", "", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_PASSWORD);
+	CHECK(is_err(&cl, NT_E_PASSWORD));
 	/* Signed by a key other than the one registered: no proof of possession. */
 	do_register(&cl, &alice, "correct horse", "", &mallory);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	st_user u;
 	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"alice", 5, &u), ST_ERR_NOT_FOUND);
 	CHECK(!nt_svr_conn_closing(&cl.c));
@@ -354,23 +363,23 @@ TEST(login_failures_and_binding)
 	nt_svr_conn_free(&cl.c);
 	connect_client(&w, &cl, 2);
 	do_login(&cl, &alice, "wrong horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	do_login(&cl, &alice, "correct horse", &mallory);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	do_login(&cl, &ghost, "correct horse", &ghost);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	/* A signature made for another TLS session (exporter) does not verify. */
 	uint8_t real[NT_EXPORTER_LEN];
 	memcpy(real, cl.exporter, sizeof real);
 	memset(cl.exporter, 0x99, sizeof cl.exporter);
 	do_login(&cl, &alice, "correct horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	memcpy(cl.exporter, real, sizeof real);
 	CHECK(!nt_svr_conn_closing(&cl.c));
 	/* Nor does one made for another server key (a relaying server). */
 	cl.pin[0] ^= 1;
 	do_login(&cl, &alice, "correct horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	cl.pin[0] ^= 1;
 	/* That was the fifth failure: the connection closes. */
 	CHECK(nt_svr_conn_closing(&cl.c));
@@ -383,7 +392,7 @@ TEST(login_failures_and_binding)
 	/* Before login, account requests are forbidden. */
 	connect_client(&w, &cl, 3);
 	request(&cl, NT_GROUP_CREATE, (const uint8_t *)"\1g", 2);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_FORBIDDEN);
+	CHECK(is_err(&cl, NT_E_FORBIDDEN));
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
 }
@@ -401,15 +410,15 @@ TEST(invite_policy)
 	client cl;
 	connect_client(&w, &cl, 1);
 	do_register(&cl, &alice, "correct horse", "", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	CHECK(is_err(&cl, NT_E_INVITE));
 	do_register(&cl, &alice, "correct horse", "INVITE-2", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	CHECK(is_err(&cl, NT_E_INVITE));
 	st_user u;
 	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"alice", 5, &u), ST_ERR_NOT_FOUND); /* rolled back */
 	do_register(&cl, &alice, "correct horse", "INVITE-1", &alice);
 	CHECK(cl.type == NT_REGISTER_OK);
 	do_register(&cl, &bob, "correct horse", "INVITE-1", &bob);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	CHECK(is_err(&cl, NT_E_INVITE));
 	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"bob", 3, &u), ST_ERR_NOT_FOUND);
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
@@ -451,9 +460,9 @@ TEST(key_packages)
 	kp_upload(a, true, 1, 'L');
 	CHECK(a->type == NT_KP_UPLOAD_OK);
 	kp_upload(a, true, 2, 'M');
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	kp_upload(a, false, 1, 'a'); /* same bytes, same reference */
-	CHECK(a->type == NT_ERROR && a->err == NT_E_EXISTS);
+	CHECK(is_err(a, NT_E_EXISTS));
 	const char *want[4] = { "ak0", "ak1", "Lk0", "Lk0" };
 	const bool want_lr[4] = { false, false, true, true };
 	for (int i = 0; i < 4; i++) {
@@ -471,9 +480,9 @@ TEST(key_packages)
 		CHECK(id == b->next_id && lr == want_lr[i] && kp.n == 3 && !memcmp(kp.p, want[i], 3));
 	}
 	kp_fetch(b, "bob");
-	CHECK(b->type == NT_ERROR && b->err == NT_E_NOT_FOUND);
+	CHECK(is_err(b, NT_E_NOT_FOUND));
 	kp_fetch(b, "nobody");
-	CHECK(b->type == NT_ERROR && b->err == NT_E_NOT_FOUND);
+	CHECK(is_err(b, NT_E_NOT_FOUND));
 	/* Identity lookup. */
 	request(b, NT_IDENTITY_FETCH, (const uint8_t *)"\5alice", 6);
 	CHECK(b->type == NT_IDENTITY && b->body_n == 4 + 1 + 32);
@@ -552,24 +561,24 @@ TEST(groups_commit_order_fetch_ack)
 	request(a, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
 	CHECK(a->type == NT_GROUP_CREATE_OK);
 	request(b, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
-	CHECK(b->type == NT_ERROR && b->err == NT_E_EXISTS);
+	CHECK(is_err(b, NT_E_EXISTS));
 	post(a, "g1", NT_KIND_APPLICATION, 0, NULL, "before-bob", "");
 	CHECK(a->type == NT_POST_OK);
 	/* Bob is not a member yet. */
 	post(b, "g1", NT_KIND_APPLICATION, 0, NULL, "hi", "");
-	CHECK(b->type == NT_ERROR && b->err == NT_E_FORBIDDEN);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
 	/* Commit for epoch 0 adding bob wins... */
 	post(a, "g1", NT_KIND_COMMIT, 0, "bob", "commit-0", "welcome-bob");
 	CHECK(a->type == NT_POST_OK);
 	/* ...a second commit for epoch 0 conflicts and changes nothing. */
 	post(a, "g1", NT_KIND_COMMIT, 0, "carol", "commit-0b", "welcome-carol");
-	CHECK(a->type == NT_ERROR && a->err == NT_E_CONFLICT);
+	CHECK(is_err(a, NT_E_CONFLICT));
 	uint64_t pos[8];
 	uint8_t kind[8];
 	CHECK(fetch(c, "g1", 0, pos, kind) == -1 && c->err == NT_E_FORBIDDEN);
 	/* A commit adding a non-existent user is refused as a whole. */
 	post(a, "g1", NT_KIND_COMMIT, 1, "nobody", "commit-1", "welcome");
-	CHECK(a->type == NT_ERROR && a->err == NT_E_NOT_FOUND);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	st_group g;
 	CHECK_OK(st_group_get(k.w.db, (const uint8_t *)"g1", 2, &g));
 	CHECK(g.epoch == 1);
@@ -585,16 +594,16 @@ TEST(groups_commit_order_fetch_ack)
 	ack(a, "g1", 4);
 	CHECK(a->type == NT_ACK_OK);
 	ack(a, "g1", 3);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	ack(a, "g1", 99);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	ack(b, "g1", 3);
 	CHECK(b->type == NT_ACK_OK);
 	CHECK(fetch(a, "g1", 0, pos, kind) == 0); /* alice acked 4 */
 	CHECK(fetch(b, "g1", 0, pos, kind) == 1 && pos[0] == 4);
 	/* A non-commit may not carry a routing header. */
 	post(a, "g1", NT_KIND_APPLICATION, 1, "carol", "x", "w");
-	CHECK(a->type == NT_ERROR && a->err == NT_E_MALFORMED);
+	CHECK(is_err(a, NT_E_MALFORMED));
 	CHECK(nt_svr_conn_closing(&a->c));
 	cast_close(&k);
 }
@@ -610,28 +619,28 @@ TEST(hostile_frames)
 	memset(&cl, 0, sizeof cl);
 	CHECK_OK(nt_svr_conn_init(&cl.c, &w.cfg, w.db, cl.exporter));
 	request(&cl, NT_LOGIN, NULL, 0);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_VERSION && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_VERSION) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	/* No common version. */
 	memset(&cl, 0, sizeof cl);
 	CHECK_OK(nt_svr_conn_init(&cl.c, &w.cfg, w.db, cl.exporter));
 	request(&cl, NT_HELLO, (const uint8_t *)"\0\2\0\5\0", 5);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_VERSION && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_VERSION) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	/* Unknown type: answered, connection stays. */
 	connect_client(&w, &cl, 1);
 	request(&cl, 0x7fff, NULL, 0);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_UNEXPECTED && !nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_UNEXPECTED) && !nt_svr_conn_closing(&cl.c));
 	/* Body too short for a request id. */
 	uint8_t tiny[NT_FRAME_HDR_LEN + 2] = { 0, 0, 0, 2, 0, NT_LOGIN, 0, 0 };
 	feed_raw(&cl, tiny, sizeof tiny);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_MALFORMED && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_MALFORMED) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	/* Oversized frame: refused before its body arrives. */
 	connect_client(&w, &cl, 1);
 	uint8_t big[NT_FRAME_HDR_LEN] = { 0, 0x01, 0, 1, 0, NT_POST };
 	feed_raw(&cl, big, sizeof big);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_TOO_LARGE && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_TOO_LARGE) && nt_svr_conn_closing(&cl.c));
 	/* After closing, nothing more is consumed or answered. */
 	size_t used = 99;
 	CHECK_OK(nt_svr_conn_feed_sync(&cl.c, tiny, sizeof tiny, 0, &used));
@@ -640,7 +649,7 @@ TEST(hostile_frames)
 	/* Garbage login body. */
 	connect_client(&w, &cl, 1);
 	request(&cl, NT_LOGIN, (const uint8_t *)"\x40", 1);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_MALFORMED && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_MALFORMED) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
 }
@@ -812,7 +821,7 @@ TEST(rate_limits_across_connections)
 		connect_client(&w, &cl, 2);
 		nt_svr_conn_set_addr(&cl.c, i ? "192.0.2.2" : "192.0.2.1");
 		do_login(&cl, &alice, "wrong horse", &alice);
-		CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+		CHECK(is_err(&cl, NT_E_AUTH));
 		nt_svr_conn_free(&cl.c);
 	}
 	CHECK(logs == 2);
@@ -820,7 +829,7 @@ TEST(rate_limits_across_connections)
 	connect_client(&w, &cl, 2);
 	nt_svr_conn_set_addr(&cl.c, "198.51.100.7");
 	do_login(&cl, &alice, "correct horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_RATE);
+	CHECK(is_err(&cl, NT_E_RATE));
 	CHECK(logs == 3 && !nt_svr_conn_closing(&cl.c));
 	/* bob is not affected. */
 	do_login(&cl, &bob, "battery staple", &bob);
@@ -835,13 +844,13 @@ TEST(rate_limits_across_connections)
 		name[5] = (char)('A' + i);
 		make_ident(&ghost, name, 9);
 		do_login(&cl, &ghost, "whatever pw", &ghost);
-		CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+		CHECK(is_err(&cl, NT_E_AUTH));
 		nt_svr_conn_free(&cl.c);
 	}
 	connect_client(&w, &cl, 2);
 	nt_svr_conn_set_addr(&cl.c, "203.0.113.9");
 	do_login(&cl, &bob, "battery staple", &bob);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_RATE);
+	CHECK(is_err(&cl, NT_E_RATE));
 	/* A window later, both limits have drained. */
 	g_now += NT_RATE_WINDOW;
 	do_login(&cl, &bob, "battery staple", &bob);
@@ -907,14 +916,6 @@ static void post_kind(client *cl, const char *gid, uint8_t kind, uint64_t epoch)
 static void role_set(client *cl, const char *gid, const char *user, uint8_t role)
 {
 	BUILD(cl, nt_cli_role_set(&g_cc, &wr_, (const uint8_t *)gid, strlen(gid), user, role));
-}
-
-static bool is_err(const client *cl, nt_code code)
-{
-	bool ok = cl->type == NT_ERROR && cl->err == code;
-	if (!ok)
-		t_note("wanted error %d, got type 0x%04x err %d", code, cl->type, cl->err);
-	return ok;
 }
 
 static st_role role_of(world *w, const char *gid, const char *user)
@@ -1459,31 +1460,31 @@ TEST(blobs_upload_read_and_limits)
 	cr_sha256(h, (const uint8_t *)content, n);
 	/* Sizes: 1..blob_max. */
 	blob_create(a, 0, h);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	blob_create(a, 101, h);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	blob_create(a, n, h);
 	if (!created_id(a, id))
 		goto out;
 	/* Not readable before it is complete. */
 	blob_read(b, id, 0, 0);
-	CHECK(b->type == NT_ERROR && b->err == NT_E_NOT_FOUND);
+	CHECK(is_err(b, NT_E_NOT_FOUND));
 	/* Only its creator writes it. */
 	blob_write(b, id, 0, (const uint8_t *)content, 10);
-	CHECK(b->type == NT_ERROR && b->err == NT_E_FORBIDDEN);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
 	blob_write(a, id, 0, (const uint8_t *)content, 10);
 	write_ok(a, 10, false);
 	/* A retried piece, a skipped one, one past the size: LIMIT. */
 	blob_write(a, id, 0, (const uint8_t *)content, 10);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	blob_write(a, id, 11, (const uint8_t *)content + 11, 5);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	uint8_t past[sizeof content] = { 0 };
 	blob_write(a, id, 10, past, n - 10 + 1);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	/* An empty piece does not decode (data<1..V>) and closes. */
 	blob_write(a, id, 10, (const uint8_t *)content, 0);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_MALFORMED && nt_svr_conn_closing(&a->c));
+	CHECK(is_err(a, NT_E_MALFORMED) && nt_svr_conn_closing(&a->c));
 	nt_svr_conn_free(&a->c);
 	connect_client(&k.w, a, 0x44);
 	do_login(a, &k.alice, "correct horse", &k.alice);
@@ -1492,7 +1493,7 @@ TEST(blobs_upload_read_and_limits)
 	blob_write(a, id, 10, (const uint8_t *)content + 10, n - 10);
 	write_ok(a, n, true);
 	blob_write(a, id, n, (const uint8_t *)"x", 1);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	/* Any logged-in user reads it, in ranges. */
 	blob_read(b, id, 0, 0);
 	data_is(b, n, content, n);
@@ -1503,19 +1504,19 @@ TEST(blobs_upload_read_and_limits)
 	blob_read(b, id, n, 0);
 	data_is(b, n, "", 0);
 	blob_read(b, id, n + 1, 0);
-	CHECK(b->type == NT_ERROR && b->err == NT_E_LIMIT);
+	CHECK(is_err(b, NT_E_LIMIT));
 	uint8_t unknown[NT_BLOB_ID_LEN] = { 0xee };
 	blob_read(b, unknown, 0, 0);
-	CHECK(b->type == NT_ERROR && b->err == NT_E_NOT_FOUND);
+	CHECK(is_err(b, NT_E_NOT_FOUND));
 	blob_write(a, unknown, 0, (const uint8_t *)"x", 1);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_NOT_FOUND);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	/* Quota 150: 36 used, 100 more fit, then 15 do not (declared sizes
 	 * count, finished or not). */
 	blob_create(a, 100, h);
 	if (!created_id(a, id2))
 		goto out;
 	blob_create(a, 15, h);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	blob_create(a, 14, h);
 	CHECK(a->type == NT_BLOB_CREATE_OK);
 	/* Bob's quota is his own. */
@@ -1530,7 +1531,7 @@ TEST(blobs_upload_read_and_limits)
 	client anon;
 	connect_client(&k.w, &anon, 9);
 	blob_read(&anon, id, 0, 0);
-	CHECK(anon.type == NT_ERROR && anon.err == NT_E_FORBIDDEN);
+	CHECK(is_err(&anon, NT_E_FORBIDDEN));
 	nt_svr_conn_free(&anon.c);
 out:
 	cast_close(&k);
@@ -1550,14 +1551,14 @@ TEST(blobs_hash_mismatch_deletes)
 	blob_write(a, id, 0, (const uint8_t *)"hello ", 6);
 	write_ok(a, 6, false);
 	blob_write(a, id, 6, (const uint8_t *)"WORLD", 5);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_HASH && !nt_svr_conn_closing(&a->c));
+	CHECK(is_err(a, NT_E_HASH) && !nt_svr_conn_closing(&a->c));
 	/* The blob is gone, and its room in the quota with it. */
 	st_blob b;
 	CHECK_ERR(st_blob_get(k.w.db, id, &b), ST_ERR_NOT_FOUND);
 	blob_write(a, id, 6, (const uint8_t *)"world", 5);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_NOT_FOUND);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	blob_read(a, id, 0, 0);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_NOT_FOUND);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	uint64_t used = 1;
 	CHECK_OK(st_blob_usage(k.w.db, a->c.user, &used));
 	CHECK(used == 0);
@@ -1614,11 +1615,11 @@ TEST(blobs_upload_continues_on_another_connection)
 		/* The other connection repeats the piece: refused, nothing changes. */
 		client *other = a[(i + 1) % 2];
 		blob_write(other, id, off - n, content + off - n, n);
-		CHECK(other->type == NT_ERROR && other->err == NT_E_LIMIT);
+		CHECK(is_err(other, NT_E_LIMIT));
 		/* Another user may not go on with it. */
 		if (off < sizeof content) {
 			blob_write(b, id, off, content + off, 1);
-			CHECK(b->type == NT_ERROR && b->err == NT_E_FORBIDDEN);
+			CHECK(is_err(b, NT_E_FORBIDDEN));
 		}
 		/* Now and then one connection drops and a new one logs in. */
 		if (i % 3 == 2) {
@@ -1637,7 +1638,7 @@ TEST(blobs_upload_continues_on_another_connection)
 	blob_write(a[1], id, 0, content, 300);
 	write_ok(a[1], 300, false);
 	blob_write(a[0], id, 300, content + 300, 400);
-	CHECK(a[0]->type == NT_ERROR && a[0]->err == NT_E_HASH);
+	CHECK(is_err(a[0], NT_E_HASH));
 	st_blob gone;
 	CHECK_ERR(st_blob_get(k.w.db, id, &gone), ST_ERR_NOT_FOUND);
 	/* One changed byte in a middle piece, sent from the other connection: HASH. */
@@ -1653,7 +1654,7 @@ TEST(blobs_upload_continues_on_another_connection)
 	blob_write(a[1], id, 320, changed + 320, 50);
 	write_ok(a[1], 370, false);
 	blob_write(a[0], id, 370, changed + 370, 330);
-	CHECK(a[0]->type == NT_ERROR && a[0]->err == NT_E_HASH);
+	CHECK(is_err(a[0], NT_E_HASH));
 out:
 	nt_svr_conn_free(&second.c);
 	cast_close(&k);
@@ -1681,7 +1682,7 @@ TEST(blobs_expire)
 	write_ok(a, 5, false);
 	/* The quota is full (the unfinished upload holds its room). */
 	blob_create(a, 1, h);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_LIMIT);
+	CHECK(is_err(a, NT_E_LIMIT));
 	g_now += 99;
 	blob_read(a, id, 0, 0);
 	data_is(a, 10, "0123456789", 10);
@@ -1689,9 +1690,9 @@ TEST(blobs_expire)
 	 * a sweep deleted it... */
 	g_now += 1;
 	blob_read(a, id, 0, 0);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_NOT_FOUND);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	blob_write(a, half, 5, (const uint8_t *)"56789", 5);
-	CHECK(a->type == NT_ERROR && a->err == NT_E_NOT_FOUND);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	st_blob b;
 	CHECK_OK(st_blob_get(k.w.db, id, &b));
 	/* ...and the next BLOB_CREATE sweeps them, freeing the quota. */
