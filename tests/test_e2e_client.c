@@ -6,7 +6,10 @@
  * the server replays is ignored; a contact's changed key stops an add
  * until it is trusted; two commits for one epoch do not fork the group;
  * a client killed mid-sync, again and again, resumes and delivers every
- * message exactly once, in order.
+ * message exactly once, in order. And the client's rough edges: a failed
+ * registration retried, KeyPackages counted as the server has them, roles
+ * (an admin removes, a member cannot), a stale leaf refreshed by a sync,
+ * the outbox, DM events naming the peer.
  */
 #include <signal.h>
 #include <stdio.h>
