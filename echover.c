@@ -16,7 +16,7 @@ typedef struct mode {
 static int help_main(int argc, char **argv);
 
 static const mode modes[] = {
-	{ "demo", nt_demo_main, "a guided tour: an MLS group forms, joins and leaves; what each member and the relay see" },
+	{ "demo", nt_demo_main, "a guided tour on loopback: a real server, four clients, who can read what, what the server stores" },
 	{ "client", nt_chat_main, "the interactive chat: groups, direct messages, files, safety numbers" },
 	{ "server", nt_server_main, "run the server (TLS, SQLite), or print invite codes and users" },
 	{ "register", nt_client_mode_main, "client: create an identity and register on a server" },
