@@ -59,6 +59,18 @@ static bool add_apart(mw_world *w, int c, int a)
 		goto out;
 	if (!all_process(w, c, cm, cl) || !CHECK_OK(mls_group_commit_confirm(w->m[c].g)))
 		goto out;
+	/* The tree was written into a buffer of mls_tree_encoded_len bytes:
+	 * the length agrees with a plain encoding of the same tree. */
+	mls_tree t = { 0 };
+	cr_writer tw;
+	if (CHECK_OK(mls_tree_decode(tr, tl, &t))) {
+		CHECK(mls_tree_encoded_len(&t) == tl);
+		cr_writer_init_dynamic(&tw, MLS_TREE_MAX_ENC + 8);
+		mls_tree_encode(&tw, &t);
+		CHECK(cr_writer_error(&tw) == CR_OK && tw.len == tl && memcmp(tw.p, tr, tl) == 0);
+		cr_writer_free(&tw);
+	}
+	mls_tree_free(&t);
 	/* The GroupInfo has no ratchet_tree extension: no join without the tree. */
 	CHECK_ERR(mls_group_join(&j, wm, wl, w->m[a].kp, w->m[a].kp_len, &w->m[a].kps, w->m[a].seed),
 		  CR_ERR_UNSUPPORTED);

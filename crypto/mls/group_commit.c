@@ -178,14 +178,19 @@ static cr_err make_welcome(mls_group *g, mls_group_ep *e, const mls_tree *t, con
 	cr_write_bytes(&giw, gc.p, gc.len);
 	size_t exts = cr_write_vector_begin(&giw);
 	if (tree_oob) {
+		/* Written once into a buffer of its exact size (4 bytes more for
+		 * the length prefix the writer reserves before shrinking it): at
+		 * 10 000 members a grown buffer costs as much again in copies. */
+		size_t tl = mls_tree_encoded_len(t);
 		cr_writer tw;
-		cr_writer_init_dynamic(&tw, MLS_TREE_MAX_ENC + 8);
-		mls_tree_encode(&tw, t);
-		err = cr_writer_error(&tw);
-		*tree = err ? NULL : cr_writer_take(&tw, tree_len);
-		cr_writer_free(&tw);
-		CR_CHECK(err);
+		CR_CHECK(tl <= MLS_TREE_MAX_ENC + 4 ? CR_OK : CR_ERR_LIMIT);
+		*tree = malloc(tl + 4);
 		CR_CHECK(*tree ? CR_OK : CR_ERR_NOMEM);
+		cr_writer_init_fixed(&tw, *tree, tl + 4);
+		mls_tree_encode(&tw, t);
+		CR_CHECK(cr_writer_error(&tw));
+		CR_CHECK(tw.len == tl ? CR_OK : CR_ERR_STATE);
+		*tree_len = tl;
 	} else {
 		cr_write_u16(&giw, EXT_RATCHET_TREE);
 		size_t data = cr_write_vector_begin(&giw);
