@@ -15,6 +15,9 @@
  * it. The tree's nodes are not decoded here: mls_group_join_ex decodes
  * and validates them and checks the root hash against the GroupInfo's
  * signed tree_hash, so a tree is trusted only through that.
+ * A bare Welcome MLSMessage never decodes as this container (its first
+ * byte, 0x00 of version mls10, reads as an empty welcome, refused), so a
+ * receiver holding either can try this decoder first.
  * Conventions (read/decode/write, spans): see msg_common.h.
  */
 #ifndef ECHOVER_MLS_MSG_WELCOME_TREE_H
