@@ -18,7 +18,7 @@ ROOT=$(pwd)
 
 VERSION=0.1.0
 DEBIAN_PKGS="gcc libc6-dev libbearssl-dev libsodium-dev libsqlite3-dev"
-TEST_PKGS="libjansson-dev clang libclang-rt-dev sslscan"
+TEST_PKGS="libjansson-dev clang libclang-rt-dev sslscan tmux"
 FUZZ_PKGS="afl++ clang"
 LIB_DIRS="crypto crypto/mls store net"
 # Linked into every fuzz harness: the MLS group fixture two harnesses share.
@@ -149,7 +149,7 @@ build_tests() { # VARIANT CFLAGS
 	local variant=$1 flags=$2 out=build/$1 t
 	write_build_info
 	build_lib "$out" "$flags"
-	compile "$out/obj" "$flags" tests/t.c tests/mls_world.c >"$out/fw.txt"
+	compile "$out/obj" "$flags" tests/t.c tests/mls_world.c tests/e2e_util.c >"$out/fw.txt"
 	mapfile -t fw <"$out/fw.txt"
 	mkdir -p "$out/tests"
 	for t in $(list_entries tests/*.tests); do

@@ -34,6 +34,25 @@ void cr_sha256_final(cr_sha256_ctx *c, uint8_t out[CR_SHA256_LEN])
 	cr_wipe(c, sizeof *c);
 }
 
+uint64_t cr_sha256_save(const cr_sha256_ctx *c, uint8_t mid[CR_SHA256_LEN])
+{
+	/* The state BearSSL returns covers the blocks it has compressed: it
+	 * compresses a block as soon as its 64th byte arrives. */
+	uint64_t n = br_sha256_state((const br_sha256_context *)(const void *)c, mid);
+	return n - n % CR_SHA256_BLOCK;
+}
+
+cr_err cr_sha256_resume(cr_sha256_ctx *c, const uint8_t mid[CR_SHA256_LEN], uint64_t count)
+{
+	br_sha256_context *b = (br_sha256_context *)(void *)c;
+	br_sha256_init(b);
+	/* A count inside a block would make BearSSL take stale buffer bytes as
+	 * data. */
+	CR_ENSURE(count % CR_SHA256_BLOCK == 0, CR_ERR_ARG);
+	br_sha256_set_state(b, mid, count);
+	return CR_OK;
+}
+
 void cr_hmac_sha256(uint8_t out[CR_SHA256_LEN], const uint8_t *key, size_t key_len,
 		    const uint8_t *msg, size_t n)
 {

@@ -24,6 +24,19 @@ void cr_sha256_init(cr_sha256_ctx *c);
 void cr_sha256_update(cr_sha256_ctx *c, const uint8_t *p, size_t n);
 void cr_sha256_final(cr_sha256_ctx *c, uint8_t out[CR_SHA256_LEN]); /* wipes c */
 
+/* Suspending a streaming hash, to keep it outside the process between pieces
+ * (the server keeps an upload's hash in its database, so an upload goes on
+ * from any connection). cr_sha256_save writes the chaining value after the
+ * whole 64-byte blocks absorbed so far and returns how many bytes those
+ * blocks hold (a multiple of CR_SHA256_BLOCK); the bytes of a last, partial
+ * block are not in it: the caller keeps them and feeds them again after
+ * cr_sha256_resume (BearSSL's br_sha256_state saves whole blocks only).
+ * cr_sha256_resume takes such a count (else CR_ERR_ARG, and c starts
+ * empty). The chaining value tells as much about the data as its hash. */
+#define CR_SHA256_BLOCK 64
+uint64_t cr_sha256_save(const cr_sha256_ctx *c, uint8_t mid[CR_SHA256_LEN]);
+cr_err cr_sha256_resume(cr_sha256_ctx *c, const uint8_t mid[CR_SHA256_LEN], uint64_t count) CR_MUST_CHECK;
+
 void cr_hmac_sha256(uint8_t out[CR_SHA256_LEN], const uint8_t *key, size_t key_len,
 		    const uint8_t *msg, size_t n);
 

@@ -145,6 +145,13 @@ cr_err nt_client_sync(nt_client *c) CR_MUST_CHECK;
  * names (*got: something arrived). The interactive chat calls it with a
  * short time-out in its loop, or polls nt_client_fd(). */
 cr_err nt_client_wait(nt_client *c, int timeout_ms, bool *got) CR_MUST_CHECK;
+/* Syncs one group now, also one we do not hold yet (the group a NOTIFY
+ * names, or that someone said they added us to): its Welcome is processed. */
+cr_err nt_client_sync_group(nt_client *c, const char *gid) CR_MUST_CHECK;
+/* After NT_CLIENT_UNREACHABLE (the server restarted, the network went):
+ * connects again (same pin) and logs in. One attempt; back-off is the
+ * caller's. */
+cr_err nt_client_reconnect(nt_client *c) CR_MUST_CHECK;
 int nt_client_fd(const nt_client *c);
 
 /* Groups. gid: 1..NT_GROUP_ID_MAX bytes of [a-z0-9_.-], not starting with

@@ -81,16 +81,109 @@ static bool at_eof(int fd)
 	return r == 0;
 }
 
-/* The state of one upload: the sealed chunk being produced and the piece
- * being filled for the next BLOB_WRITE. */
+/* A request in flight: its id and where the blob ends once it is done
+ * (BLOB_WRITE: the written count it must acknowledge; BLOB_READ: the end of
+ * the range asked for). */
+typedef struct in_flight {
+	uint32_t id;
+	uint64_t from, end;
+} in_flight;
+
+/* The requests in flight, oldest first (the server answers in order). */
+typedef struct window {
+	in_flight f[NT_FILE_WINDOW];
+	size_t head, n;
+} window;
+
+static void window_push(window *w, uint32_t id, uint64_t from, uint64_t end)
+{
+	w->f[(w->head + w->n) % NT_FILE_WINDOW] = (in_flight){ id, from, end };
+	w->n++;
+}
+
+static in_flight window_pop(window *w)
+{
+	in_flight f = w->f[w->head];
+	w->head = (w->head + 1) % NT_FILE_WINDOW;
+	w->n--;
+	return f;
+}
+
+/* After a failure with requests still in flight: takes their answers (the
+ * server answers every request) so the session stays in step, unless the
+ * session itself failed. The first failure's reason is what s keeps. */
+static void settle(nt_cli_session *s, window *w, uint16_t expected)
+{
+	nt_cs_fail fail = s->fail;
+	uint16_t code = s->code;
+	char text[sizeof s->text], why[sizeof s->err];
+	memcpy(text, s->text, sizeof text);
+	memcpy(why, s->err, sizeof why);
+	while (w->n && (s->fail == NT_CS_SERVER || s->fail == NT_CS_OK)) {
+		in_flight f = window_pop(w);
+		/* Refusals of the pieces after the first are expected. */
+		cr_err later = nt_cs_await(s, f.id, expected);
+		(void)later;
+	}
+	w->n = 0;
+	if (s->fail != NT_CS_SERVER && s->fail != NT_CS_OK)
+		return; /* the session broke meanwhile: that is its state now */
+	s->fail = fail;
+	s->code = code;
+	memcpy(s->text, text, sizeof text);
+	memcpy(s->err, why, sizeof why);
+}
+
+/* The state of one upload: the sealed chunk being produced, the piece being
+ * filled for the next BLOB_WRITE, and the pieces sent but not yet
+ * acknowledged (their bytes are not kept: a refused piece ends the upload). */
 typedef struct upload {
 	nt_cli_session *s;
 	cr_file_ctx f;
 	uint8_t *plain, *sealed, *piece;
 	size_t piece_cap, piece_len;
+	uint64_t sent;        /* sealed bytes sent */
 	uint64_t offset;      /* sealed bytes the server acknowledged */
 	uint64_t total;       /* sealed size */
+	window w;
 } upload;
+
+/* Takes the answer to the oldest BLOB_WRITE in flight. */
+static cr_err take_ack(upload *u, const nt_file_ref *ref, nt_file_progress progress, void *ctx, char *err,
+		       size_t err_len)
+{
+	in_flight f = window_pop(&u->w);
+	cr_err e = nt_cs_await(u->s, f.id, NT_BLOB_WRITE_OK);
+	if (e && u->s->fail == NT_CS_SERVER && u->s->code == NT_E_HASH)
+		return say(err, err_len, CR_ERR_STATE, "the file changed while it was sent (%s)", u->s->err);
+	if (e)
+		return session_failed(u->s, e, err, err_len, "upload");
+	bool last = f.end == u->total;
+	if (u->s->resp.written != f.end || u->s->resp.complete != last)
+		return say(err, err_len, CR_ERR_STATE, "the server acknowledged %llu bytes, not %llu",
+			   (unsigned long long)u->s->resp.written, (unsigned long long)f.end);
+	u->offset = f.end;
+	/* Plaintext bytes up to the acknowledged sealed offset. */
+	uint64_t full = u->offset / CR_FILE_SEALED_CHUNK;
+	report(progress, ctx, last ? ref->size : full * CR_FILE_CHUNK, ref->size);
+	return CR_OK;
+}
+
+/* Sends the filled piece once the window has room for it. */
+static cr_err send_piece(upload *u, const nt_file_ref *ref, nt_file_progress progress, void *ctx, char *err,
+			 size_t err_len)
+{
+	while (u->w.n == NT_FILE_WINDOW)
+		CR_TRY(take_ack(u, ref, progress, ctx, err, err_len));
+	uint32_t id;
+	cr_err e = nt_cs_blob_write_send(u->s, ref->blob_id, u->sent, u->piece, u->piece_len, &id);
+	if (e)
+		return session_failed(u->s, e, err, err_len, "upload");
+	window_push(&u->w, id, u->sent, u->sent + u->piece_len);
+	u->sent += u->piece_len;
+	u->piece_len = 0;
+	return CR_OK;
+}
 
 /* True when fd still has the size and modification time of before. */
 static bool unchanged(int fd, const struct stat *before)
@@ -101,7 +194,8 @@ static bool unchanged(int fd, const struct stat *before)
 }
 
 /* Pass 1 (u->piece NULL): seals every chunk of fd into hash. Pass 2: seals
- * them again and sends them. SHA-256 costs about 14 times AES-GCM here
+ * them again and sends them, up to NT_FILE_WINDOW pieces ahead of the
+ * server's answers. SHA-256 costs about 14 times AES-GCM here
  * (BearSSL's portable code), so pass 2 does not hash again: a file that
  * changed shows in its size or time before the last piece goes out, and if
  * not, the server's own check answers HASH and deletes the blob. */
@@ -133,36 +227,21 @@ static cr_err seal_pass(upload *u, int fd, uint8_t hash[CR_SHA256_LEN], const st
 			memcpy(u->piece + u->piece_len, u->sealed + k, take);
 			u->piece_len += take;
 			k += take;
-			bool last = u->offset + u->piece_len == u->total;
+			bool last = u->sent + u->piece_len == u->total;
 			if (u->piece_len < u->piece_cap && !last)
 				continue;
 			if (last && !unchanged(fd, before)) {
 				e = say(err, err_len, CR_ERR_STATE, "the file changed while it was sent");
 				break;
 			}
-			e = nt_cs_blob_write(u->s, ref->blob_id, u->offset, u->piece, u->piece_len);
-			if (e && u->s->fail == NT_CS_SERVER && u->s->code == NT_E_HASH) {
-				e = say(err, err_len, CR_ERR_STATE, "the file changed while it was sent (%s)", u->s->err);
-				break;
-			}
-			if (e) {
-				e = session_failed(u->s, e, err, err_len, "upload");
-				break;
-			}
-			uint64_t want_written = u->offset + u->piece_len;
-			if (u->s->resp.written != want_written || u->s->resp.complete != last) {
-				e = say(err, err_len, CR_ERR_STATE, "the server acknowledged %llu bytes, not %llu",
-					(unsigned long long)u->s->resp.written, (unsigned long long)want_written);
-				break;
-			}
-			u->offset = want_written;
-			u->piece_len = 0;
-			/* Plaintext bytes up to the acknowledged sealed offset. */
-			uint64_t full = u->offset / CR_FILE_SEALED_CHUNK;
-			uint64_t done = last ? ref->size : full * CR_FILE_CHUNK;
-			report(progress, ctx, done, ref->size);
+			e = send_piece(u, ref, progress, ctx, err, err_len);
 		}
 	}
+	/* The answers still in flight; after a failure, only to stay in step. */
+	while (!e && u->piece && u->w.n)
+		e = take_ack(u, ref, progress, ctx, err, err_len);
+	if (e && u->piece)
+		settle(u->s, &u->w, NT_BLOB_WRITE_OK);
 	if (!e && !u->piece && !at_eof(fd))
 		e = say(err, err_len, CR_ERR_STATE, "the file changed while it was read (longer)");
 	cr_sha256_final(&h, hash);
@@ -341,14 +420,29 @@ cr_err nt_file_fetch(nt_cli_session *s, const nt_file_ref *ref, const char *out_
 	cr_sha256_init(&h);
 	uint32_t max = (uint32_t)piece_size(s, NT_CLI_BLOB_DATA_OVERHEAD + NT_FRAME_HDR_LEN);
 	report(progress, ctx, 0, ref->size);
-	/* At most one round per piece, plus one: bounded by the size. */
-	for (uint64_t round = 0; !e && offset < total && round <= total / max + 1; round++) {
-		if ((e = nt_cs_blob_read(s, ref->blob_id, offset, max))) {
+	/* Up to NT_FILE_WINDOW reads in flight. One round per answer taken, at
+	 * most one per piece plus a window: bounded by the size. */
+	window w = { .n = 0 };
+	uint64_t next = 0; /* the offset to ask for next */
+	for (uint64_t round = 0; !e && offset < total && round <= total / max + 1 + NT_FILE_WINDOW; round++) {
+		while (!e && w.n < NT_FILE_WINDOW && next < total) {
+			uint64_t len = total - next < max ? total - next : max;
+			uint32_t id;
+			if ((e = nt_cs_blob_read_send(s, ref->blob_id, next, max, &id)))
+				e = session_failed(s, e, err, err_len, "download");
+			else
+				window_push(&w, id, next, next + len);
+			next += len;
+		}
+		if (e)
+			break;
+		in_flight f = window_pop(&w);
+		if ((e = nt_cs_await(s, f.id, NT_BLOB_DATA))) {
 			e = session_failed(s, e, err, err_len, "download");
 			break;
 		}
 		cr_span data = s->resp.data;
-		if (s->resp.blob_size != total || data.n == 0 || data.n > total - offset) {
+		if (s->resp.blob_size != total || data.n == 0 || data.n > f.end - f.from) {
 			e = say(err, err_len, CR_ERR_AUTH, "the blob is %llu bytes, not the %llu of the file",
 				(unsigned long long)s->resp.blob_size, (unsigned long long)total);
 			break;
@@ -356,10 +450,22 @@ cr_err nt_file_fetch(nt_cli_session *s, const nt_file_ref *ref, const char *out_
 		cr_sha256_update(&h, data.p, data.n);
 		e = take_bytes(&d, data.p, data.n, err, err_len);
 		offset += data.n;
+		if (!e && data.n < f.end - f.from) {
+			/* A shorter answer than asked for: the ranges in flight
+			 * no longer follow; take their answers and ask again. */
+			while (!e && w.n) {
+				in_flight stale = window_pop(&w);
+				if ((e = nt_cs_await(s, stale.id, NT_BLOB_DATA)))
+					e = session_failed(s, e, err, err_len, "download");
+			}
+			next = offset;
+		}
 		if (!e)
 			report(progress, ctx, d.index * CR_FILE_CHUNK < ref->size ? d.index * CR_FILE_CHUNK : ref->size,
 			       ref->size);
 	}
+	if (e)
+		settle(s, &w, NT_BLOB_DATA);
 	uint8_t got[CR_SHA256_LEN];
 	cr_sha256_final(&h, got);
 	if (!e && (offset != total || d.index != d.f.chunks))

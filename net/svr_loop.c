@@ -17,30 +17,30 @@
 #include <unistd.h>
 
 #include "notify_q.h"
+#include "tls_hello.h"
 #include "wipe.h"
-
-#define IN_CHUNK 4096
 
 struct nt_loop_conn {
 	int fd;
 	nt_loop_conn *prev, *next;
-	nt_tls tls;
+	/* NULL until the client's first record chose the buffer size; then
+	 * one allocation, the context followed by its buffer. */
+	nt_tls *tls;
+	bool lowat;             /* SO_RCVLOWAT raised while the first record comes */
 	bool ready;             /* handshake done, app engine initialised */
 	bool again;             /* answers released by a commit: pump it */
+	bool doomed;            /* to close after this wake-up's events (one may name it) */
 	nt_svr_conn app;
 	uint8_t *out;           /* response bytes not yet taken by TLS */
 	size_t out_n;
 	cr_reader out_r;
-	uint8_t in[IN_CHUNK];   /* decrypted bytes not yet taken by the engine */
-	cr_reader in_r;
 	uint32_t events;        /* what epoll watches for now */
 	int64_t opened;         /* monotonic seconds */
 	int64_t last_active;
 	nt_hash_job *inflight;  /* its password hash, queued or running */
 	int64_t user;           /* registered in s->online under this id; 0: not */
-	nt_notify_q notify;     /* NOTIFY frames still to send */
+	nt_notify_q *notify;    /* NOTIFY frames still to send; NULL: none */
 	char addr[NT_ADDR_MAX];
-	uint8_t buf[NT_TLS_BUF_FULL];
 };
 
 static void conn_close(nt_server *s, nt_loop_conn *c)
@@ -63,8 +63,11 @@ static void conn_close(nt_server *s, nt_loop_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->n_conns--;
-	nt_tls_wipe(&c->tls);
-	cr_wipe(c->in, sizeof c->in);
+	if (c->tls) {
+		nt_tls_wipe(c->tls);
+		free(c->tls);
+	}
+	free(c->notify);
 	free(c);
 }
 
@@ -84,12 +87,12 @@ static bool would_block(void)
 static bool send_records(nt_loop_conn *c, bool *progress)
 {
 	size_t len;
-	const uint8_t *p = nt_tls_send_buf(&c->tls, &len);
+	const uint8_t *p = nt_tls_send_buf(c->tls, &len);
 	if (!p)
 		return true;
 	ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
 	if (n > 0) {
-		nt_tls_send_done(&c->tls, (size_t)n);
+		nt_tls_send_done(c->tls, (size_t)n);
 		*progress = true;
 		return true;
 	}
@@ -127,12 +130,11 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 {
 	if (!c->ready) {
 		uint8_t exp[NT_EXPORTER_LEN];
-		bool ok = nt_tls_exporter(&c->tls, NT_EXPORTER_LABEL, NULL, 0, exp, sizeof exp) == CR_OK &&
+		bool ok = nt_tls_exporter(c->tls, NT_EXPORTER_LABEL, NULL, 0, exp, sizeof exp) == CR_OK &&
 			  nt_svr_conn_init(&c->app, &s->cfg, s->db, exp) == CR_OK;
 		cr_wipe(exp, sizeof exp);
 		if (!ok)
 			return false;
-		cr_reader_init(&c->in_r, c->in, 0);
 		nt_svr_conn_set_addr(&c->app, c->addr);
 		c->ready = true;
 		*progress = true;
@@ -144,11 +146,14 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 		if (c->out)
 			cr_reader_init(&c->out_r, c->out, c->out_n);
 	}
-	if (!c->out && c->notify.n) {
+	if (!c->out && c->notify) {
 		/* Between whole response frames: the engine's output is frames. */
 		cr_writer w;
 		cr_writer_init_dynamic(&w, (size_t)s->cfg.frame_max);
-		nt_notify_q_flush(&c->notify, &w, s->cfg.frame_max);
+		nt_notify_q_flush(c->notify, &w, s->cfg.frame_max);
+		/* An idle connection keeps no queue (notify_conn makes one). */
+		free(c->notify);
+		c->notify = NULL;
 		if (cr_writer_error(&w) == CR_OK && w.len) {
 			c->out = cr_writer_take(&w, &c->out_n);
 			cr_reader_init(&c->out_r, c->out, c->out_n);
@@ -160,7 +165,7 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 		cr_span rest, done;
 		if (cr_read_span(&peek, cr_reader_left(&peek), &rest))
 			return false;
-		size_t k = nt_tls_push_plaintext(&c->tls, rest.p, rest.n);
+		size_t k = nt_tls_push_plaintext(c->tls, rest.p, rest.n);
 		if (cr_read_span(&c->out_r, k, &done))
 			return false;
 		if (k)
@@ -171,19 +176,16 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 		}
 	}
 	if (!nt_svr_conn_closing(&c->app) && !c->out) {
-		if (cr_reader_left(&c->in_r) == 0) {
-			size_t k = nt_tls_pull_plaintext(&c->tls, c->in, sizeof c->in);
-			cr_reader_init(&c->in_r, c->in, k);
-		}
-		if (cr_reader_left(&c->in_r)) {
-			cr_reader peek = c->in_r;
-			cr_span rest, done;
+		/* Fed in place from the TLS buffer: what the engine leaves
+		 * there waits for the next turn, and holds back further records. */
+		size_t len;
+		const uint8_t *in = nt_tls_app_in(c->tls, &len);
+		if (in) {
 			size_t used = 0;
 			if ((s->batch.open && nt_svr_batch_add(&s->batch, &c->app, c) != CR_OK) ||
-			    cr_read_span(&peek, cr_reader_left(&peek), &rest) ||
-			    nt_svr_conn_feed(&c->app, rest.p, rest.n, (int64_t)time(NULL), &used) != CR_OK ||
-			    cr_read_span(&c->in_r, used, &done))
+			    nt_svr_conn_feed(&c->app, in, len, (int64_t)time(NULL), &used) != CR_OK)
 				return false;
+			nt_tls_app_in_done(c->tls, used);
 			if (used)
 				*progress = true;
 		}
@@ -192,7 +194,7 @@ static bool app_step(nt_server *s, nt_loop_conn *c, bool *progress)
 	}
 	/* A closing connection goes once its last answer is on the wire (an
 	 * answer a batch holds is still to come). */
-	return !(nt_svr_conn_closing(&c->app) && !c->out && c->app.out.len == 0 && !nt_tls_want_write(&c->tls));
+	return !(nt_svr_conn_closing(&c->app) && !c->out && c->app.out.len == 0 && !nt_tls_want_write(c->tls));
 }
 
 /* Moves bytes until nothing progresses. False: close the connection. */
@@ -202,11 +204,11 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 		bool progress = false;
 		if (!send_records(c, &progress))
 			return false;
-		nt_tls_state st = nt_tls_status(&c->tls);
+		nt_tls_state st = nt_tls_status(c->tls);
 		if (st == NT_TLS_CLOSED || st == NT_TLS_FAILED) {
 			/* Send a final alert if the socket takes it now, then go. */
 			bool more = true;
-			for (int i = 0; i < 4 && more && nt_tls_want_write(&c->tls); i++) {
+			for (int i = 0; i < 4 && more && nt_tls_want_write(c->tls); i++) {
 				more = false;
 				if (!send_records(c, &more))
 					break;
@@ -216,11 +218,11 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 		if (st == NT_TLS_READY && !app_step(s, c, &progress))
 			return false;
 		size_t len;
-		uint8_t *p = nt_tls_recv_buf(&c->tls, &len);
+		uint8_t *p = nt_tls_recv_buf(c->tls, &len);
 		if (p) {
 			ssize_t n = recv(c->fd, p, len, 0);
 			if (n > 0) {
-				nt_tls_recv_done(&c->tls, (size_t)n);
+				nt_tls_recv_done(c->tls, (size_t)n);
 				progress = true;
 			} else if (n == 0 || !would_block()) {
 				return false;
@@ -238,7 +240,7 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 			return false;
 		c->user = nt_svr_conn_user(&c->app);
 	}
-	uint32_t want = (c->inflight ? 0 : EPOLLIN) | (nt_tls_want_write(&c->tls) ? EPOLLOUT : 0);
+	uint32_t want = (c->inflight ? 0 : EPOLLIN) | (nt_tls_want_write(c->tls) ? EPOLLOUT : 0);
 	if (want != c->events) {
 		struct epoll_event ev = { .events = want, .data.ptr = c };
 		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0)
@@ -246,6 +248,51 @@ static bool pump(nt_server *s, nt_loop_conn *c)
 		c->events = want;
 	}
 	return true;
+}
+
+/* Sizes the connection's TLS buffer for the record size the client's
+ * ClientHello asks for (tls_hello.h): an echover client asks for small
+ * records, so an idle one costs a few KB; a client that asks for none, or
+ * whose first record says nothing clear, gets the full buffer and BearSSL
+ * judges its bytes as before. The bytes are only peeked at: BearSSL reads
+ * them again. Until the first record is whole the connection waits, as
+ * bounded by the handshake time-out as the handshake itself. events: what
+ * epoll reported (0 right after accept). False: close the connection. */
+static bool tls_start(nt_server *s, nt_loop_conn *c, uint32_t events)
+{
+	uint8_t first[NT_TLS_HELLO_MAX];
+	ssize_t n = recv(c->fd, first, sizeof first, MSG_PEEK);
+	if (n == 0 || (n < 0 && !would_block()))
+		return false;
+	size_t frag, need;
+	cr_err e = nt_tls_hello_frag(first, n > 0 ? (size_t)n : 0, &frag, &need);
+	if (e == CR_ERR_TRUNCATED) {
+		/* A peer that hung up mid-record will send no more. */
+		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			return false;
+		/* Level-triggered epoll would report the bytes already there
+		 * on every turn: wake when the whole record can be read. */
+		int lowat = (int)need;
+		if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof lowat) != 0)
+			return false;
+		c->lowat = true;
+		return true;
+	}
+	int one = 1;
+	if (c->lowat && setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof one) != 0)
+		return false;
+	c->lowat = false;
+	size_t len = NT_TLS_BUF_LEN(frag);
+	nt_tls *t = malloc(sizeof *t + len);
+	if (!t)
+		return false;
+	if (nt_tls_server_init(t, &s->cred, (uint8_t *)(t + 1), len, s->cfg.rng) != CR_OK) {
+		nt_tls_wipe(t);
+		free(t);
+		return false;
+	}
+	c->tls = t;
+	return pump(s, c);
 }
 
 static bool loop_is_online(void *ctx, int64_t user)
@@ -271,8 +318,24 @@ static void notify_conn(void *ctx, void *conn)
 	/* A reader that lets a frame limit of output pile up gets no more
 	 * notifications: it will FETCH anyway, and the loop stays bounded. */
 	size_t backlog = (c->out ? cr_reader_left(&c->out_r) : 0) + c->app.out.len;
-	if (backlog > f->s->cfg.frame_max || !nt_notify_q_push(&c->notify, f->gid, f->gid_len, f->position)) {
+	if (backlog > f->s->cfg.frame_max) {
 		f->s->notify_dropped++;
+		return;
+	}
+	if (!c->notify) {
+		c->notify = malloc(sizeof *c->notify);
+		if (!c->notify) {
+			f->s->notify_dropped++;
+			return;
+		}
+		nt_notify_q_init(c->notify);
+	}
+	if (!nt_notify_q_push(c->notify, f->gid, f->gid_len, f->position)) {
+		f->s->notify_dropped++;
+		if (c->notify->n == 0) {
+			free(c->notify);
+			c->notify = NULL;
+		}
 		return;
 	}
 	f->s->notify_pending = true;
@@ -299,17 +362,29 @@ static void loop_appended(void *ctx, int64_t group, const uint8_t *gid, size_t g
 /* Sends the answers the last commit released and the queued NOTIFY
  * frames. Runs inside the next batch (their pumps may feed more requests),
  * before that wake-up's events. */
-static void pending_out(nt_server *s)
+static bool pending_out(nt_server *s)
 {
+	bool doomed = false;
 	if (!s->notify_pending && !s->again_pending)
-		return;
+		return false;
 	s->notify_pending = s->again_pending = false;
 	for (nt_loop_conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
-		if (!c->again && !c->notify.n)
+		if (!c->again && !c->notify)
 			continue;
 		c->again = false;
+		/* evs[] of this wake-up may still name c: closed after them. */
 		if (!pump(s, c))
+			c->doomed = doomed = true;
+	}
+	return doomed;
+}
+
+static void close_doomed(nt_server *s)
+{
+	for (nt_loop_conn *c = s->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->doomed)
 			conn_close(s, c);
 	}
 }
@@ -401,20 +476,20 @@ static void accept_all(nt_server *s)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		memcpy(c->addr, addr, sizeof addr);
 		c->opened = c->last_active = now_mono();
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-		if (nt_tls_server_init(&c->tls, &s->cred, c->buf, sizeof c->buf, s->cfg.rng) != CR_OK ||
-		    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		/* No TLS yet: tls_start sizes it from the first record. */
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+		if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			close(fd);
 			free(c);
 			continue;
 		}
-		c->events = EPOLLIN;
+		c->events = ev.events;
 		c->next = s->conns;
 		if (s->conns)
 			s->conns->prev = c;
 		s->conns = c;
 		s->n_conns++;
-		if (!pump(s, c))
+		if (!tls_start(s, c, 0))
 			conn_close(s, c);
 	}
 }
@@ -480,7 +555,7 @@ cr_err nt_server_run(nt_server *s)
 		/* Without a batch (the store refused one) each request commits
 		 * by itself, as nt_svr_conn_feed does alone. */
 		bool batched = nt_svr_batch_begin(&s->batch) == CR_OK;
-		pending_out(s);
+		bool doomed = pending_out(s);
 		for (int i = 0; i < n; i++) {
 			void *p = evs[i].data.ptr;
 			if (p == &s->pool) {
@@ -491,7 +566,7 @@ cr_err nt_server_run(nt_server *s)
 				accept_all(s);
 			} else {
 				nt_loop_conn *c = p;
-				if (!pump(s, c))
+				if (!c->doomed && !(c->tls ? pump(s, c) : tls_start(s, c, evs[i].events)))
 					conn_close(s, c);
 			}
 		}
@@ -499,6 +574,8 @@ cr_err nt_server_run(nt_server *s)
 			hashes_done(s);
 		if (batched)
 			batch_done(s);
+		if (doomed)
+			close_doomed(s);
 		if (running)
 			sweep(s);
 	}

@@ -31,10 +31,18 @@
  * one connection already go out in one send.
  *
  * TLS is net/tls.h (policy, pinning, exporter); this file adds only sockets.
- * Memory per connection: the TLS context and its NT_TLS_BUF_FULL buffer
- * (38 KB, net/tls.h), a 4 KB plaintext input buffer, the connection
- * engine and its NOTIFY queue (1.3 KB); response bytes are held only until
- * TLS takes them; a logged-in connection adds one registry entry.
+ * Memory per connection: until its first record is whole, 2 KB (the
+ * connection and its engine, svr_conn.h). Then the TLS context (5 KB) and a
+ * buffer sized for the record size its ClientHello asks for
+ * (max_fragment_length, read with MSG_PEEK by net/tls_hello.h; the wait is
+ * bounded by the handshake time-out and sleeps on SO_RCVLOWAT):
+ * NT_TLS_BUF_LEN(2048) = 4.5 KB for echover's client (net/cli_session.h),
+ * NT_TLS_BUF_FULL = 33 KB for a client that asks for none. Decrypted input
+ * is fed to the engine in place from the TLS buffer; response bytes are held
+ * only until TLS takes them; the NOTIFY queue (1.3 KB) exists only while
+ * frames wait in it; a logged-in connection adds one registry entry.
+ * Measured (./build.sh bench server): 11.2 KB of RSS per idle echover
+ * client.
  */
 #ifndef ECHOVER_NT_SVR_LOOP_H
 #define ECHOVER_NT_SVR_LOOP_H
@@ -55,7 +63,7 @@
  * every slot). */
 #define NT_MAX_CONNS_PER_ADDR_DEFAULT 16
 /* A peer that has not finished the TLS handshake by then is dropped (it
- * holds a connection slot and ~43 KB). */
+ * holds a connection slot and up to ~40 KB). */
 #define NT_HANDSHAKE_TIMEOUT_DEFAULT 10
 /* A connection with no traffic for that long is dropped. */
 #define NT_IDLE_TIMEOUT_DEFAULT 600

@@ -414,6 +414,26 @@ size_t nt_tls_pull_plaintext(nt_tls *ctx, uint8_t *out, size_t cap)
 	return done;
 }
 
+const uint8_t *nt_tls_app_in(nt_tls *ctx, size_t *len)
+{
+	const uint8_t *b = br_ssl_engine_recvapp_buf(ctx->eng, len);
+	if (b == NULL)
+		*len = 0;
+	return b;
+}
+
+void nt_tls_app_in_done(nt_tls *ctx, size_t n)
+{
+	size_t len;
+	unsigned char *b = br_ssl_engine_recvapp_buf(ctx->eng, &len);
+	if (b == NULL || n == 0)
+		return;
+	if (n > len)
+		n = len;
+	cr_wipe(b, n);
+	br_ssl_engine_recvapp_ack(ctx->eng, n);
+}
+
 /* ---- state ------------------------------------------------------------------ */
 
 nt_tls_state nt_tls_status(nt_tls *ctx)

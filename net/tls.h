@@ -42,7 +42,10 @@
  *     clients only, and a client that sends a larger record fails with
  *     NT_TLS_TOO_LARGE.
  * Per server connection: 38,274 bytes full, 13,698 small, 6,530 with
- * NT_TLS_BUF_MIN (512-byte records).
+ * NT_TLS_BUF_MIN (512-byte records). The server loop sizes each
+ * connection's buffer NT_TLS_BUF_LEN(frag) for the frag its client asks
+ * for (net/tls_hello.h), so a small client costs the server little, and a
+ * record above frag is refused (NT_TLS_TOO_LARGE).
  * Both directions keep their own buffer (full duplex). BearSSL's shared
  * buffer (BR_SSL_BUFSIZE_MONO, 16,709 bytes) cannot take outgoing data while
  * an incoming record is partly received, which would tie the server's pushes
@@ -178,6 +181,14 @@ void nt_tls_send_done(nt_tls *ctx, size_t n);
 size_t nt_tls_push_plaintext(nt_tls *ctx, const uint8_t *p, size_t n);
 /* Plaintext that arrived: copies up to cap bytes, returns the count. */
 size_t nt_tls_pull_plaintext(nt_tls *ctx, uint8_t *out, size_t cap);
+/* The same without a copy, read in place from BearSSL's buffer:
+ *   p = nt_tls_app_in(t, &len); ... use k <= len bytes ...; nt_tls_app_in_done(t, k);
+ * NULL (and *len 0) when no plaintext is there. The bytes stay valid until
+ * nt_tls_app_in_done, which wipes the k bytes used and releases them; no
+ * further record is read while some are left, so a reader that takes its
+ * time holds one record, never more. */
+const uint8_t *nt_tls_app_in(nt_tls *ctx, size_t *len);
+void nt_tls_app_in_done(nt_tls *ctx, size_t n);
 
 nt_tls_state nt_tls_status(nt_tls *ctx);
 /* Why the context failed (NT_TLS_OK unless NT_TLS_FAILED); *br_err, if not

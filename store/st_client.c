@@ -524,6 +524,27 @@ st_err st_client_server_pin_check(st_client *c, const char *host, uint16_t port,
 	return pin_status(st, pin, pin_len, false, info);
 }
 
+st_err st_client_server_pin_get(st_client *c, const char *host, uint16_t port, uint8_t pin[ST_CLIENT_PIN_MAX],
+				size_t *pin_len)
+{
+	size_t hn;
+	ST_ENSURE(host_ok(host, &hn) && port != 0, ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_SPIN_GET);
+	ST_TRY(bind_text(st, 1, host, hn));
+	ST_TRY(bind_i64(st, 2, port));
+	ST_TRY(st_sql_row(st));
+	const uint8_t *stored = sqlite3_column_blob(st, 0);
+	int n = sqlite3_column_bytes(st, 0);
+	st_err e = ST_ERR_DB;
+	if (stored && n > 0 && n <= ST_CLIENT_PIN_MAX) {
+		memcpy(pin, stored, (size_t)n);
+		*pin_len = (size_t)n;
+		e = ST_OK;
+	}
+	done(st);
+	return e;
+}
+
 static st_err server_pin_write(st_client *c, enum q which, const char *host, uint16_t port,
 			       const uint8_t *pin, size_t pin_len, int64_t now)
 {
@@ -662,6 +683,25 @@ st_err st_client_group_set_role(st_client *c, const uint8_t *gid, size_t gid_len
 	sqlite3_stmt *st = q(c, Q_GROUP_ROLE);
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
 	ST_TRY(bind_i64(st, 2, (int64_t)role));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_client_group_set_state(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *state,
+				 size_t state_len, uint64_t epoch)
+{
+	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(len_ok(state, state_len, ST_CLIENT_BLOB_MAX) && epoch <= (uint64_t)INT64_MAX, ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_GROUP_GET);
+	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_sql_row(st));
+	uint64_t old = (uint64_t)sqlite3_column_int64(st, 1);
+	done(st);
+	ST_ENSURE(epoch >= old, ST_ERR_CONFLICT);
+	st = q(c, Q_GROUP_STATE);
+	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_TRY(bind_blob(st, 2, state, state_len));
+	ST_TRY(bind_i64(st, 3, (int64_t)epoch));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }

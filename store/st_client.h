@@ -121,6 +121,9 @@ typedef struct st_pin_info {
 /* Server key pins: host:port -> SPKI pin. */
 st_err st_client_server_pin_check(st_client *c, const char *host, uint16_t port, const uint8_t *pin,
 				  size_t pin_len, st_pin_info *info) ST_MUST_CHECK;
+/* The pin stored for host:port (to connect with it); ST_ERR_NOT_FOUND without one. */
+st_err st_client_server_pin_get(st_client *c, const char *host, uint16_t port, uint8_t pin[ST_CLIENT_PIN_MAX],
+				size_t *pin_len) ST_MUST_CHECK;
 /* ST_ERR_EXISTS when host:port already has a pin (never silently replaced). */
 st_err st_client_server_pin_add(st_client *c, const char *host, uint16_t port, const uint8_t *pin,
 				size_t pin_len, int64_t now) ST_MUST_CHECK;
@@ -168,6 +171,12 @@ st_err st_client_group_get(st_client *c, const uint8_t *gid, size_t gid_len,
 			   st_client_group *g) ST_MUST_CHECK;
 st_err st_client_group_set_role(st_client *c, const uint8_t *gid, size_t gid_len,
 				st_client_role role) ST_MUST_CHECK;
+/* Replaces a group's sealed state without moving its log position: for
+ * changes of one's own (an application message sent consumes a key, a
+ * proposal sent is kept), which must be stored before the message leaves.
+ * ST_ERR_CONFLICT when the epoch would go back. */
+st_err st_client_group_set_state(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *state,
+				 size_t state_len, uint64_t epoch) ST_MUST_CHECK;
 /* Forgets the group and its processed ids (history stays for /history). */
 st_err st_client_group_remove(st_client *c, const uint8_t *gid, size_t gid_len) ST_MUST_CHECK;
 /* Every group, ordered by id, without states. */

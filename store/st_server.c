@@ -93,9 +93,18 @@ static const char *const migrations[] = {
 	"  off INTEGER NOT NULL,"
 	"  data BLOB NOT NULL,"
 	"  UNIQUE (blob_id, off));",
+	/* 4: the SHA-256 of an upload so far, kept with the blob and updated in
+	 * the transaction of each piece (st_blob_hash), so that the last piece's
+	 * check needs no pass over the blob and an upload goes on from any
+	 * connection. Uploads unfinished at the upgrade have no such state and
+	 * are dropped: their clients get NOT_FOUND and start a new blob. */
+	"DELETE FROM blob_chunks WHERE blob_id IN (SELECT id FROM blobs WHERE complete = 0);"
+	"DELETE FROM blobs WHERE complete = 0;"
+	"ALTER TABLE blobs ADD COLUMN hash_mid BLOB CHECK (hash_mid IS NULL OR length(hash_mid) = 32);"
+	"ALTER TABLE blobs ADD COLUMN hash_tail BLOB CHECK (hash_tail IS NULL OR length(hash_tail) < 64);",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
-#if ST_SCHEMA_VERSION != 3
+#if ST_SCHEMA_VERSION != 4
 #error "ST_SCHEMA_VERSION must equal the number of migrations"
 #endif
 
@@ -154,9 +163,10 @@ static const char *const sql[Q_COUNT] = {
 			" (SELECT min(acked) FROM members WHERE group_id = ?1)",
 	[Q_BLOB_ADD] = "INSERT INTO blobs (id, owner, size, hash, created, written, complete)"
 		       " VALUES (?, ?, ?, ?, ?, 0, 0)",
-	[Q_BLOB_GET] = "SELECT owner, size, hash, created, written, complete FROM blobs WHERE id = ?",
-	[Q_BLOB_ADVANCE] = "UPDATE blobs SET written = written + ?3 WHERE id = ?1 AND complete = 0"
-			   " AND written = ?2 AND ?2 + ?3 <= size",
+	[Q_BLOB_GET] = "SELECT owner, size, hash, created, written, complete, hash_mid, hash_tail FROM blobs"
+		       " WHERE id = ?",
+	[Q_BLOB_ADVANCE] = "UPDATE blobs SET written = written + ?3, hash_mid = ?4, hash_tail = ?5"
+			   " WHERE id = ?1 AND complete = 0 AND written = ?2 AND ?2 + ?3 <= size",
 	[Q_BLOB_CHUNK_ADD] = "INSERT INTO blob_chunks (blob_id, off, data) VALUES (?, ?, ?)",
 	/* From the chunk that holds `from` up to the one that holds `to - 1`. */
 	[Q_BLOB_RANGE] = "SELECT off, data FROM blob_chunks WHERE blob_id = ?1 AND off >="
@@ -824,19 +834,36 @@ st_err st_blob_get(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], st_blob *b)
 	b->created = sqlite3_column_int64(st, 3);
 	b->written = (uint64_t)sqlite3_column_int64(st, 4);
 	b->complete = sqlite3_column_int(st, 5) != 0;
+	/* No hash state before the first piece; after it, one whose tail is
+	 * what the written count says, or the row is corrupt. */
+	if (!e && sqlite3_column_type(st, 6) != SQLITE_NULL) {
+		int tail = sqlite3_column_bytes(st, 7);
+		const void *p = sqlite3_column_blob(st, 7);
+		b->has_hash = col_fixed(st, 6, b->hashed.mid, ST_HASH_LEN) && sqlite3_column_type(st, 7) == SQLITE_BLOB &&
+			      tail >= 0 && (uint64_t)tail == b->written % ST_HASH_BLOCK && (tail == 0 || p);
+		if (b->has_hash && tail > 0)
+			memcpy(b->hashed.tail, p, (size_t)tail);
+		b->hashed.tail_len = b->has_hash ? (size_t)tail : 0;
+		e = b->has_hash ? ST_OK : ST_ERR_DB;
+	} else if (!e && b->written > 0) {
+		e = ST_ERR_DB;
+	}
 	sqlite3_reset(st);
 	return e;
 }
 
 st_err st_blob_append(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, const uint8_t *data,
-		      size_t n)
+		      size_t n, const st_blob_hash *h)
 {
-	if (n == 0 || !blob_size_ok(offset) || n > (size_t)INT32_MAX)
+	if (n == 0 || !blob_size_ok(offset) || n > (size_t)INT32_MAX || (uint64_t)n > (uint64_t)INT64_MAX - offset ||
+	    h->tail_len != (offset + n) % ST_HASH_BLOCK)
 		return ST_ERR_ARG;
 	STMT(adv, Q_BLOB_ADVANCE);
 	BIND(bind_blob(adv, 1, id, ST_BLOB_ID_LEN));
 	BIND(sqlite3_bind_int64(adv, 2, (int64_t)offset));
 	BIND(sqlite3_bind_int64(adv, 3, (int64_t)n));
+	BIND(bind_blob(adv, 4, h->mid, ST_HASH_LEN));
+	BIND(bind_blob(adv, 5, h->tail, h->tail_len));
 	ST_TRY(st_sql_run(adv));
 	if (sqlite3_changes(s->db) != 1)
 		return ST_ERR_ARG;

@@ -32,7 +32,7 @@
 /* A short, static, human-readable name of an error. */
 const char *st_err_str(st_err e);
 
-#define ST_SCHEMA_VERSION 3
+#define ST_SCHEMA_VERSION 4
 #define ST_USERNAME_MAX 32
 #define ST_GROUP_ID_MAX 64
 #define ST_HASH_LEN 32
@@ -202,9 +202,20 @@ st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted) ST_MUST_CHECK
 /* Blobs: opaque (client-encrypted) file data under a random 16-byte id the
  * caller draws, uploaded in order in pieces: `written` bytes have arrived,
  * each piece at offset == written, never past the declared size; the blob is
- * complete once the caller has checked the declared hash over the stored
- * bytes (st_blob_each_chunk) and set it. Quotas count declared sizes, so an
- * unfinished upload holds its room until it completes or expires. */
+ * complete once the caller has checked the declared hash and set it. Quotas
+ * count declared sizes, so an unfinished upload holds its room until it
+ * completes or expires.
+ *
+ * The caller hashes the pieces as they arrive and stores its SHA-256 state
+ * with each one (st_blob_hash, crypto/hash.h cr_sha256_save), in the same
+ * statement that advances `written`: the state always describes exactly the
+ * bytes stored, whichever connection wrote them, and rolls back with them. */
+#define ST_HASH_BLOCK 64
+typedef struct st_blob_hash {
+	uint8_t mid[ST_HASH_LEN];          /* chaining value after written - tail_len bytes */
+	uint8_t tail[ST_HASH_BLOCK - 1];   /* the bytes after those whole blocks */
+	size_t tail_len;                   /* written % ST_HASH_BLOCK */
+} st_blob_hash;
 typedef struct st_blob {
 	uint8_t id[ST_BLOB_ID_LEN];
 	int64_t owner;
@@ -213,19 +224,25 @@ typedef struct st_blob {
 	int64_t created;               /* unix seconds */
 	uint64_t written;              /* bytes stored so far */
 	bool complete;
+	bool has_hash;                 /* false before the first piece */
+	st_blob_hash hashed;           /* the hash state after `written` bytes */
 } st_blob;
-/* Creates b (written and complete are ignored: 0); ST_ERR_EXISTS if the id is taken. */
+/* Creates b (written, complete and the hash state are ignored: none yet);
+ * ST_ERR_EXISTS if the id is taken. */
 st_err st_blob_create(st_server *s, const st_blob *b) ST_MUST_CHECK;
+/* ST_ERR_DB when the stored hash state does not fit `written` (corrupt). */
 st_err st_blob_get(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], st_blob *b) ST_MUST_CHECK;
 /* Appends data[n] (n >= 1) at offset, which must equal the bytes written,
- * with offset + n within the size and the blob not complete (ST_ERR_ARG). */
+ * with offset + n within the size and the blob not complete, and stores h,
+ * the hash state after offset + n bytes, whose tail_len must be
+ * (offset + n) % ST_HASH_BLOCK (ST_ERR_ARG otherwise). */
 st_err st_blob_append(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, const uint8_t *data,
-		      size_t n) ST_MUST_CHECK;
+		      size_t n, const st_blob_hash *h) ST_MUST_CHECK;
 /* Copies stored bytes [offset, offset + n) into out[n], or as many as are
  * stored from offset; *got counts them. */
 st_err st_blob_read(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, uint8_t *out, size_t n,
 		    size_t *got) ST_MUST_CHECK;
-/* Calls fn on every stored piece in order (to hash the content). */
+/* Calls fn on every stored piece in order (to check a stored blob whole). */
 st_err st_blob_each_chunk(st_server *s, const uint8_t id[ST_BLOB_ID_LEN],
 			  void (*fn)(void *ctx, const uint8_t *p, size_t n), void *ctx) ST_MUST_CHECK;
 /* Marks a fully written blob complete (ST_ERR_ARG when bytes are missing). */

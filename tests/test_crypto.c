@@ -128,6 +128,64 @@ TEST(sha256_streaming_matches_one_shot)
 	}
 }
 
+/* Suspended at every byte and resumed, once or twice in a row, the hash is
+ * the one-shot hash; the tail a save leaves out is exactly count % 64. */
+TEST(sha256_save_resume_matches_one_shot)
+{
+	uint8_t msg[300], one[32], got[32], mid[32];
+	for (size_t i = 0; i < sizeof msg; i++)
+		msg[i] = (uint8_t)(i * 7 + 3);
+	cr_sha256(one, msg, sizeof msg);
+	for (size_t p = 0; p <= sizeof msg; p++) {
+		cr_sha256_ctx c, d;
+		cr_sha256_init(&c);
+		cr_sha256_update(&c, msg, p);
+		uint64_t count = cr_sha256_save(&c, mid);
+		if (!CHECK(count == p - p % CR_SHA256_BLOCK))
+			break;
+		/* A second stop further on, from the resumed context. */
+		size_t q = p + (sizeof msg - p) / 2;
+		if (!CHECK_OK(cr_sha256_resume(&d, mid, count)))
+			break;
+		cr_sha256_update(&d, msg + count, q - count);
+		count = cr_sha256_save(&d, mid);
+		if (!CHECK_OK(cr_sha256_resume(&d, mid, count)))
+			break;
+		cr_sha256_update(&d, msg + count, sizeof msg - count);
+		cr_sha256_final(&d, got);
+		if (!CHECK_MEM(got, one, 32))
+			t_note("suspended at %zu and %zu", p, q);
+		cr_sha256_final(&c, got);
+	}
+	/* Negative: a count inside a block is refused, and a changed chaining
+	 * value or count gives another hash. */
+	cr_sha256_ctx c;
+	cr_sha256_init(&c);
+	cr_sha256_update(&c, msg, 130);
+	uint64_t count = cr_sha256_save(&c, mid);
+	CHECK(count == 128);
+	cr_sha256_final(&c, got);
+	CHECK_ERR(cr_sha256_resume(&c, mid, 129), CR_ERR_ARG);
+	CHECK_ERR(cr_sha256_resume(&c, mid, 1), CR_ERR_ARG);
+	mid[0] ^= 1;
+	CHECK_OK(cr_sha256_resume(&c, mid, 128));
+	cr_sha256_update(&c, msg + 128, sizeof msg - 128);
+	cr_sha256_final(&c, got);
+	CHECK(memcmp(got, one, 32) != 0);
+	mid[0] ^= 1;
+	CHECK_OK(cr_sha256_resume(&c, mid, 192));
+	cr_sha256_update(&c, msg + 192, sizeof msg - 192);
+	cr_sha256_final(&c, got);
+	CHECK(memcmp(got, one, 32) != 0);
+	/* Saved before any byte: the initial value, whose resume is init. */
+	cr_sha256_init(&c);
+	CHECK(cr_sha256_save(&c, mid) == 0);
+	CHECK_OK(cr_sha256_resume(&c, mid, 0));
+	cr_sha256_update(&c, msg, sizeof msg);
+	cr_sha256_final(&c, got);
+	CHECK_MEM(got, one, 32);
+}
+
 TEST(hmac_key_matters)
 {
 	uint8_t k1[20], k2[20], long_key[131], t1[32], t2[32], t3[32];
@@ -448,7 +506,7 @@ TEST(selftest_passes)
 
 static const t_case cases[] = {
 	T(rng_det_reproducible), T(rng_failure_zeroes_output), T(rng_system_differs), T(ct_equal),
-	T(sha256_streaming_matches_one_shot), T(hmac_key_matters), T(hkdf_expand_limit), T(aes_gcm_negative),
+	T(sha256_streaming_matches_one_shot), T(sha256_save_resume_matches_one_shot), T(hmac_key_matters), T(hkdf_expand_limit), T(aes_gcm_negative),
 	T(x25519_small_order_rejected), T(x25519_agreement), T(ed25519_noncanonical_s_rejected),
 	T(ed25519_negative), T(argon2_param_limits), T(p256_scalar_range), T(p256_sign_verify),
 	T(selftest_passes), { 0 },

@@ -34,195 +34,12 @@
 #include "dm.h"
 #include "ed25519.h"
 #include "group.h"
+#include "hash.h"
 #include "st_server.h"
+#include "e2e_util.h"
 #include "t.h"
 
 #define TIMEOUT_MS 15000
-
-typedef struct server {
-	char dir[256];
-	char db[300];
-	pid_t pid;
-	uint16_t port;
-	bool invite;
-	uint8_t pin[NT_PIN_LEN];
-	bool have_pin;
-	cr_rng_det det;
-	cr_rng rng;
-} server;
-
-static const char *bin(void)
-{
-	const char *b = getenv("ECHOVER_BIN");
-	return b && *b ? b : "./echover";
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof a;
-	uint16_t port = 0;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* fork + exec of the binary; stdout to out_fd if >= 0, else to TMP/log. */
-static pid_t spawn(server *s, char *const argv[], int out_fd)
-{
-	char log[300];
-	snprintf(log, sizeof log, "%s/log", s->dir);
-	pid_t pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int l = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (l >= 0) {
-			dup2(l, 2);
-			dup2(out_fd >= 0 ? out_fd : l, 1);
-		}
-		execv(bin(), argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static bool tcp_up(uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* Starts (or restarts, same db and port when s->port is set) the server and
- * waits until it accepts connections. */
-static bool server_start(server *s)
-{
-	for (int attempt = 0; attempt < 5; attempt++) {
-		if (!s->port || attempt > 0)
-			s->port = free_port();
-		char listen[32];
-		snprintf(listen, sizeof listen, "127.0.0.1:%u", s->port);
-		char *argv[] = { "echover", "server", "--listen", listen, "--db", s->db, "--policy",
-				 s->invite ? "invite" : "open", NULL };
-		s->pid = spawn(s, argv, -1);
-		if (s->pid < 0)
-			return false;
-		int64_t end = now_ms() + 10000;
-		while (now_ms() < end) {
-			int st;
-			if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
-				s->pid = 0;
-				break; /* exited: port taken? try another */
-			}
-			if (tcp_up(s->port))
-				return true;
-			usleep(20000);
-		}
-		if (s->pid > 0) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, NULL, 0);
-			s->pid = 0;
-		}
-	}
-	return false;
-}
-
-/* sig: SIGTERM (graceful) or SIGKILL. Waits at most 10 s, then kills. */
-static void server_stop(server *s, int sig)
-{
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, sig);
-	int64_t end = now_ms() + 10000;
-	while (now_ms() < end && waitpid(s->pid, NULL, WNOHANG) != s->pid)
-		usleep(10000);
-	if (now_ms() >= end) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
-	}
-	s->pid = 0;
-}
-
-static bool fixture(server *s, bool invite)
-{
-	memset(s, 0, sizeof *s);
-	uint8_t seed[32] = { 0xe2 };
-	cr_rng_det_init(&s->det, &s->rng, seed);
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp || strlen(tmp) > 180)
-		tmp = "/tmp";
-	snprintf(s->dir, sizeof s->dir, "%s/echover-e2e-XXXXXX", tmp);
-	if (!CHECK(mkdtemp(s->dir) != NULL))
-		return false;
-	snprintf(s->db, sizeof s->db, "%s/s.db", s->dir);
-	s->invite = invite;
-	return true;
-}
-
-static void teardown(server *s)
-{
-	server_stop(s, SIGKILL);
-	DIR *d = opendir(s->dir);
-	if (d) {
-		struct dirent *e;
-		char p[600];
-		while ((e = readdir(d)) != NULL) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(p, sizeof p, "%s/%s", s->dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(s->dir);
-}
-
-/* `echover server --db DB invite`: one code into code[]. */
-static bool make_invite(server *s, char code[80])
-{
-	int pfd[2];
-	if (!CHECK(pipe(pfd) == 0))
-		return false;
-	char *argv[] = { "echover", "server", "--db", s->db, "invite", NULL };
-	pid_t pid = spawn(s, argv, pfd[1]);
-	close(pfd[1]);
-	size_t n = 0;
-	int64_t end = now_ms() + 10000;
-	while (n < 79 && now_ms() < end) {
-		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
-		if (poll(&pf, 1, 1000) <= 0)
-			continue;
-		ssize_t r = read(pfd[0], code + n, 79 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(pfd[0]);
-	code[n] = 0;
-	char *nl = strchr(code, '\n');
-	if (nl)
-		*nl = 0;
-	int st = -1;
-	if (pid > 0)
-		waitpid(pid, &st, 0);
-	return CHECK(pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && strlen(code) > 0);
-}
 
 /* Connects, pinning the key once it was seen (trust on first use before). */
 static nt_cli_session *conn(server *s)
@@ -307,11 +124,11 @@ TEST(e2e_register_login_and_pinning)
 		return;
 	if (!CHECK(server_start(&s)))
 		goto out;
-	int64_t t0 = now_ms();
+	int64_t t0 = e2e_now_ms();
 	nt_cli_session *c = conn(&s);
 	if (!c)
 		goto out;
-	t_note("TCP + TLS handshake + HELLO: %lld ms", (long long)(now_ms() - t0));
+	t_note("TCP + TLS handshake + HELLO: %lld ms", (long long)(e2e_now_ms() - t0));
 	CHECK(c->conn.hello.policy == NT_POLICY_OPEN);
 	uint8_t seed[32], other[32];
 	seed_of("alice", seed);
@@ -325,9 +142,9 @@ TEST(e2e_register_login_and_pinning)
 	server_err(c, nt_cs_login(c, "alice", "wrong password!", seed), NT_E_AUTH);
 	server_err(c, nt_cs_login(c, "alice", PW, other), NT_E_AUTH);
 	server_err(c, nt_cs_login(c, "nobody", PW, seed), NT_E_AUTH);
-	t0 = now_ms();
+	t0 = e2e_now_ms();
 	CHECK_OK(nt_cs_login(c, "alice", PW, seed));
-	t_note("login (Argon2id, server defaults): %lld ms", (long long)(now_ms() - t0));
+	t_note("login (Argon2id, server defaults): %lld ms", (long long)(e2e_now_ms() - t0));
 	CHECK_OK(nt_cs_identity_fetch(c, "alice"));
 	uint8_t pub[32];
 	CHECK_OK(cr_ed25519_public(pub, seed));
@@ -358,10 +175,10 @@ TEST(e2e_register_login_and_pinning)
 		  getsockname(lfd, (struct sockaddr *)&la, &lal) == 0)) {
 		w = calloc(1, sizeof *w);
 		if (CHECK(w != NULL)) {
-			t0 = now_ms();
+			t0 = e2e_now_ms();
 			CHECK(nt_cs_connect(w, "127.0.0.1", ntohs(la.sin_port), NULL, 300, &s.rng) != CR_OK);
 			CHECK(w->fail == NT_CS_TIMEOUT);
-			CHECK(now_ms() - t0 < 3000);
+			CHECK(e2e_now_ms() - t0 < 3000);
 			nt_cs_close(w);
 			free(w);
 		}
@@ -696,7 +513,7 @@ TEST(e2e_kill9_keeps_acknowledged_posts)
 				  .message = S(m) };
 		ids[i] = nt_cli_post_msg(&a->conn, &w, &p);
 	}
-	int64_t t0 = now_ms();
+	int64_t t0 = e2e_now_ms();
 	if (CHECK_OK(cr_writer_error(&w)) && CHECK_OK(nt_cs_send_raw(a, w.p, w.len)))
 		sent = N;
 	cr_writer_free(&w);
@@ -709,7 +526,7 @@ TEST(e2e_kill9_keeps_acknowledged_posts)
 		acked = i + 1;
 		if (acked == KILL_AT) {
 			/* Each POST_OK follows a durable commit (synchronous=FULL). */
-			t_note("%d durable posts in %lld ms", KILL_AT, (long long)(now_ms() - t0));
+			t_note("%d durable posts in %lld ms", KILL_AT, (long long)(e2e_now_ms() - t0));
 			kill(s.pid, SIGKILL);
 			dead = true;
 		}
@@ -740,8 +557,8 @@ out:
 /* Waits (bounded) for a NOTIFY of gid at position >= pos. */
 static bool wait_notify_for(nt_cli_session *c, const char *gid, uint64_t pos)
 {
-	int64_t end = now_ms() + 5000;
-	while (now_ms() < end) {
+	int64_t end = e2e_now_ms() + 5000;
+	while (e2e_now_ms() < end) {
 		bool got = false;
 		if (!CHECK_OK(nt_cs_wait_notify(c, 200, &got))) {
 			t_note("wait: %s", c->err);
@@ -760,7 +577,7 @@ static bool wait_notify_for(nt_cli_session *c, const char *gid, uint64_t pos)
  * connection leaves the registry when the server notices. */
 static bool presence_is(nt_cli_session *c, const char *want)
 {
-	int64_t end = now_ms() + 5000;
+	int64_t end = e2e_now_ms() + 5000;
 	do {
 		if (!CHECK_OK(nt_cs_presence(c)))
 			return false;
@@ -771,7 +588,7 @@ static bool presence_is(nt_cli_session *c, const char *want)
 		    name.n == strlen(want) && !memcmp(name.p, want, name.n))
 			return true;
 		usleep(20000);
-	} while (now_ms() < end);
+	} while (e2e_now_ms() < end);
 	t_note("presence never became %s", want ? want : "empty");
 	return false;
 }
@@ -926,7 +743,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
 
 static double secs_since(int64_t start)
 {
-	int64_t d = now_ms() - start;
+	int64_t d = e2e_now_ms() - start;
 	return (double)(d > 0 ? d : 1) / 1000.0;
 }
 
@@ -951,7 +768,7 @@ TEST(e2e_files)
 			continue;
 		nt_file_ref ref, parsed;
 		progress_log ps = { 0, 0, 0, true }, pf = { 0, 0, 0, true };
-		int64_t t0 = now_ms();
+		int64_t t0 = e2e_now_ms();
 		if (!CHECK_OK(nt_file_send(a, in, &s.rng, on_progress, &ps, &ref, err, sizeof err))) {
 			t_note("send %zu: %s", k, err);
 			continue;
@@ -964,7 +781,7 @@ TEST(e2e_files)
 		if (!CHECK_OK(nt_file_ref_parse(text, &parsed)))
 			continue;
 		CHECK_MEM(&parsed, &ref, sizeof ref);
-		t0 = now_ms();
+		t0 = e2e_now_ms();
 		if (!CHECK_OK(nt_file_fetch(b, &parsed, out_path, on_progress, &pf, err, sizeof err)))
 			t_note("fetch %zu: %s", k, err);
 		double fetch_s = secs_since(t0);
@@ -1014,6 +831,115 @@ out:
 	teardown(&s);
 }
 
+/* Another connection of the sender writes one byte at the blob's current
+ * end as soon as the first piece is acknowledged, so a later piece of the
+ * pipelined upload no longer follows and is refused. */
+typedef struct interloper {
+	nt_cli_session *other;
+	const nt_file_ref *ref;   /* the upload's, blob id set once created */
+	bool done;
+	uint64_t at;
+} interloper;
+
+static void interlope(void *ctx, uint64_t done, uint64_t total)
+{
+	interloper *x = ctx;
+	(void)total;
+	if (x->done || done == 0)
+		return;
+	/* The server's written count is at a piece's end, a whole number of
+	 * sealed chunks; the uploader waits in this call, so it stops moving
+	 * once the pieces in flight are stored. */
+	for (int pass = 0; pass < 20 && !x->done; pass++) {
+		for (uint64_t off = CR_FILE_SEALED_CHUNK; off <= (12ull << 20) && !x->done; off += CR_FILE_SEALED_CHUNK) {
+			if (nt_cs_blob_write(x->other, x->ref->blob_id, off, (const uint8_t *)"!", 1) == CR_OK) {
+				x->done = true;
+				x->at = off;
+			}
+		}
+		if (!x->done)
+			usleep(20000);
+	}
+}
+
+/* Pipelined transfers against the real server: one refused piece ends the
+ * upload with that refusal and leaves the session usable; an upload goes
+ * on from a new connection; a wrong declared hash is HASH and deletes. */
+TEST(e2e_files_pipelined_refusal_and_continued_upload)
+{
+	server s;
+	if (!fixture(&s, false))
+		return;
+	nt_cli_session *a = NULL, *a2 = NULL, *b = NULL;
+	if (!CHECK(server_start(&s)))
+		goto out;
+	a = user_session(&s, "alice", true);
+	a2 = user_session(&s, "alice", false);
+	b = user_session(&s, "bob", true);
+	if (!a || !a2 || !b)
+		goto out;
+	char in[300], out_path[300], err[256] = "";
+	snprintf(in, sizeof in, "%s/in-pipe", s.dir);
+	snprintf(out_path, sizeof out_path, "%s/out-pipe", s.dir);
+	if (!CHECK(make_file(in, 8ull << 20)))
+		goto out;
+	nt_file_ref ref;
+	interloper x = { a2, &ref, false, 0 };
+	CHECK_ERR(nt_file_send(a, in, &s.rng, interlope, &x, &ref, err, sizeof err), CR_ERR_INVALID);
+	CHECK(x.done && x.at > 0);
+	t_note("another connection wrote at %llu; the upload: %s", (unsigned long long)x.at, err);
+	CHECK(a->fail == NT_CS_SERVER && a->code == NT_E_LIMIT);
+	/* The session went on in step: the same file now goes through. */
+	CHECK_OK(nt_file_send(a, in, &s.rng, NULL, NULL, &ref, err, sizeof err));
+	CHECK_OK(nt_file_fetch(b, &ref, out_path, NULL, NULL, err, sizeof err));
+	CHECK(same_files(in, out_path));
+	unlink(out_path);
+	nt_file_ref_wipe(&ref);
+	/* Half an upload on one connection, dropped; the rest from a new one. */
+	static uint8_t content[3000];
+	for (size_t i = 0; i < sizeof content; i++)
+		content[i] = (uint8_t)(i * 11 + 5);
+	uint8_t h[32], id[NT_BLOB_ID_LEN];
+	cr_sha256(h, content, sizeof content);
+	if (!CHECK_OK(nt_cs_blob_create(a2, sizeof content, h)))
+		goto out;
+	memcpy(id, a2->resp.blob_id, sizeof id);
+	uint32_t ids[3];
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 0, content, 1000, &ids[0]));
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 1000, content + 1000, 333, &ids[1]));
+	CHECK_OK(nt_cs_await(a2, ids[0], NT_BLOB_WRITE_OK));
+	CHECK(a2->resp.written == 1000 && !a2->resp.complete);
+	CHECK_OK(nt_cs_await(a2, ids[1], NT_BLOB_WRITE_OK));
+	CHECK(a2->resp.written == 1333);
+	disconnect(a2);
+	a2 = user_session(&s, "alice", false);
+	if (!a2)
+		goto out;
+	CHECK(server_err(a2, nt_cs_blob_write(a2, id, 1000, content + 1000, 333), NT_E_LIMIT));
+	CHECK_OK(nt_cs_blob_write(a2, id, 1333, content + 1333, sizeof content - 1333));
+	CHECK(a2->resp.written == sizeof content && a2->resp.complete);
+	CHECK_OK(nt_cs_blob_read(b, id, 0, 0));
+	CHECK(b->resp.data.n == sizeof content && !memcmp(b->resp.data.p, content, sizeof content));
+	/* A wrong declared hash: HASH at the last piece, and the blob is gone. */
+	h[7] ^= 1;
+	if (!CHECK_OK(nt_cs_blob_create(a2, sizeof content, h)))
+		goto out;
+	memcpy(id, a2->resp.blob_id, sizeof id);
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 0, content, 2000, &ids[0]));
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 2000, content + 2000, 1000, &ids[1]));
+	CHECK_OK(nt_cs_blob_write_send(a2, id, 3000, content, 1, &ids[2]));
+	CHECK_OK(nt_cs_await(a2, ids[0], NT_BLOB_WRITE_OK));
+	CHECK(server_err(a2, nt_cs_await(a2, ids[1], NT_BLOB_WRITE_OK), NT_E_HASH));
+	CHECK(server_err(a2, nt_cs_await(a2, ids[2], NT_BLOB_WRITE_OK), NT_E_NOT_FOUND));
+	CHECK(server_err(b, nt_cs_blob_read(b, id, 0, 0), NT_E_NOT_FOUND));
+	unlink(in);
+out:
+	disconnect(a);
+	disconnect(a2);
+	disconnect(b);
+	teardown(&s);
+}
+
 static const t_case cases[] = {
 	T(e2e_register_login_and_pinning),
 	T(e2e_register_by_invite),
@@ -1024,14 +950,15 @@ static const t_case cases[] = {
 	T(e2e_kill9_keeps_acknowledged_posts),
 	T(e2e_join_request_notify_presence_dm),
 	T(e2e_files),
+	T(e2e_files_pipelined_refusal_and_continued_upload),
 	{ 0 },
 };
 
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
-	if (access(bin(), X_OK) != 0) {
-		fprintf(stderr, "test_e2e_server: %s not found (set ECHOVER_BIN)\n", bin());
+	if (access(e2e_bin(), X_OK) != 0) {
+		fprintf(stderr, "test_e2e_server: %s not found (set ECHOVER_BIN)\n", e2e_bin());
 		return 1;
 	}
 	return t_main(argc, argv, cases);

@@ -210,6 +210,43 @@ TEST(self_remove_committed_by_other)
 	mw_free(&w);
 }
 
+/* A member that processes a commit removing its sibling (whose direct path
+ * it shared) must drop the private key of the blanked parent, or its state
+ * no longer passes the self-consistency check of deserialization. */
+TEST(state_round_trips_after_sibling_removed)
+{
+	mw_world w;
+	mw_init(&w, 12);
+	CHECK(create(&w, 0));
+	CHECK(add_member(&w, 0, 1));
+	CHECK(add_member(&w, 0, 2));
+	uint8_t *pr, *cm, *wm = NULL, *s = NULL;
+	size_t pl, cl, wl = 0, sl = 0;
+	mls_processed what;
+	CHECK_OK(mls_group_propose_self_remove(w.m[1].g, &pr, &pl));
+	CHECK_OK(mls_group_process(w.m[0].g, pr, pl, &what));
+	CHECK_OK(mls_group_process(w.m[2].g, pr, pl, &what));
+	free(pr);
+	CHECK_OK(mls_group_commit(w.m[2].g, NULL, NULL, 0, NULL, 0, &w.rng, &cm, &cl, &wm, &wl));
+	CHECK_OK(mls_group_commit_confirm(w.m[2].g));
+	CHECK_OK(mls_group_process(w.m[0].g, cm, cl, &what));
+	CHECK(what == MLS_PROCESSED_COMMIT);
+	free(cm);
+	free(wm);
+	for (int i = 0; i <= 2; i += 2) {
+		mls_group *g2 = NULL;
+		CHECK_OK(mls_group_serialize(w.m[i].g, &s, &sl));
+		CHECK_OK(mls_group_deserialize(&g2, s, sl));
+		CHECK(g2 && mw_state_eq(g2, s, sl));
+		mls_group_free(g2);
+		free(s);
+	}
+	mls_group_free(w.m[1].g);
+	w.m[1].g = NULL;
+	CHECK(mw_message(&w, 0, "after bob"));
+	mw_free(&w);
+}
+
 TEST(update_own_leaf)
 {
 	mw_world w;
@@ -484,6 +521,7 @@ static const t_case cases[] = {
 	T(three_members_remove),
 	T(new_member_cannot_read_older_epoch),
 	T(self_remove_committed_by_other),
+	T(state_round_trips_after_sibling_removed),
 	T(update_own_leaf),
 	T(tampered_commit_and_welcome_leave_state_unchanged),
 	T(concurrent_commits_one_wins),

@@ -1648,6 +1648,97 @@ out:
 	st_server_close(w.db);
 }
 
+/* A second login of the same user. */
+static void login_again(world *w, client *cl, const ident *id, uint8_t exporter_byte)
+{
+	connect_client(w, cl, exporter_byte);
+	do_login(cl, id, "correct horse", id);
+	CHECK(cl->type == NT_LOGIN_OK);
+}
+
+/* The hash state lives with the blob, so an upload goes on from any of its
+ * owner's connections, also one opened after the first was dropped: pieces
+ * of every size around the 64-byte blocks, each from another connection,
+ * complete with the right hash; a wrong one is still HASH. */
+TEST(blobs_upload_continues_on_another_connection)
+{
+	world w;
+	world_init(&w, NT_POLICY_OPEN);
+	ident alice, bob;
+	make_ident(&alice, "alice", 2);
+	make_ident(&bob, "bob", 3);
+	client a[2], b;
+	session(&w, &a[0], &alice);
+	login_again(&w, &a[1], &alice, 0x44);
+	session(&w, &b, &bob);
+	uint8_t content[700], h[32], id[NT_BLOB_ID_LEN];
+	for (size_t i = 0; i < sizeof content; i++)
+		content[i] = (uint8_t)(i * 13 + (i >> 4));
+	cr_sha256(h, content, sizeof content);
+	blob_create(&a[0], sizeof content, h);
+	if (!created_id(&a[0], id))
+		goto out;
+	static const size_t sizes[] = { 1, 62, 1, 64, 63, 65, 2, 128, 1, 130, 27 };
+	size_t off = 0;
+	uint8_t next_exporter = 0x50;
+	for (size_t k = 0; off < sizeof content; k++) {
+		size_t n = sizes[k % (sizeof sizes / sizeof sizes[0])];
+		n = n < sizeof content - off ? n : sizeof content - off;
+		client *cl = &a[k % 2];
+		blob_write(cl, id, off, content + off, n);
+		if (!write_ok(cl, off + n, off + n == sizeof content))
+			break;
+		off += n;
+		/* The other connection repeats the piece: refused, nothing changes. */
+		client *other = &a[(k + 1) % 2];
+		blob_write(other, id, off - n, content + off - n, n);
+		CHECK(other->type == NT_ERROR && other->err == NT_E_LIMIT);
+		/* Another user may not go on with it. */
+		if (off < sizeof content) {
+			blob_write(&b, id, off, content + off, 1);
+			CHECK(b.type == NT_ERROR && b.err == NT_E_FORBIDDEN);
+		}
+		/* Now and then one connection drops and a new one logs in. */
+		if (k % 3 == 2) {
+			nt_svr_conn_free(&cl->c);
+			login_again(&w, cl, &alice, next_exporter++);
+		}
+	}
+	CHECK(off == sizeof content);
+	blob_read(&b, id, 0, 0);
+	data_is(&b, sizeof content, content, sizeof content);
+	/* The same pieces under a wrong declared hash: HASH, and the blob is gone. */
+	h[0] ^= 1;
+	blob_create(&a[1], sizeof content, h);
+	if (!created_id(&a[1], id))
+		goto out;
+	blob_write(&a[1], id, 0, content, 300);
+	write_ok(&a[1], 300, false);
+	blob_write(&a[0], id, 300, content + 300, 400);
+	CHECK(a[0].type == NT_ERROR && a[0].err == NT_E_HASH);
+	st_blob gone;
+	CHECK_ERR(st_blob_get(w.db, id, &gone), ST_ERR_NOT_FOUND);
+	/* One changed byte in a middle piece, sent from the other connection: HASH. */
+	h[0] ^= 1;
+	uint8_t changed[700];
+	memcpy(changed, content, sizeof changed);
+	changed[333] ^= 0x80;
+	blob_create(&a[0], sizeof content, h);
+	if (!created_id(&a[0], id))
+		goto out;
+	blob_write(&a[0], id, 0, changed, 320);
+	write_ok(&a[0], 320, false);
+	blob_write(&a[1], id, 320, changed + 320, 50);
+	write_ok(&a[1], 370, false);
+	blob_write(&a[0], id, 370, changed + 370, 330);
+	CHECK(a[0].type == NT_ERROR && a[0].err == NT_E_HASH);
+out:
+	nt_svr_conn_free(&a[0].c);
+	nt_svr_conn_free(&a[1].c);
+	nt_svr_conn_free(&b.c);
+	st_server_close(w.db);
+}
+
 TEST(blobs_expire)
 {
 	world w;
@@ -1706,7 +1797,7 @@ static const t_case cases[] = {
 	T(hash_job_suspends_and_resumes), T(rate_limits_across_connections), T(groups_list_and_members),
 	T(role_rules_and_leaving), T(owner_promotion), T(join_requests), T(dm_groups),
 	T(dm_gid_is_symmetric_and_unambiguous), T(mailbox_limit), T(notify_sink_after_commit_only),
-	T(presence_lists_online_peers), T(blobs_upload_read_and_limits), T(blobs_hash_mismatch_deletes),
+	T(presence_lists_online_peers), T(blobs_upload_read_and_limits), T(blobs_hash_mismatch_deletes), T(blobs_upload_continues_on_another_connection),
 	T(blobs_expire), { 0 },
 };
 

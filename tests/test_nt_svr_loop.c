@@ -3,7 +3,9 @@
  * 127.0.0.1, in a thread, against BearSSL clients that pin the server key:
  * handshake with the allowed suites only, HELLO, registration and login bound
  * to the exporter, an oversized frame (error, close, the server goes on),
- * garbage instead of TLS, a client offering only CBC suites, and a clean stop.
+ * garbage instead of TLS, a client offering only CBC suites, TLS buffers
+ * sized from the ClientHello (waited for whole, without spinning; a larger
+ * record than asked for refused), and a clean stop.
  */
 #include <arpa/inet.h>
 #include <bearssl.h>
@@ -47,7 +49,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers, size_t per_addr)
+static bool start_full(fixture *f, cr_argon2_params argon, size_t hash_workers, size_t per_addr,
+		       int64_t handshake_timeout)
 {
 	memset(f, 0, sizeof *f);
 	uint8_t seed[32] = { 7 };
@@ -61,7 +64,7 @@ static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers, 
 	f->s.max_conns_per_addr = per_addr;
 	f->s.cfg.rng = &f->rng;
 	f->s.max_conns = 16;
-	f->s.handshake_timeout = 1;
+	f->s.handshake_timeout = handshake_timeout;
 	uint8_t priv[CR_P256_PRIV_LEN], cert[NT_CERT_MAX];
 	size_t cert_len;
 	if (!CHECK_OK(cr_p256_keygen(priv, f->pub, &f->rng)) || !CHECK_OK(nt_cert_create(cert, &cert_len, priv)) ||
@@ -82,6 +85,11 @@ static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers, 
 		return false;
 	f->s.stop_fd = f->stop[0];
 	return CHECK(pthread_create(&f->th, NULL, run, f) == 0);
+}
+
+static bool start_with(fixture *f, cr_argon2_params argon, size_t hash_workers, size_t per_addr)
+{
+	return start_full(f, argon, hash_workers, per_addr, 1);
 }
 
 static bool start(fixture *f)
@@ -603,10 +611,130 @@ TEST(notify_fan_out_over_the_loop)
 	stop(&f);
 }
 
+/* A frame of n bytes of body (an unknown type: answered UNEXPECTED, the
+ * connection stays), written through TLS in records of the engine's size. */
+static bool send_big(tls_client *c, size_t n)
+{
+	uint8_t *buf = malloc(NT_FRAME_HDR_LEN + 4 + n);
+	if (!buf)
+		return false;
+	cr_writer w;
+	cr_writer_init_fixed(&w, buf, NT_FRAME_HDR_LEN + 4 + n);
+	size_t m = nt_frame_begin(&w, 0x7f00);
+	cr_write_u32(&w, ++c->id);
+	for (size_t i = 0; i < n; i++)
+		cr_write_u8(&w, (uint8_t)i);
+	nt_frame_end(&w, m, 1 << 16);
+	bool ok = cr_writer_error(&w) == CR_OK && br_sslio_write_all(&c->io, buf, w.len) == 0 &&
+		  br_sslio_flush(&c->io) == 0;
+	free(buf);
+	return ok;
+}
+
+/* Connects a client that asks for 2 KiB records (whatever its buffer, so
+ * that it can break its word) and sends its ClientHello in pieces. */
+static bool drip_connect(tls_client *c, fixture *f, size_t pieces)
+{
+	if (!tls_connect(c, f, NULL, 0))
+		return false;
+	c->cc.eng.log_max_frag_len = 11;
+	c->cc.eng.max_frag_len = 2048;
+	if (!CHECK(br_ssl_client_reset(&c->cc, NULL, 0)))
+		return false;
+	size_t len;
+	unsigned char *p = br_ssl_engine_sendrec_buf(&c->cc.eng, &len);
+	if (!CHECK(p != NULL && len > pieces))
+		return false;
+	for (size_t i = 0, step = len / pieces; i < len; i += step) {
+		size_t k = len - i < step ? len - i : step;
+		if (!CHECK(send(c->fd, p + i, k, MSG_NOSIGNAL) == (ssize_t)k))
+			return false;
+		struct timespec ts = { 0, 30 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	br_ssl_engine_sendrec_ack(&c->cc.eng, len);
+	return true;
+}
+
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The server sizes a connection's TLS buffer from the client's first
+ * record, which it waits for whole, without spinning. */
+TEST(first_record_sizes_the_tls_buffer)
+{
+	fixture f;
+	/* The time-out counts whole seconds: 1 s could end a slow hello
+	 * early, so this server waits 5 s. */
+	if (!start_full(&f, (cr_argon2_params){ 1, 8 }, 0, 0, 5))
+		return;
+	static tls_client c;
+	uint8_t nonce[NT_NONCE_LEN];
+	/* A hello that comes in pieces is waited for; 2 KiB records carry a
+	 * frame of several records. */
+	if (drip_connect(&c, &f, 5)) {
+		CHECK(hello(&c, nonce));
+		CHECK(c.cc.eng.max_frag_len == 2048);
+		CHECK(send_big(&c, 10000) && recv_frame(&c) && c.type == NT_ERROR);
+		/* A record larger than the 2 KiB it asked for: the server's
+		 * buffer cannot take it, TLS fails, the connection goes. */
+		c.cc.eng.max_frag_len = 16384;
+		CHECK(send_big(&c, 10000));
+		CHECK(!recv_frame(&c));
+		tls_close(&c);
+	}
+	/* A client that asks for nothing sends 16 KiB records at will. */
+	if (tls_connect(&c, &f, NULL, 0)) {
+		CHECK(hello(&c, nonce));
+		CHECK(send_big(&c, 10000) && recv_frame(&c) && c.type == NT_ERROR);
+		tls_close(&c);
+	}
+	stop(&f);
+	if (!start(&f))
+		return;
+	/* Part of a hello, then silence: dropped at the handshake time-out
+	 * (1 s here), and the wait costs no CPU (no busy loop). */
+	int g = tcp_connect(f.port);
+	static const uint8_t part[] = { 22, 3, 3, 0, 80, 1, 0, 0 };
+	CHECK(g >= 0 && send(g, part, sizeof part, MSG_NOSIGNAL) == (ssize_t)sizeof part);
+	char tmp[64];
+	double cpu0 = cpu_s();
+	int64_t t0 = mono_ms();
+	ssize_t got = recv(g, tmp, sizeof tmp, 0);
+	/* EOF, or a reset: the server closed with the bytes unread. */
+	CHECK(got == 0 || (got < 0 && errno == ECONNRESET));
+	int64_t waited = mono_ms() - t0;
+	double cpu = cpu_s() - cpu0;
+	CHECK(waited >= 500 && waited <= 4000);
+	if (!CHECK(cpu < 0.3 * (double)waited / 1000.0))
+		t_note("%.3f s of CPU while waiting %lld ms", cpu, (long long)waited);
+	close(g);
+	/* Part of a hello, then the peer hangs up: dropped at once. */
+	g = tcp_connect(f.port);
+	CHECK(g >= 0 && send(g, part, sizeof part, MSG_NOSIGNAL) == (ssize_t)sizeof part);
+	t0 = mono_ms();
+	CHECK(shutdown(g, SHUT_WR) == 0);
+	got = recv(g, tmp, sizeof tmp, 0);
+	CHECK(got == 0 || (got < 0 && errno == ECONNRESET));
+	CHECK(mono_ms() - t0 < 900);
+	close(g);
+	/* The server still serves. */
+	if (tls_connect(&c, &f, NULL, 0)) {
+		CHECK(hello(&c, nonce));
+		tls_close(&c);
+	}
+	stop(&f);
+}
+
 static const t_case cases[] = {
 	T(tls_register_login_and_hostile_clients), T(logins_hashing_do_not_stall_others),
 	T(connections_per_address_capped), T(online_registry), T(online_each_visits_every_connection_of_user),
-	T(notify_queue_coalesces_and_is_bounded), T(notify_fan_out_over_the_loop), { 0 },
+	T(notify_queue_coalesces_and_is_bounded), T(notify_fan_out_over_the_loop),
+	T(first_record_sizes_the_tls_buffer), { 0 },
 };
 
 int main(int argc, char **argv)

@@ -952,6 +952,42 @@ TEST(x25519_low_order_points_refused)
 	CHECK(ec->mulgen(r, k, 32, BR_EC_secp256r1) == CR_P256_PUB_LEN);
 }
 
+TEST(plaintext_read_in_place)
+{
+	pair p;
+	CHECK(pair_init(&p, NT_TLS_BUF_FULL, NT_TLS_BUF_LEN(2048), 0));
+	size_t len = 1;
+	CHECK(nt_tls_app_in(&p.server, &len) == NULL && len == 0);
+	uint8_t msg[3000];
+	for (size_t i = 0; i < sizeof msg; i++)
+		msg[i] = (uint8_t)(i * 5 + 3);
+	/* The client's records hold 2 KiB: one record, then the rest. */
+	CHECK(nt_tls_push_plaintext(&p.client, msg, sizeof msg) == 2048);
+	pump(p.client.eng, p.server.eng);
+	/* Read in two bites. */
+	const uint8_t *in = nt_tls_app_in(&p.server, &len);
+	CHECK(in != NULL && len == 2048 && memcmp(in, msg, len) == 0);
+	uint8_t *engine_bytes = (uint8_t *)(uintptr_t)in;
+	nt_tls_app_in_done(&p.server, 0);
+	CHECK(nt_tls_app_in(&p.server, &len) == in && len == 2048);
+	nt_tls_app_in_done(&p.server, 1000);
+	/* What was used is wiped in the engine's buffer. */
+	size_t zero = 0;
+	for (size_t i = 0; i < 1000; i++)
+		zero += engine_bytes[i] == 0;
+	CHECK(zero == 1000);
+	in = nt_tls_app_in(&p.server, &len);
+	CHECK(in != NULL && len == 1048 && memcmp(in, msg + 1000, len) == 0);
+	nt_tls_app_in_done(&p.server, len + 5); /* more than there: only what is */
+	CHECK(nt_tls_push_plaintext(&p.client, msg + 2048, sizeof msg - 2048) == sizeof msg - 2048);
+	pump(p.client.eng, p.server.eng);
+	in = nt_tls_app_in(&p.server, &len);
+	CHECK(in != NULL && len == sizeof msg - 2048 && memcmp(in, msg + 2048, len) == 0);
+	nt_tls_app_in_done(&p.server, len);
+	CHECK(nt_tls_app_in(&p.server, &len) == NULL);
+	pair_free(&p);
+}
+
 TEST(memory_figures)
 {
 	/* Not a limit, a record of what a connection costs (see tls.h). */
@@ -992,6 +1028,7 @@ static const t_case cases[] = {
 	T(buffer_too_small_refused),
 	T(random_failure_refused),
 	T(x25519_low_order_points_refused),
+	T(plaintext_read_in_place),
 	T(memory_figures),
 	{0},
 };

@@ -697,6 +697,31 @@ TEST(two_handles_share_one_file)
 	tmp_clean();
 }
 
+TEST(server_pin_get_and_state_update_without_position)
+{
+	st_client *c = mem();
+	uint8_t pin[ST_CLIENT_PIN_MAX];
+	size_t n = 0;
+	CHECK_ERR(st_client_server_pin_get(c, "h", 443, pin, &n), ST_ERR_NOT_FOUND);
+	CHECK_OK(st_client_server_pin_add(c, "h", 443, B("pin-A"), 10));
+	CHECK_OK(st_client_server_pin_get(c, "h", 443, pin, &n));
+	CHECK(n == 5 && memcmp(pin, "pin-A", 5) == 0);
+	CHECK_ERR(st_client_server_pin_get(c, "h", 444, pin, &n), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_client_server_pin_get(c, "", 443, pin, &n), ST_ERR_ARG);
+
+	CHECK_ERR(st_client_group_set_state(c, B("g"), B("s1"), 1), ST_ERR_NOT_FOUND);
+	CHECK_OK(st_client_group_add(c, B("g"), B("s0"), 3, ST_CLIENT_ROLE_MEMBER, 7));
+	CHECK_OK(st_client_group_set_state(c, B("g"), B("s1"), 3));
+	CHECK_ERR(st_client_group_set_state(c, B("g"), B("old"), 2), ST_ERR_CONFLICT);
+	CHECK_ERR(st_client_group_set_state(c, B("g"), NULL, 0, 3), ST_ERR_ARG);
+	st_client_group g;
+	if (CHECK_OK(st_client_group_get(c, B("g"), &g))) {
+		CHECK(g.state_len == 2 && memcmp(g.state, "s1", 2) == 0 && g.epoch == 3 && g.log_pos == 7);
+		st_client_free(g.state, g.state_len);
+	}
+	st_client_close(c);
+}
+
 static const t_case cases[] = {
 	T(opens_memory_with_schema_and_settings),
 	T(file_is_private_wal_and_survives_reopen),
@@ -714,6 +739,7 @@ static const t_case cases[] = {
 	T(two_handles_share_one_file),
 	T(outbox_is_fifo),
 	T(history_returns_last_messages_oldest_first),
+	T(server_pin_get_and_state_update_without_position),
 	{ 0 },
 };
 

@@ -287,6 +287,19 @@ static st_blob new_blob(int64_t owner, uint8_t id_byte, uint64_t size, int64_t c
 	return b;
 }
 
+/* st_blob_append with a stand-in hash state of the right tail length: the
+ * store keeps the state, it does not compute it. */
+static st_err append(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, const uint8_t *data,
+		     size_t n)
+{
+	st_blob_hash h;
+	memset(&h, 0, sizeof h);
+	memset(h.mid, (int)((offset + n) & 0xff), sizeof h.mid);
+	h.tail_len = (size_t)((offset + n) % ST_HASH_BLOCK);
+	memset(h.tail, 't', h.tail_len);
+	return st_blob_append(s, id, offset, data, n, &h);
+}
+
 static void count_piece(void *ctx, const uint8_t *p, size_t n)
 {
 	size_t *total = ctx;
@@ -305,14 +318,14 @@ TEST(blobs_in_pieces)
 	CHECK(got.owner == a && got.size == 10 && got.written == 0 && !got.complete && got.created == 100);
 	CHECK_MEM(got.hash, b.hash, ST_HASH_LEN);
 	/* Pieces in order only, never past the size, never empty. */
-	CHECK_OK(st_blob_append(s, b.id, 0, (const uint8_t *)"abcd", 4));
-	CHECK_ERR(st_blob_append(s, b.id, 0, (const uint8_t *)"abcd", 4), ST_ERR_ARG);
-	CHECK_ERR(st_blob_append(s, b.id, 5, (const uint8_t *)"x", 1), ST_ERR_ARG);
-	CHECK_ERR(st_blob_append(s, b.id, 4, (const uint8_t *)"efghijk", 7), ST_ERR_ARG);
-	CHECK_ERR(st_blob_append(s, b.id, 4, (const uint8_t *)"", 0), ST_ERR_ARG);
+	CHECK_OK(append(s, b.id, 0, (const uint8_t *)"abcd", 4));
+	CHECK_ERR(append(s, b.id, 0, (const uint8_t *)"abcd", 4), ST_ERR_ARG);
+	CHECK_ERR(append(s, b.id, 5, (const uint8_t *)"x", 1), ST_ERR_ARG);
+	CHECK_ERR(append(s, b.id, 4, (const uint8_t *)"efghijk", 7), ST_ERR_ARG);
+	CHECK_ERR(append(s, b.id, 4, (const uint8_t *)"", 0), ST_ERR_ARG);
 	CHECK_ERR(st_blob_set_complete(s, b.id), ST_ERR_ARG);
-	CHECK_OK(st_blob_append(s, b.id, 4, (const uint8_t *)"ef", 2));
-	CHECK_OK(st_blob_append(s, b.id, 6, (const uint8_t *)"ghij", 4));
+	CHECK_OK(append(s, b.id, 4, (const uint8_t *)"ef", 2));
+	CHECK_OK(append(s, b.id, 6, (const uint8_t *)"ghij", 4));
 	CHECK_OK(st_blob_get(s, b.id, &got));
 	CHECK(got.written == 10 && !got.complete);
 	/* Ranges across piece boundaries. */
@@ -330,7 +343,7 @@ TEST(blobs_in_pieces)
 	CHECK_OK(st_blob_each_chunk(s, b.id, count_piece, &total));
 	CHECK(total == 10);
 	CHECK_OK(st_blob_set_complete(s, b.id));
-	CHECK_ERR(st_blob_append(s, b.id, 10, (const uint8_t *)"x", 1), ST_ERR_ARG);
+	CHECK_ERR(append(s, b.id, 10, (const uint8_t *)"x", 1), ST_ERR_ARG);
 	CHECK_OK(st_blob_get(s, b.id, &got));
 	CHECK(got.complete);
 	/* Usage counts declared sizes, finished or not. */
@@ -353,7 +366,48 @@ TEST(blobs_in_pieces)
 	bad = new_blob(a, 3, 0, 0);
 	CHECK_ERR(st_blob_create(s, &bad), ST_ERR_ARG);
 	uint8_t unknown[ST_BLOB_ID_LEN] = { 7 };
-	CHECK_ERR(st_blob_append(s, unknown, 0, (const uint8_t *)"x", 1), ST_ERR_ARG);
+	CHECK_ERR(append(s, unknown, 0, (const uint8_t *)"x", 1), ST_ERR_ARG);
+	st_server_close(s);
+}
+
+/* The hash state goes in with each piece and comes back as stored; one
+ * whose tail does not fit the written count is refused. */
+TEST(blobs_keep_the_hash_state)
+{
+	st_server *s = open_mem();
+	int64_t a = add_user(s, "alice");
+	st_blob b = new_blob(a, 1, 200, 100), got;
+	CHECK_OK(st_blob_create(s, &b));
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(!got.has_hash && got.hashed.tail_len == 0);
+	uint8_t data[200];
+	memset(data, 'd', sizeof data);
+	st_blob_hash h;
+	memset(&h, 0, sizeof h);
+	memset(h.mid, 0xab, sizeof h.mid);
+	h.tail_len = 5;
+	memcpy(h.tail, "tail!", 5);
+	CHECK_ERR(st_blob_append(s, b.id, 0, data, 70, &h), ST_ERR_ARG); /* 70 % 64 is 6 */
+	CHECK_ERR(st_blob_append(s, b.id, 0, data, 64, &h), ST_ERR_ARG);
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(got.written == 0 && !got.has_hash);
+	CHECK_OK(st_blob_append(s, b.id, 0, data, 69, &h));
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(got.written == 69 && got.has_hash && got.hashed.tail_len == 5);
+	CHECK_MEM(got.hashed.mid, h.mid, ST_HASH_LEN);
+	CHECK_MEM(got.hashed.tail, "tail!", 5);
+	/* An empty tail (a whole number of blocks) is stored as such. */
+	h.tail_len = 0;
+	memset(h.mid, 0xcd, sizeof h.mid);
+	CHECK_OK(st_blob_append(s, b.id, 69, data, 128 - 69, &h));
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(got.written == 128 && got.has_hash && got.hashed.tail_len == 0);
+	CHECK_MEM(got.hashed.mid, h.mid, ST_HASH_LEN);
+	/* A refused piece leaves the state of the last stored one. */
+	h.tail_len = (128 + 73) % 64;
+	CHECK_ERR(st_blob_append(s, b.id, 128, data, 73, &h), ST_ERR_ARG); /* past the size */
+	CHECK_OK(st_blob_get(s, b.id, &got));
+	CHECK(got.written == 128 && got.hashed.tail_len == 0 && got.hashed.mid[0] == 0xcd);
 	st_server_close(s);
 }
 
@@ -364,7 +418,7 @@ TEST(blobs_expire)
 	st_blob old = new_blob(a, 1, 3, 100), young = new_blob(a, 2, 3, 500), got;
 	CHECK_OK(st_blob_create(s, &old));
 	CHECK_OK(st_blob_create(s, &young));
-	CHECK_OK(st_blob_append(s, old.id, 0, (const uint8_t *)"abc", 3));
+	CHECK_OK(append(s, old.id, 0, (const uint8_t *)"abc", 3));
 	int64_t deleted = -1;
 	CHECK_OK(st_blob_expire(s, 100, &deleted));
 	CHECK(deleted == 0);
@@ -615,7 +669,7 @@ TEST(join_requests_one_pending)
 
 static const t_case cases[] = {
 	T(opens_at_schema_version), T(username_rules), T(users), T(invites_are_one_time), T(key_packages),
-	T(groups_and_epochs), T(log_ack_and_prune), T(transactions_roll_back), T(blobs_in_pieces), T(blobs_expire),
+	T(groups_and_epochs), T(log_ack_and_prune), T(transactions_roll_back), T(blobs_in_pieces), T(blobs_keep_the_hash_state), T(blobs_expire),
 	T(file_database_wal_persists_rejects_garbage), T(members_roles_join_order_promotion),
 	T(leaving_flag_cleared_by_epoch), T(user_groups_peers_dm_mailbox), T(join_requests_one_pending), { 0 },
 };

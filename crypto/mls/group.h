@@ -194,6 +194,19 @@ uint32_t mls_group_member_count(const mls_group *g);
 /* Leaf index of the member whose basic credential is identity. */
 cr_err mls_group_find_member(const mls_group *g, const uint8_t *identity, size_t identity_len,
 			     uint32_t *leaf) CR_MUST_CHECK;
+/* The roster (crypto/mls/group_roster.c): leaves are numbered
+ * 0..mls_group_leaf_count() - 1, some blank. mls_group_member gives the
+ * basic credential (the username: *identity borrows from the state, valid
+ * until the state next changes) and the signature key of a non-blank leaf;
+ * CR_ERR_NOT_FOUND for a blank or absent leaf, CR_ERR_UNSUPPORTED for
+ * another credential type. */
+uint32_t mls_group_leaf_count(const mls_group *g);
+cr_err mls_group_member(const mls_group *g, uint32_t leaf, const uint8_t **identity, size_t *identity_len,
+			uint8_t signature_key[MLS_SIG_PUB_LEN]) CR_MUST_CHECK;
+/* The Remove proposals received (or made) in this epoch, which the next
+ * commit will include: their removed leaves into removed[cap]; returns how
+ * many there are (possibly more than cap). */
+size_t mls_group_remove_proposals(const mls_group *g, uint32_t *removed, size_t cap);
 void mls_group_epoch_authenticator(const mls_group *g, uint8_t out[MLS_NH]);
 cr_err mls_group_export(const mls_group *g, uint8_t *out, size_t out_len, const uint8_t *label, size_t label_len,
 			const uint8_t *context, size_t context_len) CR_MUST_CHECK;

@@ -18,6 +18,7 @@
 #include "transcript.h"
 #include "tree_journal.h"
 #include "wipe.h"
+#include "x25519.h"
 
 #define EXT_RATCHET_TREE 2
 
@@ -469,11 +470,38 @@ out:
 	return err;
 }
 
+/* Forgets private keys of nodes the commit blanked (a removed member's
+ * direct path): they protect nothing any more, and a state holding them
+ * would not pass mls_tree_priv_check when it is read back. */
+static void priv_prune(mls_group_ep *e)
+{
+	mls_tree_priv *p = &e->priv;
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < p->n; i++) {
+		uint32_t x = p->node[i];
+		uint8_t pub[MLS_KEY_LEN];
+		bool live = x < mls_tree_width(&e->tree) && e->tree.nodes[x].type == MLS_NODE_PARENT &&
+			    cr_x25519_public(pub, p->priv[i]) == CR_OK &&
+			    memcmp(pub, e->tree.nodes[x].parent.encryption_key, MLS_KEY_LEN) == 0;
+		if (!live)
+			continue;
+		if (kept != i) {
+			p->node[kept] = x;
+			memcpy(p->priv[kept], p->priv[i], MLS_KEY_LEN);
+		}
+		kept++;
+	}
+	for (uint32_t i = kept; i < p->n; i++)
+		cr_wipe(p->priv[i], MLS_KEY_LEN);
+	p->n = kept;
+}
+
 void mls_group_enter_epoch(mls_group *g, mls_group_ep *e)
 {
 	mls_group_ep_free(&g->cur);
 	g->cur = *e;
 	cr_wipe(e, sizeof *e);
+	priv_prune(&g->cur);
 	mls_group_props_clear(g);
 }
 

@@ -413,10 +413,11 @@ cr_err mls_treekem_decrypt(const mls_tree *t, uint32_t sender, const mls_update_
 	if (path_secret)
 		memcpy(path_secret, ps, sizeof ps);
 	/* Drop the keys of the sender's direct path: those nodes were
-	 * blanked or replaced by the merge. */
+	 * blanked or replaced by the merge; and of nodes a Remove of this
+	 * commit blanked (a removed member's direct path), which t shows. */
 	uint32_t a = 0;
 	for (uint32_t i = 0; i < np.n; i++)
-		if (!mls_tm_in_subtree(2 * sender, np.node[i])) {
+		if (!mls_tm_in_subtree(2 * sender, np.node[i]) && t->nodes[np.node[i]].type == MLS_NODE_PARENT) {
 			np.node[a] = np.node[i];
 			memcpy(np.priv[a], np.priv[i], MLS_KEY_LEN);
 			a++;
