@@ -20,6 +20,7 @@ static const cmd_spec specs[] = {
 	{ "leave", NT_CHAT_LEAVE, 1, 1, false, "/leave GROUP", "leave; another member commits it" },
 	{ "add", NT_CHAT_ADD, 2, 2, false, "/add GROUP USER", "add a user (admins)" },
 	{ "remove", NT_CHAT_REMOVE, 2, 2, false, "/remove GROUP USER", "remove a user (admins)" },
+	{ "role", NT_CHAT_ROLE, 3, 3, false, "/role GROUP USER ROLE", "make USER admin or member (the owner)" },
 	{ "msg", NT_CHAT_MSG, 2, 2, true, "/msg GROUP TEXT", "write to a group (it becomes the current one)" },
 	{ "switch", NT_CHAT_SWITCH, 1, 1, false, "/switch GROUP", "plain lines go to GROUP from now on" },
 	{ "dm", NT_CHAT_DM, 2, 2, true, "/dm USER TEXT", "a direct message (USER may be offline)" },
@@ -104,7 +105,7 @@ void nt_chat_parse(char *line, nt_chat_cmd *cmd)
 	if (n < s->min || *skip_spaces(p)) {
 		cmd->op = NT_CHAT_BAD;
 		cmd->err = s->usage;
-		cmd->a[0] = cmd->a[1] = NULL;
+		memset(cmd->a, 0, sizeof cmd->a);
 		return;
 	}
 	cmd->op = s->op;

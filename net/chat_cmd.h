@@ -22,6 +22,7 @@ typedef enum nt_chat_op {
 	NT_CHAT_LEAVE,       /* a[0] group */
 	NT_CHAT_ADD,         /* a[0] group, a[1] user */
 	NT_CHAT_REMOVE,      /* a[0] group, a[1] user */
+	NT_CHAT_ROLE,        /* a[0] group, a[1] user, a[2] role (admin, member) */
 	NT_CHAT_MSG,         /* a[0] group, a[1] text */
 	NT_CHAT_SWITCH,      /* a[0] group */
 	NT_CHAT_DM,          /* a[0] user, a[1] text */
@@ -37,7 +38,7 @@ typedef enum nt_chat_op {
 	NT_CHAT_BAD,         /* unknown command or wrong arguments: err says which */
 } nt_chat_op;
 
-#define NT_CHAT_ARGS_MAX 2
+#define NT_CHAT_ARGS_MAX 3
 
 typedef struct nt_chat_cmd {
 	nt_chat_op op;

@@ -69,8 +69,13 @@ cr_err nt_client_db_fail(nt_client *c, st_err e, const char *what)
 
 void nt_client_emit(nt_client *c, const nt_client_event *ev)
 {
-	if (c->on_event)
-		c->on_event(c->ctx, ev);
+	if (!c->on_event)
+		return;
+	nt_client_event named = *ev;
+	char peer[NT_USERNAME_MAX + 1];
+	if (ev->group && !ev->dm_peer && nt_client_dm_peer(c, ev->group, ev->peer, peer))
+		named.dm_peer = peer;
+	c->on_event(c->ctx, &named);
 }
 
 int64_t nt_client_now(void)
@@ -145,6 +150,7 @@ static cr_err client_new(nt_client **out, const nt_client_opts *o)
 	c->on_event = o->on_event;
 	c->ctx = o->ctx;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
+	c->update_after_s = o->update_after_s > 0 ? o->update_after_s : NT_CLIENT_UPDATE_AFTER_DEFAULT;
 	if (!o->user || !username_ok(o->user))
 		return nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG,
 				      "a username is 1..32 characters of a-z, 0-9, '_', '.', '-', starting with a letter");
@@ -366,8 +372,13 @@ static cr_err kp_publish(nt_client *c, size_t n, bool last_resort)
 		err = nt_client_db_fail(c, se, "storing KeyPackages");
 		goto out;
 	}
-	if ((err = nt_cs_kp_upload(c->s, last_resort, spans, n)) != CR_OK)
+	if ((err = nt_cs_kp_upload(c->s, last_resort, spans, n)) != CR_OK) {
 		nt_client_sess_fail(c, err, "uploading KeyPackages");
+		goto out;
+	}
+	/* The server's count is the truth: it replaces our estimate. */
+	if ((se = st_client_kp_server_left_set(c->db, (int64_t)c->s->resp.one_time_left)) != ST_OK)
+		err = nt_client_db_fail(c, se, "storing the KeyPackage count");
 out:
 	if (err && made < n)
 		st_client_rollback(c->db);
@@ -378,20 +389,31 @@ out:
 
 cr_err nt_client_kp_replenish(nt_client *c)
 {
-	int64_t left = 0;
-	st_err se = st_client_kp_count(c->db, &left);
+	int64_t left = -1;
+	st_err se = st_client_kp_server_left_get(c->db, &left);
+	/* Unknown (a database of an older version): the local count, which
+	 * over-estimates the server's; the upload's answer corrects it. */
+	if (!se && left < 0)
+		se = st_client_kp_count(c->db, &left);
 	if (se)
 		return nt_client_db_fail(c, se, "counting KeyPackages");
-	/* The local count over-estimates the server's (a fetched KeyPackage
-	 * stays here until its Welcome arrives): the low mark has room for it. */
 	if (left >= NT_CLIENT_KP_LOW)
 		return CR_OK;
-	return kp_publish(c, (size_t)(NT_CLIENT_KP_TARGET - left), false);
+	CR_TRY(kp_publish(c, (size_t)(NT_CLIENT_KP_TARGET - left), false));
+	/* Our estimate was high (a KeyPackage fetched without a Welcome for
+	 * us): top up from the server's answer, once. */
+	if ((se = st_client_kp_server_left_get(c->db, &left)) != ST_OK)
+		return nt_client_db_fail(c, se, "counting KeyPackages");
+	if (left >= 0 && left < NT_CLIENT_KP_LOW)
+		return kp_publish(c, (size_t)(NT_CLIENT_KP_TARGET - left), false);
+	return CR_OK;
 }
 
 /* --- register, open --- */
 
-static cr_err unlock(nt_client *c, const char *passphrase)
+/* Opens the stored identity. any_name: a failed registration's identity,
+ * reused under whatever name this attempt gives. */
+static cr_err unlock(nt_client *c, const char *passphrase, bool any_name)
 {
 	uint8_t name[ST_CLIENT_NAME_MAX], *ks = NULL, secret[CR_KEYSTORE_IDENTITY_LEN];
 	size_t name_len = 0, ks_len = 0, secret_len = 0;
@@ -402,7 +424,7 @@ static cr_err unlock(nt_client *c, const char *passphrase)
 	if (se)
 		return nt_client_db_fail(c, se, "reading the identity");
 	cr_err e = CR_OK;
-	if (name_len != strlen(c->user) || memcmp(name, c->user, name_len) != 0) {
+	if (!any_name && (name_len != strlen(c->user) || memcmp(name, c->user, name_len) != 0)) {
 		e = nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG, "this database belongs to %.*s, not %s",
 				   (int)name_len, (const char *)name, c->user);
 		goto out;
@@ -410,7 +432,10 @@ static cr_err unlock(nt_client *c, const char *passphrase)
 	e = cr_keystore_open(secret, sizeof secret, &secret_len, ks, ks_len, (const uint8_t *)passphrase,
 			     strlen(passphrase), CR_KEYSTORE_MAX_PARAMS);
 	if (e == CR_ERR_AUTH) {
-		e = nt_client_fail(c, NT_CLIENT_DENIED, e, "wrong passphrase (or a damaged keystore)");
+		e = nt_client_fail(c, NT_CLIENT_DENIED, e,
+				   any_name ? "wrong passphrase for the identity of an earlier registration attempt "
+					      "(use that passphrase, or another database)"
+					    : "wrong passphrase (or a damaged keystore)");
 		goto out;
 	}
 	if (e) {
@@ -430,15 +455,20 @@ cr_err nt_client_open(nt_client **out, const nt_client_opts *o)
 {
 	CR_TRY(client_new(out, o));
 	nt_client *c = *out;
-	CR_TRY(unlock(c, o->passphrase));
+	bool registered = false;
+	st_err se = st_client_identity_registered(c->db, &registered);
+	if (se == ST_OK && !registered)
+		return nt_client_fail(c, NT_CLIENT_NOT_FOUND, CR_ERR_NOT_FOUND,
+				      "the registration of this database's identity did not complete: run "
+				      "echover register again");
+	CR_TRY(unlock(c, o->passphrase, false));
 	CR_TRY(connect_pinned(c, o->server_pin));
 	return login(c);
 }
 
-cr_err nt_client_register(nt_client **out, const nt_client_opts *o, const char *invite)
+/* A new identity, sealed under the passphrase and stored, not yet registered. */
+static cr_err identity_create(nt_client *c, const nt_client_opts *o)
 {
-	CR_TRY(client_new(out, o));
-	nt_client *c = *out;
 	uint8_t secret[CR_KEYSTORE_IDENTITY_LEN], ks[CR_KEYSTORE_SEALED_LEN(CR_KEYSTORE_IDENTITY_LEN)];
 	size_t ks_len = 0;
 	cr_err e = cr_keystore_identity_new(&c->id, c->pub, c->rng);
@@ -453,16 +483,58 @@ cr_err nt_client_register(nt_client **out, const nt_client_opts *o, const char *
 		return nt_client_fail(c, NT_CLIENT_FAILED, e, "sealing the keystore: %s", cr_err_str(e));
 	st_err se = st_client_identity_set(c->db, (const uint8_t *)c->user, strlen(c->user), ks, ks_len,
 					   nt_client_now());
-	if (se == ST_ERR_EXISTS)
+	return se ? nt_client_db_fail(c, se, "storing the identity") : CR_OK;
+}
+
+/* Adds to the last error that the identity is kept for a retry. */
+static cr_err retry_hint(nt_client *c, cr_err e)
+{
+	size_t n = strlen(c->err);
+	snprintf(c->err + n, sizeof c->err - n, "; nothing was registered, the identity is kept: "
+						 "run register again with the same passphrase");
+	return e;
+}
+
+cr_err nt_client_register(nt_client **out, const nt_client_opts *o, const char *invite)
+{
+	CR_TRY(client_new(out, o));
+	nt_client *c = *out;
+	bool registered = false;
+	st_err se = st_client_identity_registered(c->db, &registered);
+	if (se == ST_OK && registered)
 		return nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_STATE,
 				      "this database already holds an identity (registered before)");
+	if (se == ST_ERR_NOT_FOUND)
+		CR_TRY(identity_create(c, o));
+	else if (se)
+		return nt_client_db_fail(c, se, "reading the identity");
+	else
+		CR_TRY(unlock(c, o->passphrase, true)); /* a failed attempt's: try again with it */
+	if (connect_pinned(c, o->server_pin) != CR_OK)
+		return retry_hint(c, CR_ERR_STATE);
+	cr_err e = nt_cs_register(c->s, c->user, c->password, c->id.seed, invite);
+	bool logged_in = false;
+	if (e && c->s->fail == NT_CS_SERVER && c->s->code == NT_E_EXISTS) {
+		/* Taken, or ours: an earlier attempt may have registered and lost
+		 * the answer. Only our key and password log in. */
+		nt_client_sess_fail(c, e, "registration");
+		logged_in = nt_cs_login(c->s, c->user, c->password, c->id.seed) == CR_OK;
+		if (!logged_in)
+			return nt_client_fail(c, NT_CLIENT_FAILED, e,
+					      "registration: the name %s is taken; the identity is kept: run register "
+					      "again with another --user",
+					      c->user);
+		e = CR_OK;
+	}
+	if (e) {
+		nt_client_sess_fail(c, e, "registration");
+		return retry_hint(c, e);
+	}
+	se = st_client_identity_set_registered(c->db, (const uint8_t *)c->user, strlen(c->user));
 	if (se)
-		return nt_client_db_fail(c, se, "storing the identity");
-	CR_TRY(connect_pinned(c, o->server_pin));
-	e = nt_cs_register(c->s, c->user, c->password, c->id.seed, invite);
-	if (e)
-		return nt_client_sess_fail(c, e, "registration");
-	CR_TRY(login(c));
+		return nt_client_db_fail(c, se, "marking the identity registered");
+	if (!logged_in)
+		CR_TRY(login(c));
 	CR_TRY(kp_publish(c, 1, true));
 	return kp_publish(c, NT_CLIENT_KP_TARGET, false);
 }

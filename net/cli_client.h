@@ -33,7 +33,18 @@
  *                 an Add is committed (automatic approval, DESIGN.md 6).
  * A message that fails verification is reported (NT_EV_WARNING), recorded
  * as processed and changes nothing else. After the log: pending removes are
- * committed, KeyPackages replenished, and the processed prefix acknowledged.
+ * committed, our leaf refreshed when older than the update period (an
+ * empty commit with a path: post-compromise security), KeyPackages
+ * replenished, and the processed prefix acknowledged.
+ *
+ * KeyPackages: the engine keeps the server's count of our one-time ones as
+ * the server last reported it (KP_UPLOAD_OK) minus the Welcomes that used
+ * one since, and uploads only when that count falls below
+ * NT_CLIENT_KP_LOW, up to NT_CLIENT_KP_TARGET; the answer to the upload
+ * replaces the estimate (and a second upload tops up when the estimate was
+ * high). KeyPackages of our join requests never reach the directory, so
+ * they do not count. A KeyPackage fetched by someone who then never
+ * commits is not seen until the next upload's answer.
  *
  * Commits: a commit is POSTed for the group's epoch; CONFLICT means another
  * member's commit won: the engine discards its own, syncs and retries (at
@@ -57,6 +68,10 @@
 /* One-time KeyPackages kept on the server; replenished below the low mark. */
 #define NT_CLIENT_KP_TARGET 20
 #define NT_CLIENT_KP_LOW 5
+/* Our own leaf is refreshed (an Update commit) in a group when our last
+ * commit there is older than this (seconds): bounds how long a stolen leaf
+ * key reads a group (post-compromise security). */
+#define NT_CLIENT_UPDATE_AFTER_DEFAULT (7 * 24 * 3600)
 /* Largest text message (bytes of UTF-8) and file name. */
 #define NT_CLIENT_TEXT_MAX 65536
 #define NT_CLIENT_FILE_NAME_MAX 255
@@ -103,6 +118,7 @@ typedef struct nt_client_event {
 	const nt_client_file *file;     /* NT_EV_FILE */
 	uint64_t done, total;           /* NT_EV_PROGRESS */
 	const char *text;               /* NT_EV_WARNING, NT_EV_KEY_CHANGED */
+	const char *dm_peer;            /* group is a DM: the other member (for display), else NULL */
 } nt_client_event;
 
 typedef struct nt_client_opts {
@@ -115,6 +131,7 @@ typedef struct nt_client_opts {
 	const uint8_t *server_pin;      /* NT_PIN_LEN bytes, or NULL: the pinned one, else trust on first use */
 	int timeout_ms;                 /* per server exchange; 0: 10000 */
 	bool cheap_kdf;                 /* registration: Argon2id interactive parameters (tests, demo) */
+	int64_t update_after_s;         /* leaf refresh period; 0: NT_CLIENT_UPDATE_AFTER_DEFAULT */
 	const cr_rng *rng;              /* NULL: the system's */
 	void (*on_event)(void *ctx, const nt_client_event *ev);
 	void *ctx;
@@ -124,7 +141,14 @@ typedef struct nt_client nt_client;
 
 /* Creates the identity and the database, registers (invite may be NULL),
  * logs in and publishes KeyPackages; the connected client in *c. The
- * server's pin is stored on first use. Both calls set *c also on failure
+ * server's pin is stored on first use. The identity is stored (sealed)
+ * before REGISTER and marked registered once the server accepted it: after
+ * a failed attempt (no or a wrong invite, the name taken, the server
+ * unreachable) the next call with the same database and passphrase reuses
+ * that identity, also under another name; when the server says the name
+ * exists and our key logs in, an earlier attempt whose answer was lost
+ * succeeded, and registration completes. nt_client_open refuses an
+ * identity whose registration never completed. Both calls set *c also on failure
  * (unless out of memory): read nt_client_error / nt_client_status_of,
  * then nt_client_close. */
 cr_err nt_client_register(nt_client **c, const nt_client_opts *o, const char *invite) CR_MUST_CHECK;
@@ -162,8 +186,11 @@ cr_err nt_client_group_create(nt_client *c, const char *gid) CR_MUST_CHECK;
 cr_err nt_client_group_join(nt_client *c, const char *gid) CR_MUST_CHECK;
 /* Adds user (admin or owner): their KeyPackage from the directory. */
 cr_err nt_client_group_add(nt_client *c, const char *gid, const char *user) CR_MUST_CHECK;
-/* Removes user (admin or owner). */
+/* Removes user (admin or owner; the server refuses others: NT_CLIENT_DENIED). */
 cr_err nt_client_group_remove(nt_client *c, const char *gid, const char *user) CR_MUST_CHECK;
+/* Sets user's role in gid to NT_ROLE_ADMIN or NT_ROLE_MEMBER (ROLE_SET;
+ * the owner only, else NT_CLIENT_DENIED). */
+cr_err nt_client_group_role(nt_client *c, const char *gid, const char *user, uint8_t role) CR_MUST_CHECK;
 /* Self-remove proposal; another member commits it; the group is gone for us
  * once that commit arrives (NT_EV_LEFT). */
 cr_err nt_client_group_leave(nt_client *c, const char *gid) CR_MUST_CHECK;
@@ -196,6 +223,23 @@ cr_err nt_client_send(nt_client *c, const char *gid, const uint8_t *text, size_t
 cr_err nt_client_dm(nt_client *c, const char *peer, const uint8_t *text, size_t n) CR_MUST_CHECK;
 /* The DM group id of two users (NT_DM_GID_LEN + 1 bytes). */
 void nt_client_dm_gid(const char *a, const char *b, char out[NT_DM_GID_LEN + 1]);
+/* For display: the other member of DM group gid (hint, when given, is
+ * tried first: no state is opened when it is the peer). False when gid is
+ * not a DM group or its peer is unknown here; never changes the error. */
+bool nt_client_dm_peer(nt_client *c, const char *gid, const char *hint, char out[NT_USERNAME_MAX + 1]);
+
+/* The outbox (the interactive chat while the server is away): text for
+ * gid, sealed under the data key in the client database, sent later by
+ * nt_client_outbox_flush in the order queued. */
+cr_err nt_client_outbox_queue(nt_client *c, const char *gid, const uint8_t *text, size_t n) CR_MUST_CHECK;
+/* Sends the queued messages, oldest first, each removed from the queue
+ * once the server accepted it (fn, if set, is told of each). A message the
+ * server refuses for good (no longer a member, ...) is dropped with an
+ * NT_EV_WARNING; an unreachable server stops the flush and keeps the rest.
+ * *sent counts what went out. */
+cr_err nt_client_outbox_flush(nt_client *c, void (*fn)(void *ctx, const char *gid, const uint8_t *text, size_t n),
+			      void *ctx, size_t *sent) CR_MUST_CHECK;
+cr_err nt_client_outbox_count(nt_client *c, size_t *n) CR_MUST_CHECK;
 
 /* Files: encrypted in chunks (net/cli_file.h), uploaded as a blob, key and
  * hash sent in the group; NT_EV_PROGRESS while sending and fetching. */

@@ -28,6 +28,7 @@ struct nt_client {
 	uint16_t port;
 	char password[NT_PASSWORD_MAX + 1];    /* kept for nt_client_reconnect; wiped */
 	int timeout_ms;
+	int64_t update_after_s;                /* leaf refresh period */
 	const cr_rng *rng;
 	void (*on_event)(void *ctx, const nt_client_event *ev);
 	void *ctx;

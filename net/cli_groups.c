@@ -208,6 +208,10 @@ static cr_err commit_once(nt_client *c, const char *gid, const uint8_t *const *a
 				  .epoch = mls_group_epoch(g), .received_at = nt_client_now() };
 	st_err se = st_client_process(c->db, &in);
 	st_client_free(sealed, sealed_len);
+	/* Every commit of ours has a path: our leaf is fresh (a crash before
+	 * this costs one needless refresh later, nothing more). */
+	if (!se)
+		se = st_client_group_set_own_commit(c->db, (const uint8_t *)gid, strlen(gid), nt_client_now());
 	if (se) {
 		err = nt_client_db_fail(c, se, "storing the committed group");
 		goto out;
@@ -322,7 +326,31 @@ cr_err nt_client_group_remove(nt_client *c, const char *gid, const char *user)
 	if (err)
 		return nt_client_fail(c, NT_CLIENT_NOT_FOUND, err, "%s is not a member of %s", user, gid);
 	const char *names[1] = { user };
-	return nt_client_commit(c, gid, NULL, NULL, NULL, 0, names, 1);
+	err = nt_client_commit(c, gid, NULL, NULL, NULL, 0, names, 1);
+	if (err && nt_client_status_of(c) == NT_CLIENT_DENIED && c->s && c->s->code == NT_E_FORBIDDEN)
+		nt_client_fail(c, NT_CLIENT_DENIED, err, "only an admin or the owner of %s can remove %s (%s)", gid,
+			       user, nt_code_str(NT_E_FORBIDDEN));
+	return err;
+}
+
+cr_err nt_client_group_role(nt_client *c, const char *gid, const char *user, uint8_t role)
+{
+	if (!gid || !nt_client_gid_ok(gid, false))
+		return bad_gid(c, gid);
+	CR_ENSURE(user && *user && strlen(user) <= NT_USERNAME_MAX,
+		  nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG, "not a username"));
+	CR_ENSURE(role == NT_ROLE_ADMIN || role == NT_ROLE_MEMBER,
+		  nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG,
+				 "a role is admin or member (ownership passes only when the owner leaves)"));
+	CR_TRY(nt_client_need_session(c));
+	cr_err err = nt_cs_role_set(c->s, gid, user, role);
+	if (err && c->s->fail == NT_CS_SERVER && c->s->code == NT_E_FORBIDDEN)
+		return nt_client_fail(c, NT_CLIENT_DENIED, err,
+				      "only the owner of %s can change roles, and not its own (%s)", gid,
+				      nt_code_str(NT_E_FORBIDDEN));
+	if (err)
+		return nt_client_sess_fail(c, err, gid);
+	return CR_OK;
 }
 
 cr_err nt_client_group_update(nt_client *c, const char *gid)
@@ -423,6 +451,41 @@ void nt_client_dm_gid(const char *a, const char *b, char out[NT_DM_GID_LEN + 1])
 		out[0] = 0;
 }
 
+bool nt_client_dm_peer(nt_client *c, const char *gid, const char *hint, char out[NT_USERNAME_MAX + 1])
+{
+	out[0] = 0;
+	if (!gid || !nt_dm_is_dm((const uint8_t *)gid, strlen(gid)))
+		return false;
+	char want[NT_DM_GID_LEN + 1];
+	if (hint && strcmp(hint, c->user) != 0 && strlen(hint) <= NT_USERNAME_MAX) {
+		nt_client_dm_gid(c->user, hint, want);
+		if (!strcmp(want, gid)) {
+			snprintf(out, NT_USERNAME_MAX + 1, "%s", hint);
+			return true;
+		}
+	}
+	/* From the group's roster; a display helper leaves the error alone. */
+	char saved[NT_CLIENT_ERR_MAX];
+	nt_client_status st = c->status;
+	memcpy(saved, c->err, sizeof saved);
+	mls_group *g = NULL;
+	st_client_group row;
+	if (nt_client_group_load(c, gid, &g, &row) == CR_OK) {
+		for (uint32_t k = 0; k < mls_group_leaf_count(g) && !out[0]; k++) {
+			const uint8_t *id;
+			size_t len;
+			uint8_t key[MLS_SIG_PUB_LEN];
+			if (mls_group_member(g, k, &id, &len, key) == CR_OK && len <= NT_USERNAME_MAX &&
+			    (len != strlen(c->user) || memcmp(id, c->user, len) != 0))
+				snprintf(out, NT_USERNAME_MAX + 1, "%.*s", (int)len, (const char *)id);
+		}
+		mls_group_free(g);
+	}
+	memcpy(c->err, saved, sizeof saved);
+	c->status = st;
+	return out[0] != 0;
+}
+
 static bool holds(nt_client *c, const char *gid)
 {
 	st_client_group row;
@@ -454,6 +517,8 @@ static cr_err group_local_create(nt_client *c, const char *gid)
 	if (!err) {
 		st_err se = st_client_group_add(c->db, (const uint8_t *)gid, strlen(gid), sealed, sealed_len, 0,
 						ST_CLIENT_ROLE_OWNER, 0);
+		if (!se)
+			se = st_client_group_set_own_commit(c->db, (const uint8_t *)gid, strlen(gid), now);
 		if (se)
 			err = nt_client_db_fail(c, se, "storing the group");
 		st_client_free(sealed, sealed_len);

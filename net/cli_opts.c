@@ -37,6 +37,8 @@ static const opt_spec specs[] = {
 	{ "--password-fd", OPT_NUM, OFF(password_fd), 0, 65535, "N", "read the account password from descriptor N" },
 	{ "--wait", OPT_NUM, OFF(wait_s), 0, 86400, "SECONDS", "recv: keep waiting for messages up to SECONDS" },
 	{ "--limit", OPT_NUM, OFF(limit), 1, 10000, "N", "history: the last N messages (default 50)" },
+	{ "--update-after", OPT_NUM, OFF(update_after_s), 1, 366L * 24 * 3600, "SECONDS",
+	  "refresh our keys in a group after SECONDS without a commit of ours (default 7 days)" },
 	{ "--json", OPT_FLAG, OFF(json), 0, 0, NULL, "one JSON object per line on stdout" },
 	{ "--cheap-kdf", OPT_FLAG, OFF(cheap_kdf), 0, 0, NULL, "register: fast keystore hashing (tests, demos only)" },
 	{ "--verified", OPT_FLAG, OFF(verified), 0, 0, NULL, "trust: mark the key as compared out of band" },

@@ -35,6 +35,7 @@ typedef struct nt_cli_opts {
 	long password_fd;
 	long wait_s;
 	long limit;
+	long update_after_s;
 	bool json;
 	bool cheap_kdf;
 	bool verified;

@@ -47,6 +47,7 @@ typedef struct gsync {
 	mls_group *g;           /* NULL while we do not hold the group */
 	st_client_role role;
 	uint64_t pos;           /* last position processed (or skipped, before a Welcome) */
+	int64_t own_commit_at;  /* when our leaf was last refreshed here */
 	bool advanced;          /* something was recorded: acknowledge */
 	bool stop;              /* stalled (key change) or left */
 	request req[MAX_REQUESTS];
@@ -232,9 +233,18 @@ static cr_err on_welcome(gsync *s, const nt_cli_entry *e, const uint8_t *id)
 		if (!se)
 			se = st_client_group_add(c->db, (const uint8_t *)s->gid, s->gid_len, sealed, sealed_len,
 						 mls_group_epoch(g), ST_CLIENT_ROLE_MEMBER, e->position);
-		/* RFC 9420 section 16.8: a one-time KeyPackage is used once. */
+		/* RFC 9420 section 16.8: a one-time KeyPackage is used once; the
+		 * server's count of ours went down with it (for a join request's,
+		 * which the server never held, the estimate is low by one until the
+		 * next upload's answer: that only brings an upload forward). */
 		if (!se && !last_resort)
 			se = st_client_kp_remove(c->db, ref, sizeof ref);
+		int64_t left = -1;
+		if (!se && !last_resort && (se = st_client_kp_server_left_get(c->db, &left)) == ST_OK && left > 0)
+			se = st_client_kp_server_left_set(c->db, left - 1);
+		/* Our leaf is fresh: it comes from the KeyPackage. */
+		if (!se)
+			se = st_client_group_set_own_commit(c->db, (const uint8_t *)s->gid, s->gid_len, nt_client_now());
 		if (!se)
 			se = st_client_commit(c->db);
 		st_client_free(sealed, sealed_len);
@@ -245,6 +255,7 @@ static cr_err on_welcome(gsync *s, const nt_cli_entry *e, const uint8_t *id)
 		}
 		s->g = g;
 		s->role = ST_CLIENT_ROLE_MEMBER;
+		s->own_commit_at = nt_client_now();
 		s->advanced = true;
 		nt_client_event ev = { .kind = NT_EV_JOINED, .group = s->gid, .epoch = mls_group_epoch(g) };
 		nt_client_emit(c, &ev);
@@ -451,6 +462,7 @@ static cr_err sync_log(nt_client *c, gsync *s)
 	} else {
 		s->role = row.role;
 		s->pos = row.log_pos;
+		s->own_commit_at = row.own_commit_at;
 	}
 	uint64_t start = s->pos;
 	for (int round = 0; round < NT_CLIENT_FETCH_ROUNDS && !s->stop; round++) {
@@ -532,6 +544,9 @@ cr_err nt_client_sync_one(nt_client *c, const char *gid)
 	bool leaving = false;
 	for (size_t i = 0; i < n_props && i < 64; i++)
 		leaving |= props[i] == own;
+	/* Alone in a group, a refresh protects nothing. */
+	bool stale = held && !leaving && mls_group_member_count(s.g) > 1 &&
+		     nt_client_now() - s.own_commit_at >= c->update_after_s;
 	mls_group_free(s.g);
 	s.g = NULL;
 	if (err || !held || c->in_sync) {
@@ -552,7 +567,9 @@ cr_err nt_client_sync_one(nt_client *c, const char *gid)
 		}
 	}
 	c->status = NT_CLIENT_OK;
-	if ((n || (n_props && !leaving)) && (err = nt_client_commit(c, gid, adds, lens, names, n, NULL, 0)) != CR_OK)
+	/* Any commit of ours carries a path, so it also refreshes our leaf. */
+	if ((n || (n_props && !leaving) || stale) &&
+	    (err = nt_client_commit(c, gid, adds, lens, names, n, NULL, 0)) != CR_OK)
 		warn(&s, NULL, "could not commit in %s: %s", gid, c->err);
 	c->in_sync = false;
 	gsync_free(&s);

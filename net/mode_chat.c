@@ -12,7 +12,9 @@
  *
  * Losing the server is not fatal: the chat reconnects with a doubling
  * back-off (1 s up to 30 s, at most CHAT_RECONNECT_TRIES attempts) and says
- * so; the user can keep typing /quit meanwhile.
+ * so. Text typed meanwhile is queued in the client database's outbox and
+ * sent once the connection is back (also by the next chat, if this one
+ * ends first); the screen says both.
  */
 #include <errno.h>
 #include <poll.h>
@@ -53,7 +55,8 @@ typedef struct chat {
 	char pipe_buf[NT_CHAT_LINE_MAX + 1]; /* not a terminal: the partial line read */
 	size_t pipe_len;
 	char current[NT_GROUP_ID_MAX + 1];
-	char prompt[NT_GROUP_ID_MAX + 8];
+	char prompt[NT_GROUP_ID_MAX + 24];
+	char current_label[NT_GROUP_ID_MAX + 16]; /* "dm with PEER" for a DM */
 	bool progress_shown;
 	bool quit;
 	int exit_code;
@@ -92,7 +95,18 @@ __attribute__((format(printf, 2, 3))) static void show(chat *ch, const char *fmt
 
 static void set_prompt(chat *ch)
 {
-	snprintf(ch->prompt, sizeof ch->prompt, ch->current[0] ? "[%s] " : "> ", ch->current);
+	snprintf(ch->prompt, sizeof ch->prompt, ch->current[0] ? "[%s] " : "> ", ch->current_label);
+}
+
+/* What people read for gid: "dm with PEER" for a DM, else the id. */
+static const char *label_of(chat *ch, const char *gid, char out[NT_GROUP_ID_MAX + 16])
+{
+	char peer[NT_USERNAME_MAX + 1];
+	if (ch->c && nt_client_dm_peer(ch->c, gid, NULL, peer))
+		snprintf(out, NT_GROUP_ID_MAX + 16, "dm with %s", peer);
+	else
+		snprintf(out, NT_GROUP_ID_MAX + 16, "%s", gid);
+	return out;
 }
 
 static void set_current(chat *ch, const char *gid)
@@ -100,6 +114,7 @@ static void set_current(chat *ch, const char *gid)
 	char copy[sizeof ch->current];
 	snprintf(copy, sizeof copy, "%s", gid ? gid : ""); /* gid may be ch->current itself */
 	memcpy(ch->current, copy, sizeof copy);
+	label_of(ch, ch->current, ch->current_label);
 	set_prompt(ch);
 }
 
@@ -123,8 +138,11 @@ static const char *safe(const char *s, char *out, size_t cap)
 static void on_event(void *ctx, const nt_client_event *ev)
 {
 	chat *ch = ctx;
-	char t[8], g[NT_GROUP_ID_MAX * 2], p[NT_USERNAME_MAX * 2 + 8];
-	const char *gid = safe(ev->group, g, sizeof g), *peer = safe(ev->peer, p, sizeof p);
+	char t[8], g[NT_GROUP_ID_MAX * 2 + 16], p[NT_USERNAME_MAX * 2 + 8], named[NT_GROUP_ID_MAX + 16];
+	/* A DM reads as its peer, not as its hashed id. */
+	if (ev->dm_peer)
+		snprintf(named, sizeof named, "dm with %s", ev->dm_peer);
+	const char *gid = safe(ev->dm_peer ? named : ev->group, g, sizeof g), *peer = safe(ev->peer, p, sizeof p);
 	switch (ev->kind) {
 	case NT_EV_MESSAGE: {
 		char *body = malloc(ev->body_len * 2 + 1);
@@ -263,7 +281,7 @@ static void print_group(void *ctx, const nt_client_group_info *g)
 {
 	chat *ch = ctx;
 	if (g->peer)
-		show(ch, "  %-36s dm with %s, epoch %llu", g->gid, g->peer, (unsigned long long)g->epoch);
+		show(ch, "  dm with %-28s epoch %llu (%s)", g->peer, (unsigned long long)g->epoch, g->gid);
 	else
 		show(ch, "  %-36s %s, %u member(s), epoch %llu", g->gid, role_name(g->role), g->members,
 		     (unsigned long long)g->epoch);
@@ -302,17 +320,59 @@ static const char *group_or_current(chat *ch, const char *g)
 	return ch->current[0] ? ch->current : NULL;
 }
 
-static void send_text(chat *ch, const char *gid, const char *text)
+/* Offline: into the outbox, sent after the reconnection. */
+static void queue_text(chat *ch, const char *gid, const char *text)
 {
-	if (!gid || !connected(ch))
-		return;
-	if (nt_client_send(ch->c, gid, (const uint8_t *)text, strlen(text)) != CR_OK) {
-		failed(ch, "send");
+	char l[NT_GROUP_ID_MAX + 16];
+	if (nt_client_outbox_queue(ch->c, gid, (const uint8_t *)text, strlen(text)) != CR_OK) {
+		show(ch, "error: could not queue the message: %s", nt_client_error(ch->c));
 		return;
 	}
-	char t[8];
 	set_current(ch, gid);
-	show(ch, "%s <%s@%s> %s", clock_now(t, 0), nt_client_user(ch->c), gid, text);
+	show(ch, "*** not connected: queued for %s, sent once the server is back", label_of(ch, gid, l));
+}
+
+static void send_text(chat *ch, const char *gid, const char *text)
+{
+	if (!gid)
+		return;
+	if (!ch->online) {
+		queue_text(ch, gid, text);
+		return;
+	}
+	if (nt_client_send(ch->c, gid, (const uint8_t *)text, strlen(text)) != CR_OK) {
+		failed(ch, "send");
+		if (!ch->online)
+			queue_text(ch, gid, text);
+		return;
+	}
+	char t[8], l[NT_GROUP_ID_MAX + 16];
+	set_current(ch, gid);
+	show(ch, "%s <%s@%s> %s", clock_now(t, 0), nt_client_user(ch->c), label_of(ch, gid, l), text);
+}
+
+static void sent_queued(void *ctx, const char *gid, const uint8_t *text, size_t n)
+{
+	chat *ch = ctx;
+	char t[8], l[NT_GROUP_ID_MAX + 16], *body = malloc(n * 2 + 1);
+	if (!body)
+		return;
+	nt_chat_sanitize(text, n, false, body, n * 2 + 1);
+	show(ch, "%s <%s@%s> %s (queued, sent now)", clock_now(t, 0), nt_client_user(ch->c), label_of(ch, gid, l),
+	     body);
+	cr_wipe(body, n * 2 + 1);
+	free(body);
+}
+
+/* Sends what the outbox holds; says how much went out. */
+static void flush_outbox(chat *ch)
+{
+	size_t sent = 0;
+	cr_err e = nt_client_outbox_flush(ch->c, sent_queued, ch, &sent);
+	if (sent)
+		show(ch, "*** sent %zu queued message(s)", sent);
+	if (e != CR_OK)
+		failed(ch, "sending the queued messages");
 }
 
 /* Runs one typed line. */
@@ -386,6 +446,17 @@ static void run_line(chat *ch, char *line)
 			{ failed(ch, "remove"); return; }
 		show(ch, "*** removed %s from %s", b, a);
 		break;
+	case NT_CHAT_ROLE: {
+		const char *r = cmd.a[2];
+		if (strcmp(r, "admin") && strcmp(r, "member")) {
+			show(ch, "usage: /role GROUP USER admin|member");
+			return;
+		}
+		if (nt_client_group_role(c, a, b, !strcmp(r, "admin") ? NT_ROLE_ADMIN : NT_ROLE_MEMBER) != CR_OK)
+			{ failed(ch, "role"); return; }
+		show(ch, "*** %s is now %s of %s", b, !strcmp(r, "admin") ? "an admin" : "a member", a);
+		break;
+	}
 	case NT_CHAT_DM: {
 		if (nt_client_dm(c, a, (const uint8_t *)b, strlen(b)) != CR_OK)
 			{ failed(ch, "dm"); return; }
@@ -586,7 +657,8 @@ static bool reconnect(chat *ch)
 	if (nt_client_reconnect(ch->c) == CR_OK && nt_client_sync(ch->c) == CR_OK) {
 		ch->online = true;
 		show(ch, "*** connected again");
-		return true;
+		flush_outbox(ch);
+		return ch->online;
 	}
 	show(ch, "*** reconnect failed: %s", nt_client_error(ch->c));
 	nt_client_status st = nt_client_status_of(ch->c);
@@ -699,7 +771,7 @@ int nt_chat_main(int argc, char **argv)
 			      .passphrase = passphrase, .password = password,
 			      .server_pin = a.have_pin ? a.pin : NULL,
 			      .timeout_ms = a.timeout_s ? (int)(a.timeout_s * 1000) : 10000,
-			      .on_event = on_event, .ctx = ch };
+			      .update_after_s = a.update_after_s, .on_event = on_event, .ctx = ch };
 	ch->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	nt_chat_line_init(&ch->line);
 	set_prompt(ch);
@@ -740,6 +812,7 @@ int nt_chat_main(int argc, char **argv)
 		goto out;
 	}
 	show(ch, "*** %s on %s:%u. /help lists the commands; /quit leaves.", a.user, a.host, a.port);
+	flush_outbox(ch); /* what an earlier chat queued and could not send */
 	loop(ch, sfd);
 	rc = ch->exit_code;
 out:

@@ -80,6 +80,16 @@ static const char *kind_name(nt_client_event_kind k)
 	return "?";
 }
 
+/* People read a DM by its peer, not by its hashed id. */
+static const char *group_label(const char *gid, const char *dm_peer, char out[NT_GROUP_ID_MAX + 16])
+{
+	if (dm_peer)
+		snprintf(out, NT_GROUP_ID_MAX + 16, "dm with %s", dm_peer);
+	else
+		snprintf(out, NT_GROUP_ID_MAX + 16, "%s", gid ? gid : "");
+	return out;
+}
+
 static void on_event(void *ctx, const nt_client_event *ev)
 {
 	run *r = ctx;
@@ -99,6 +109,8 @@ static void on_event(void *ctx, const nt_client_event *ev)
 			json_s("group", ev->group, true);
 		if (ev->peer)
 			json_s("from", ev->peer, true);
+		if (ev->dm_peer)
+			json_s("peer", ev->dm_peer, true);
 		if (ev->kind == NT_EV_MESSAGE) {
 			putchar(',');
 			json_str("text", ev->body, ev->body_len);
@@ -116,7 +128,8 @@ static void on_event(void *ctx, const nt_client_event *ev)
 		fflush(stdout);
 		return;
 	}
-	const char *g = ev->group ? ev->group : "", *p = ev->peer ? ev->peer : "";
+	char label[NT_GROUP_ID_MAX + 16];
+	const char *g = group_label(ev->group, ev->dm_peer, label), *p = ev->peer ? ev->peer : "";
 	switch (ev->kind) {
 	case NT_EV_MESSAGE:
 		printf("[%s] %s: ", g, p);
@@ -189,6 +202,7 @@ static int start(run *r, bool reg)
 		.db_path = r->o.db_path, .host = r->o.host, .port = r->o.port, .user = r->o.user, .passphrase = pass,
 		.password = pw, .server_pin = r->o.have_pin ? r->o.pin : NULL,
 		.timeout_ms = r->o.timeout_s ? (int)(r->o.timeout_s * 1000) : 10000, .cheap_kdf = r->o.cheap_kdf,
+		.update_after_s = r->o.update_after_s,
 		.on_event = on_event, .ctx = r,
 	};
 	cr_err e = reg ? nt_client_register(&r->c, &co, r->o.invite) : nt_client_open(&r->c, &co);
@@ -280,8 +294,9 @@ static void print_group(void *ctx, const nt_client_group_info *g)
 			json_s("peer", g->peer, true);
 		printf(",\"epoch\":%llu,\"members\":%u}\n", (unsigned long long)g->epoch, g->members);
 	} else {
-		printf("%-36s %-6s epoch %-4llu %u members%s%s\n", g->gid, role, (unsigned long long)g->epoch, g->members,
-		       g->peer ? ", with " : "", g->peer ? g->peer : "");
+		char label[NT_GROUP_ID_MAX + 16];
+		printf("%-36s %-6s epoch %-4llu %u members\n", group_label(g->gid, g->peer, label), role,
+		       (unsigned long long)g->epoch, g->members);
 	}
 }
 
@@ -300,13 +315,14 @@ static void print_member(void *ctx, const nt_client_member *m)
 
 static int do_group(run *r)
 {
-	static const char usage[] = "create|join|leave|update|list GROUP | add|remove GROUP USER | members GROUP";
+	static const char usage[] =
+		"create|join|leave|update|list GROUP | add|remove GROUP USER | role GROUP USER admin|member | members GROUP";
 	if (r->o.n_pos < 1)
 		return usage_err("group", usage);
 	const char *op = r->o.pos[0], *gid = r->o.n_pos > 1 ? r->o.pos[1] : NULL;
 	static const struct { const char *op; size_t args; } ops[] = {
 		{ "create", 2 }, { "join", 2 }, { "leave", 2 }, { "update", 2 }, { "list", 1 },
-		{ "add", 3 }, { "remove", 3 }, { "members", 2 },
+		{ "add", 3 }, { "remove", 3 }, { "role", 4 }, { "members", 2 },
 	};
 	size_t want = 0;
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
@@ -314,6 +330,13 @@ static int do_group(run *r)
 			want = ops[i].args;
 	if (!want || r->o.n_pos != want)
 		return usage_err("group", usage);
+	uint8_t role = NT_ROLE_MEMBER;
+	if (!strcmp(op, "role")) {
+		if (!strcmp(r->o.pos[3], "admin"))
+			role = NT_ROLE_ADMIN;
+		else if (strcmp(r->o.pos[3], "member"))
+			return usage_err("group", "role GROUP USER admin|member");
+	}
 	int rc = start(r, false);
 	if (rc)
 		return rc;
@@ -330,6 +353,8 @@ static int do_group(run *r)
 		e = nt_client_group_add(r->c, gid, r->o.pos[2]);
 	else if (!strcmp(op, "remove"))
 		e = nt_client_group_remove(r->c, gid, r->o.pos[2]);
+	else if (!strcmp(op, "role"))
+		e = nt_client_group_role(r->c, gid, r->o.pos[2], role);
 	else if (!strcmp(op, "list"))
 		e = nt_client_groups(r->c, print_group, r);
 	else if (!strcmp(op, "members"))
@@ -447,13 +472,21 @@ static void print_line(void *ctx, const nt_client_line *l)
 static int do_history(run *r)
 {
 	if (r->o.n_pos != 1)
-		return usage_err("history", "GROUP [--limit N]");
+		return usage_err("history", "GROUP|@PEER [--limit N]");
 	int rc = start(r, false);
 	if (rc)
 		return rc;
-	return nt_client_history(r->c, r->o.pos[0], r->o.limit ? (unsigned)r->o.limit : 50, print_line, r)
-		       ? fail_client(r)
-		       : 0;
+	/* @PEER: the DM with PEER. */
+	char gid[NT_GROUP_ID_MAX + 1], peer[NT_USERNAME_MAX + 1];
+	const char *arg = r->o.pos[0];
+	if (arg[0] == '@')
+		nt_client_dm_gid(nt_client_user(r->c), arg + 1, gid);
+	else
+		snprintf(gid, sizeof gid, "%s", arg);
+	if (!r->o.json && nt_client_dm_peer(r->c, gid, arg[0] == '@' ? arg + 1 : NULL, peer))
+		printf("dm with %s:\n", peer);
+	return nt_client_history(r->c, gid, r->o.limit ? (unsigned)r->o.limit : 50, print_line, r) ? fail_client(r)
+													     : 0;
 }
 
 typedef struct sub {
@@ -467,13 +500,13 @@ static const sub subs[] = {
 	{ "send", do_send, "GROUP TEXT", "send a message to a group" },
 	{ "dm", do_dm, "PEER TEXT", "send a direct message (the peer need not be online)" },
 	{ "recv", do_recv, "[GROUP...] [--wait SECONDS]", "process what arrived (also in GROUPs we were added to) and print it" },
-	{ "group", do_group, "create|join|leave|update|list|add|remove|members ...", "group operations" },
+	{ "group", do_group, "create|join|leave|update|list|add|remove|role|members ...", "group operations" },
 	{ "send-file", do_send_file, "GROUP PATH", "send a file (encrypted)" },
 	{ "get-file", do_get_file, "REF OUT", "fetch and decrypt a file announced in a group" },
 	{ "who", do_who, "", "who is online among the people sharing a group with us" },
 	{ "fingerprint", do_fingerprint, "USER", "the safety number to compare with USER out of band" },
 	{ "trust", do_trust, "USER [--verified]", "accept USER's current key (after a change), or mark it verified" },
-	{ "history", do_history, "GROUP [--limit N]", "the stored messages of a group" },
+	{ "history", do_history, "GROUP|@PEER [--limit N]", "the stored messages of a group, or of the DM with PEER" },
 	{ NULL, NULL, NULL, NULL },
 };
 

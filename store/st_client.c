@@ -66,18 +66,26 @@ static const char *const migrations[] = {
 	"  sealed BLOB NOT NULL,"
 	"  last_resort INTEGER NOT NULL CHECK (last_resort IN (0, 1)),"
 	"  created INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 2: an identity is stored before REGISTER (so that its key is never
+	 * lost) and marked once the server accepted it; the server's count of
+	 * our one-time KeyPackages as last reported (-1: unknown); when our own
+	 * leaf was last refreshed in each group (0: unknown). */
+	"ALTER TABLE identity ADD COLUMN registered INTEGER NOT NULL DEFAULT 1 CHECK (registered IN (0, 1));"
+	"ALTER TABLE identity ADD COLUMN kp_server_left INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE groups ADD COLUMN own_commit_at INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
-#if ST_CLIENT_SCHEMA_VERSION != 1
+#if ST_CLIENT_SCHEMA_VERSION != 2
 #error "ST_CLIENT_SCHEMA_VERSION must equal the number of migrations"
 #endif
 
 enum q {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_ROLLBACK,
-	Q_ID_ADD, Q_ID_GET, Q_ID_SET_KS,
+	Q_ID_ADD, Q_ID_GET, Q_ID_SET_KS, Q_ID_REG_GET, Q_ID_REG_SET, Q_ID_KPL_GET, Q_ID_KPL_SET,
 	Q_SPIN_GET, Q_SPIN_ADD, Q_SPIN_SET,
 	Q_CPIN_GET, Q_CPIN_ADD, Q_CPIN_SET, Q_CPIN_VERIFY,
 	Q_GROUP_ADD, Q_GROUP_GET, Q_GROUP_ROLE, Q_GROUP_DEL, Q_GROUP_LIST, Q_GROUP_POS, Q_GROUP_STATE,
+	Q_GROUP_OWN,
 	Q_PROC_HAS, Q_PROC_ADD, Q_PROC_PRUNE,
 	Q_OUT_ADD, Q_OUT_PEEK, Q_OUT_DEL, Q_OUT_COUNT,
 	Q_HIST_ADD, Q_HIST_LIST,
@@ -92,9 +100,13 @@ static const char *const sql[Q_COUNT] = {
 	[Q_SP] = "SAVEPOINT st_client_op",
 	[Q_SP_RELEASE] = "RELEASE st_client_op",
 	[Q_SP_ROLLBACK] = "ROLLBACK TO st_client_op",
-	[Q_ID_ADD] = "INSERT INTO identity (id, name, keystore, created) VALUES (1, ?, ?, ?)",
+	[Q_ID_ADD] = "INSERT INTO identity (id, name, keystore, created, registered) VALUES (1, ?, ?, ?, 0)",
 	[Q_ID_GET] = "SELECT name, keystore FROM identity WHERE id = 1",
 	[Q_ID_SET_KS] = "UPDATE identity SET keystore = ? WHERE id = 1",
+	[Q_ID_REG_GET] = "SELECT registered FROM identity WHERE id = 1",
+	[Q_ID_REG_SET] = "UPDATE identity SET registered = 1, name = ? WHERE id = 1",
+	[Q_ID_KPL_GET] = "SELECT kp_server_left FROM identity WHERE id = 1",
+	[Q_ID_KPL_SET] = "UPDATE identity SET kp_server_left = ? WHERE id = 1",
 	[Q_SPIN_GET] = "SELECT pin, first_seen FROM server_pins WHERE host = ? AND port = ?",
 	[Q_SPIN_ADD] = "INSERT INTO server_pins (host, port, pin, first_seen) VALUES (?, ?, ?, ?)",
 	[Q_SPIN_SET] = "UPDATE server_pins SET pin = ?3, first_seen = ?4 WHERE host = ?1 AND port = ?2",
@@ -103,12 +115,13 @@ static const char *const sql[Q_COUNT] = {
 	[Q_CPIN_SET] = "UPDATE contact_pins SET identity_key = ?2, first_seen = ?3, verified = 0 WHERE name = ?1",
 	[Q_CPIN_VERIFY] = "UPDATE contact_pins SET verified = 1 WHERE name = ?",
 	[Q_GROUP_ADD] = "INSERT INTO groups (gid, state, epoch, role, log_pos) VALUES (?, ?, ?, ?, ?)",
-	[Q_GROUP_GET] = "SELECT state, epoch, role, log_pos FROM groups WHERE gid = ?",
+	[Q_GROUP_GET] = "SELECT state, epoch, role, log_pos, own_commit_at FROM groups WHERE gid = ?",
 	[Q_GROUP_ROLE] = "UPDATE groups SET role = ?2 WHERE gid = ?1",
 	[Q_GROUP_DEL] = "DELETE FROM groups WHERE gid = ?",
-	[Q_GROUP_LIST] = "SELECT gid, epoch, role, log_pos FROM groups ORDER BY gid",
+	[Q_GROUP_LIST] = "SELECT gid, epoch, role, log_pos, own_commit_at FROM groups ORDER BY gid",
 	[Q_GROUP_POS] = "UPDATE groups SET log_pos = ?2 WHERE gid = ?1",
 	[Q_GROUP_STATE] = "UPDATE groups SET state = ?2, epoch = ?3 WHERE gid = ?1",
+	[Q_GROUP_OWN] = "UPDATE groups SET own_commit_at = ?2 WHERE gid = ?1",
 	[Q_PROC_HAS] = "SELECT 1 FROM processed WHERE gid = ? AND msg_id = ?",
 	[Q_PROC_ADD] = "INSERT INTO processed (gid, msg_id, log_pos, at) VALUES (?, ?, ?, ?)",
 	[Q_PROC_PRUNE] = "DELETE FROM processed WHERE gid = ? AND log_pos < ?",
@@ -467,6 +480,44 @@ st_err st_client_identity_set_keystore(st_client *c, const uint8_t *keystore, si
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
+st_err st_client_identity_registered(st_client *c, bool *registered)
+{
+	*registered = false;
+	sqlite3_stmt *st = q(c, Q_ID_REG_GET);
+	ST_TRY(st_sql_row(st));
+	*registered = sqlite3_column_int64(st, 0) == 1;
+	done(st);
+	return ST_OK;
+}
+
+st_err st_client_identity_set_registered(st_client *c, const uint8_t *name, size_t name_len)
+{
+	ST_ENSURE(len_ok(name, name_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_ID_REG_SET);
+	ST_TRY(bind_blob(st, 1, name, name_len));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_client_kp_server_left_get(st_client *c, int64_t *left)
+{
+	*left = -1;
+	sqlite3_stmt *st = q(c, Q_ID_KPL_GET);
+	ST_TRY(st_sql_row(st));
+	*left = sqlite3_column_int64(st, 0);
+	done(st);
+	return ST_OK;
+}
+
+st_err st_client_kp_server_left_set(st_client *c, int64_t left)
+{
+	ST_ENSURE(left >= -1, ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_ID_KPL_SET);
+	ST_TRY(bind_i64(st, 1, left));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
 /* ---------------------------------------------------------------- pins */
 
 /* Pins are public values; the comparison still runs in time that depends
@@ -660,6 +711,7 @@ static void group_cols(sqlite3_stmt *st, int epoch_col, st_client_group *g)
 	g->epoch = (uint64_t)sqlite3_column_int64(st, epoch_col);
 	g->role = (st_client_role)sqlite3_column_int64(st, epoch_col + 1);
 	g->log_pos = (uint64_t)sqlite3_column_int64(st, epoch_col + 2);
+	g->own_commit_at = sqlite3_column_int64(st, epoch_col + 3);
 }
 
 st_err st_client_group_get(st_client *c, const uint8_t *gid, size_t gid_len, st_client_group *g)
@@ -702,6 +754,16 @@ st_err st_client_group_set_state(st_client *c, const uint8_t *gid, size_t gid_le
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
 	ST_TRY(bind_blob(st, 2, state, state_len));
 	ST_TRY(bind_i64(st, 3, (int64_t)epoch));
+	ST_TRY(st_sql_run(st));
+	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
+}
+
+st_err st_client_group_set_own_commit(st_client *c, const uint8_t *gid, size_t gid_len, int64_t at)
+{
+	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = q(c, Q_GROUP_OWN);
+	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_TRY(bind_i64(st, 2, at));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }

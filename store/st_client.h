@@ -52,7 +52,7 @@
 
 #include "st_err.h"
 
-#define ST_CLIENT_SCHEMA_VERSION 1
+#define ST_CLIENT_SCHEMA_VERSION 2
 #define ST_CLIENT_APPLICATION_ID 0x45564331 /* "EVC1" */
 #define ST_CLIENT_NAME_MAX 32      /* the server's username rule */
 #define ST_CLIENT_HOST_MAX 255     /* a DNS name */
@@ -94,7 +94,10 @@ void st_client_free(void *p, size_t n);
 
 /* --- identity: one row, the user of this database --- */
 
-/* ST_ERR_EXISTS when an identity is already stored. */
+/* Stored before registration and marked registered once the server accepted
+ * it (st_client_identity_set_registered), so that a failed registration
+ * keeps the key for the retry. ST_ERR_EXISTS when an identity is already
+ * stored. */
 st_err st_client_identity_set(st_client *c, const uint8_t *name, size_t name_len,
 			      const uint8_t *keystore, size_t keystore_len, int64_t now) ST_MUST_CHECK;
 /* name[ST_CLIENT_NAME_MAX] and *name_len; *keystore malloc'ed. */
@@ -103,6 +106,17 @@ st_err st_client_identity_get(st_client *c, uint8_t name[ST_CLIENT_NAME_MAX], si
 /* A passphrase change: the re-sealed keystore replaces the old one. */
 st_err st_client_identity_set_keystore(st_client *c, const uint8_t *keystore,
 				       size_t keystore_len) ST_MUST_CHECK;
+
+/* False until st_client_identity_set_registered (identities stored by
+ * schema version 1 count as registered). ST_ERR_NOT_FOUND without one. */
+st_err st_client_identity_registered(st_client *c, bool *registered) ST_MUST_CHECK;
+/* The server accepted the identity under name (which may differ from the
+ * name of a failed attempt). */
+st_err st_client_identity_set_registered(st_client *c, const uint8_t *name, size_t name_len) ST_MUST_CHECK;
+/* The server's count of our one-time KeyPackages, as it last reported it
+ * (KP_UPLOAD_OK) minus those consumed since; -1 when unknown. */
+st_err st_client_kp_server_left_get(st_client *c, int64_t *left) ST_MUST_CHECK;
+st_err st_client_kp_server_left_set(st_client *c, int64_t left) ST_MUST_CHECK;
 
 /* --- pins: trust on first use --- */
 
@@ -159,6 +173,7 @@ typedef struct st_client_group {
 	uint64_t epoch;
 	st_client_role role;
 	uint64_t log_pos;   /* the last server log position processed */
+	int64_t own_commit_at; /* when we last committed here (our leaf refreshed); 0: unknown */
 } st_client_group;
 
 /* A group joined (Welcome) or created; log_pos is where its log starts.
@@ -177,6 +192,9 @@ st_err st_client_group_set_role(st_client *c, const uint8_t *gid, size_t gid_len
  * ST_ERR_CONFLICT when the epoch would go back. */
 st_err st_client_group_set_state(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *state,
 				 size_t state_len, uint64_t epoch) ST_MUST_CHECK;
+/* When our leaf in the group was last refreshed (a commit of ours, the
+ * creation, the join). ST_ERR_NOT_FOUND without the group. */
+st_err st_client_group_set_own_commit(st_client *c, const uint8_t *gid, size_t gid_len, int64_t at) ST_MUST_CHECK;
 /* Forgets the group and its processed ids (history stays for /history). */
 st_err st_client_group_remove(st_client *c, const uint8_t *gid, size_t gid_len) ST_MUST_CHECK;
 /* Every group, ordered by id, without states. */

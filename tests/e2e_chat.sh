@@ -5,6 +5,8 @@
 # while bob has half a line typed: the message appears on bob's screen and
 # his half line is still there, and he can finish and send it. /quit and
 # SIGTERM restore the terminal's settings (stty before and after compared).
+# While the server is away, a typed message waits in the outbox and is sent
+# once the chat has reconnected, exactly once.
 # Commands piped into the chat (no terminal) work as well. Every wait is
 # bounded; everything is removed at the end, also on failure.
 set -u
@@ -135,11 +137,17 @@ tmux -S "$sock" send-keys -t bob C-u
 # chats say so, reconnect with back-off, and go on.
 kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
 check "bob is told the server went away" wait_for 15 screen_has bob "lost the server; reconnecting"
+# Typed while the server is away: queued, and sent once it is back.
+tmux -S "$sock" send-keys -t bob -l "/msg room queued while away"
+tmux -S "$sock" send-keys -t bob Enter
+check "bob's message is queued while the server is away" wait_for 10 screen_has bob "queued for room"
 "$bin" server --listen "127.0.0.1:$port" --db "$dir/server.db" >>"$dir/server.log" 2>&1 &
 server_pid=$!
 check "the server restarts" wait_for 10 port_open "$port"
 check "bob's chat reconnects" wait_for 30 screen_has bob "connected again"
 check "alice's chat reconnects" wait_for 30 screen_has alice "connected again"
+check "bob's chat sends the queued message" wait_for 15 screen_has bob "sent 1 queued message(s)"
+check "alice reads the queued message" wait_for 15 screen_has alice "<bob@room> queued while away"
 tmux -S "$sock" send-keys -t alice -l "/msg room after the restart"
 tmux -S "$sock" send-keys -t alice Enter
 check "messages flow again after the restart" wait_for 15 screen_has bob "<alice@room> after the restart"
@@ -159,4 +167,5 @@ check "SIGTERM restores alice's terminal settings" wait_for 5 cmp -s "$dir/alice
 # Piped history: what bob typed is in alice's history.
 out=$(printf '/history room\n' | piped alice 2>&1)
 check "piped /history shows bob's line" grep -q "<bob> half a line" <<<"$out"
+check "the queued message arrived exactly once" test "$(grep -c "<bob> queued while away" <<<"$out")" -eq 1
 finish

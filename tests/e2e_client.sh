@@ -2,7 +2,8 @@
 # e2e_client.sh: the one-shot client subcommands against a real
 # `echover server` on 127.0.0.1 (a free port, temporary folders, removed by
 # the trap): registration (open and by invite), a group's life (create, add,
-# messages, leave, remove, the owner leaving), who reads what (a joiner not
+# messages, leave, remove, roles, the owner leaving), DMs named by their
+# peer, a failed registration retried, who reads what (a joiner not
 # the past, a leaver not the future), a member who was away, two commits at
 # once, and the exit codes scripts rely on (2 usage, 3 unreachable, 4 wrong
 # passphrase or invite, 5 changed server key). Every wait is bounded.
@@ -133,13 +134,29 @@ ev dave recv;              check "dave reads after joining" has "$out" "carol: w
 ev dave group members team
 check "members lists roles" bash -c 'grep -q "^carol .*owner" <<<"$0" && grep -q "^dave .*member" <<<"$0"' "$out"
 
+# Roles: a plain member may not remove or promote (exit 4); the owner makes
+# dave admin, and dave then may remove.
+ev dave group remove team carol
+check "a member cannot remove (exit 4)" bash -c 'test $0 -eq 4 && grep -q "only an admin or the owner" <<<"$1"' "$rc" "$out"
+ev dave group role team dave admin; check "a member cannot change roles (exit 4)" test $rc -eq 4
+ev carol group role team dave owner; check "role takes admin or member" test $rc -eq 2
+ev carol group role team dave admin; check "the owner makes dave admin" test $rc -eq 0
+ev dave group members team;          check "members shows the new admin" grep -q "^dave .*admin" <<<"$out"
+ev dave group add team bob;          check "the new admin adds bob" test $rc -eq 0
+ev dave group remove team bob;       check "the new admin removes bob" test $rc -eq 0
+
 # A direct message to a user who is offline, read later.
 ev carol dm bob "psst, bob";  check "dm to an offline peer" test $rc -eq 0
 ev carol dm bob "second dm";  check "dm again (the group exists)" test $rc -eq 0
 ev bob recv;                  check "bob reads his DMs later" bash -c 'grep -q "carol: psst, bob" <<<"$0" && grep -q "carol: second dm" <<<"$0"' "$out"
+check "a DM reads as its peer, not its id" bash -c 'grep -q "^\[dm with carol\] carol: psst, bob" <<<"$0" && ! grep -q "dm-" <<<"$0"' "$out"
 ev bob dm carol "reply";      check "bob replies in the same DM" test $rc -eq 0
 ev carol recv;                check "carol reads the reply" has "$out" "bob: reply"
-ev bob group list;            check "the DM shows its peer" has "$out" "with carol"
+ev bob group list;            check "the DM shows its peer" bash -c 'grep -q "^dm with carol " <<<"$0" && ! grep -q "dm-" <<<"$0"' "$out"
+ev bob group list --json;     check "json keeps the DM id and adds the peer" bash -c 'grep -q "\"group\":\"dm-[0-9a-f]*\".*\"peer\":\"carol\"" <<<"$0"' "$out"
+ev carol dm bob "json dm"
+ev bob recv --json;           check "json events of a DM name the peer" has "$out" '"from":"carol","peer":"carol","text":"json dm"'
+ev bob history @carol;        check "history @PEER reads the DM" bash -c 'grep -q "^dm with carol:" <<<"$0" && grep -q "carol: psst, bob" <<<"$0"' "$out"
 
 # Notifications: bob waits; carol writes; bob's client gets it while waiting.
 timeout 30 "$bin" recv --wait 4 --user bob --server 127.0.0.1:$port >"$tmp/wait.out" 2>&1 &
@@ -207,8 +224,16 @@ stop_at "$srv_pid"
 server_at inv invite || finish
 ev frank register --cheap-kdf
 check "invite policy: no code exits 4" test $rc -eq 4
+check "a failed registration says it can be retried" has "$out" "run register again"
+ev frank recv
+check "an unregistered identity does not open (exit 6)" test $rc -eq 6
 code=$("$bin" server --db "$tmp/inv.db" invite 2>/dev/null | head -1)
-ev grace register --cheap-kdf --invite "$code"
+ev frank register --cheap-kdf --invite "$code"
+check "the retry with a code registers the kept identity" test $rc -eq 0
+ev frank recv
+check "frank, registered on the retry, logs in" test $rc -eq 0
+code2=$("$bin" server --db "$tmp/inv.db" invite 2>/dev/null | head -1)
+ev grace register --cheap-kdf --invite "$code2"
 check "invite policy: a code registers" test $rc -eq 0
 ev heidi register --cheap-kdf --invite "$code"
 check "an invite code works once" test $rc -eq 4

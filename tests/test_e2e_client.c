@@ -6,7 +6,10 @@
  * the server replays is ignored; a contact's changed key stops an add
  * until it is trusted; two commits for one epoch do not fork the group;
  * a client killed mid-sync, again and again, resumes and delivers every
- * message exactly once, in order.
+ * message exactly once, in order. And the client's rough edges: a failed
+ * registration retried, KeyPackages counted as the server has them, roles
+ * (an admin removes, a member cannot), a stale leaf refreshed by a sync,
+ * the outbox, DM events naming the peer.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -434,7 +437,335 @@ out:
 	teardown(&s);
 }
 
+/* Registration that fails (no invite, a wrong one, the name taken, the
+ * server away) keeps the identity for the retry, which then succeeds. */
+TEST(e2e_client_failed_registration_can_be_retried)
+{
+	server s;
+	user u[2];
+	memset(u, 0, sizeof u);
+	if (!fixture(&s, true) || !CHECK(server_start(&s)))
+		goto out;
+	snprintf(u[0].name, sizeof u[0].name, "frank");
+	snprintf(u[0].db, sizeof u[0].db, "%s/frank.db", s.dir);
+	nt_client_opts o = opts(&s, &u[0]);
+	/* No invite, then a wrong one: refused, the identity kept. */
+	CHECK_ERR(nt_client_register(&u[0].c, &o, NULL), CR_ERR_INVALID);
+	CHECK(nt_client_status_of(u[0].c) == NT_CLIENT_DENIED);
+	CHECK(strstr(nt_client_error(u[0].c), "register again") != NULL);
+	nt_client_close(u[0].c);
+	CHECK_ERR(nt_client_register(&u[0].c, &o, "not-a-code"), CR_ERR_INVALID);
+	CHECK(nt_client_status_of(u[0].c) == NT_CLIENT_DENIED);
+	nt_client_close(u[0].c);
+	/* Opening an unregistered identity says what to do. */
+	CHECK(nt_client_open(&u[0].c, &o) != CR_OK);
+	CHECK(nt_client_status_of(u[0].c) == NT_CLIENT_NOT_FOUND &&
+	      strstr(nt_client_error(u[0].c), "register again") != NULL);
+	nt_client_close(u[0].c);
+	/* Another passphrase does not open the kept identity. */
+	o.passphrase = "another passphrase";
+	CHECK_ERR(nt_client_register(&u[0].c, &o, NULL), CR_ERR_AUTH);
+	CHECK(nt_client_status_of(u[0].c) == NT_CLIENT_DENIED);
+	nt_client_close(u[0].c);
+	o.passphrase = "test passphrase";
+	/* The retry with a good code succeeds, with the identity made first. */
+	char code[80];
+	if (!CHECK(make_invite(&s, code)))
+		goto out;
+	u[0].c = NULL;
+	if (!ok(&u[0], nt_client_register(&u[0].c, &o, code), "register with a code"))
+		goto out;
+	CHECK_ERR(nt_client_register(&u[1].c, &o, code), CR_ERR_STATE); /* registered now */
+	nt_client_close(u[1].c);
+	u[1].c = NULL;
+	/* The name taken: a second database trying "frank" keeps its identity,
+	 * and registers under another name. */
+	snprintf(u[1].name, sizeof u[1].name, "frank");
+	snprintf(u[1].db, sizeof u[1].db, "%s/other.db", s.dir);
+	nt_client_opts o2 = opts(&s, &u[1]);
+	if (!CHECK(make_invite(&s, code)))
+		goto out;
+	CHECK(nt_client_register(&u[1].c, &o2, code) != CR_OK);
+	CHECK(strstr(nt_client_error(u[1].c), "taken") != NULL);
+	nt_client_close(u[1].c);
+	u[1].c = NULL;
+	snprintf(u[1].name, sizeof u[1].name, "grace");
+	o2 = opts(&s, &u[1]);
+	if (ok(&u[1], nt_client_register(&u[1].c, &o2, code), "register as grace") && reopen(&s, &u[1]))
+		CHECK(!strcmp(nt_client_user(u[1].c), "grace"));
+	/* The server away: exit "unreachable", the identity kept, the retry works. */
+	nt_client_close(u[1].c);
+	u[1].c = NULL;
+	server_stop(&s, SIGTERM);
+	snprintf(u[1].name, sizeof u[1].name, "heidi");
+	snprintf(u[1].db, sizeof u[1].db, "%s/heidi.db", s.dir);
+	o2 = opts(&s, &u[1]);
+	CHECK(nt_client_register(&u[1].c, &o2, NULL) != CR_OK);
+	CHECK(nt_client_status_of(u[1].c) == NT_CLIENT_UNREACHABLE);
+	nt_client_close(u[1].c);
+	u[1].c = NULL;
+	if (!CHECK(server_start(&s)) || !CHECK(make_invite(&s, code)))
+		goto out;
+	ok(&u[1], nt_client_register(&u[1].c, &o2, code), "heidi after the server came back");
+out:
+	bye(u, 2);
+	teardown(&s);
+}
+
+/* bob's join requests (KeyPackages the directory never holds) and twenty
+ * adds, each consuming one of his published ones: his client counts what
+ * the server has, not what it keeps itself, so the directory never runs
+ * out of one-time KeyPackages. */
+TEST(e2e_client_keypackages_follow_the_servers_count)
+{
+	server s;
+	user u[3];
+	memset(u, 0, sizeof u);
+	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob") ||
+	    !reg(&s, &u[2], "carol"))
+		goto out;
+	char gid[16];
+	for (int i = 0; i < 6; i++) {
+		snprintf(gid, sizeof gid, "ask%d", i);
+		if (!ok(&u[0], nt_client_group_create(u[0].c, gid), "create") ||
+		    !ok(&u[1], nt_client_group_join(u[1].c, gid), "bob asks to join"))
+			goto out;
+	}
+	for (int i = 0; i < NT_CLIENT_KP_TARGET; i++) {
+		snprintf(gid, sizeof gid, "g%d", i);
+		if (!ok(&u[0], nt_client_group_create(u[0].c, gid), "create") ||
+		    !ok(&u[0], nt_client_group_add(u[0].c, gid, "bob"), "add bob") ||
+		    !ok(&u[1], nt_client_sync_group(u[1].c, gid), "bob joins"))
+			goto out;
+	}
+	CHECK(u[1].ev.n[NT_EV_JOINED] == NT_CLIENT_KP_TARGET);
+	int64_t left = -1;
+	CHECK(st_client_kp_server_left_get(u[1].c->db, &left) == ST_OK);
+	t_note("after %d adds, bob's client counts %lld on the server", NT_CLIENT_KP_TARGET, (long long)left);
+	CHECK(left >= NT_CLIENT_KP_LOW);
+	/* carol takes one: a one-time KeyPackage, not the last-resort one. */
+	if (CHECK_OK(nt_cs_kp_fetch(u[2].c->s, "bob")))
+		CHECK(!u[2].c->s->resp.last_resort);
+	/* And a sync with nothing consumed uploads nothing. */
+	int64_t before = left;
+	if (ok(&u[1], nt_client_sync(u[1].c), "bob syncs") &&
+	    CHECK(st_client_kp_server_left_get(u[1].c->db, &left) == ST_OK))
+		CHECK(left == before);
+out:
+	bye(u, 3);
+	teardown(&s);
+}
+
+/* Roles: the owner makes bob admin; bob can then remove a member; dave,
+ * a plain member, cannot (DENIED); nor can a non-owner change roles. */
+TEST(e2e_client_admin_removes_member_does_not)
+{
+	server s;
+	user u[4];
+	memset(u, 0, sizeof u);
+	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob") ||
+	    !reg(&s, &u[2], "carol") || !reg(&s, &u[3], "dave"))
+		goto out;
+	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "carol"), "add") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "dave"), "add") ||
+	    !ok(&u[1], nt_client_sync_group(u[1].c, "g"), "bob joins") ||
+	    !ok(&u[3], nt_client_sync_group(u[3].c, "g"), "dave joins"))
+		goto out;
+	/* dave, a member: neither a remove nor a role change. */
+	CHECK(nt_client_group_remove(u[3].c, "g", "carol") != CR_OK);
+	CHECK(nt_client_status_of(u[3].c) == NT_CLIENT_DENIED);
+	CHECK(strstr(nt_client_error(u[3].c), "only an admin or the owner") != NULL);
+	CHECK(nt_client_group_role(u[3].c, "g", "dave", NT_ROLE_ADMIN) != CR_OK);
+	CHECK(nt_client_status_of(u[3].c) == NT_CLIENT_DENIED);
+	CHECK_ERR(nt_client_group_role(u[0].c, "g", "bob", NT_ROLE_OWNER), CR_ERR_ARG);
+	/* The owner makes bob admin; bob removes carol. */
+	if (!ok(&u[0], nt_client_group_role(u[0].c, "g", "bob", NT_ROLE_ADMIN), "make bob admin") ||
+	    !ok(&u[1], nt_client_group_remove(u[1].c, "g", "carol"), "bob removes carol"))
+		goto out;
+	unsigned admins = 0;
+	if (CHECK_OK(nt_cs_members(u[0].c->s, "g"))) {
+		cr_reader r = u[0].c->s->resp.members;
+		nt_cli_member x;
+		while (nt_cli_next_member(&r, &x) == CR_OK) {
+			CHECK(!(x.name.n == 5 && !memcmp(x.name.p, "carol", 5)));
+			admins += x.role == NT_ROLE_ADMIN && x.name.n == 3 && !memcmp(x.name.p, "bob", 3);
+		}
+	}
+	CHECK(admins == 1);
+	/* Back to member: bob can no longer remove. */
+	if (ok(&u[0], nt_client_group_role(u[0].c, "g", "bob", NT_ROLE_MEMBER), "bob back to member")) {
+		CHECK(nt_client_group_remove(u[1].c, "g", "dave") != CR_OK);
+		CHECK(nt_client_status_of(u[1].c) == NT_CLIENT_DENIED);
+	}
+out:
+	bye(u, 4);
+	teardown(&s);
+}
+
+/* Post-compromise security: once alice's leaf is older than the period,
+ * her next sync commits an update; the others follow (same epoch
+ * authenticator) and the group still talks. A fresh leaf commits nothing. */
+TEST(e2e_client_stale_leaf_is_refreshed_by_a_sync)
+{
+	server s;
+	user u[3];
+	memset(u, 0, sizeof u);
+	mls_group *g = NULL;
+	st_client_group row;
+	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob") ||
+	    !reg(&s, &u[2], "carol"))
+		goto out;
+	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "carol"), "add") ||
+	    !ok(&u[1], nt_client_sync_group(u[1].c, "g"), "bob joins") ||
+	    !ok(&u[2], nt_client_sync_group(u[2].c, "g"), "carol joins") || !ok(&u[0], nt_client_sync(u[0].c), "sync"))
+		goto out;
+	if (!ok(&u[0], nt_client_group_load(u[0].c, "g", &g, &row), "load"))
+		goto out;
+	uint64_t epoch = mls_group_epoch(g);
+	mls_group_free(g);
+	g = NULL;
+	/* Fresh: a sync commits nothing. */
+	if (!ok(&u[0], nt_client_sync(u[0].c), "fresh sync") || !ok(&u[0], nt_client_group_load(u[0].c, "g", &g, &row), "load"))
+		goto out;
+	CHECK(mls_group_epoch(g) == epoch);
+	mls_group_free(g);
+	g = NULL;
+	/* Older than the period (the client's clock moved on). */
+	u[0].c->update_after_s = 3600;
+	if (!CHECK(st_client_group_set_own_commit(u[0].c->db, (const uint8_t *)"g", 1, nt_client_now() - 3601) == ST_OK) ||
+	    !ok(&u[0], nt_client_sync(u[0].c), "stale sync") || !ok(&u[0], nt_client_group_load(u[0].c, "g", &g, &row), "load"))
+		goto out;
+	CHECK(mls_group_epoch(g) == epoch + 1);
+	CHECK(row.own_commit_at >= nt_client_now() - 60);
+	mls_group_free(g);
+	g = NULL;
+	/* Once refreshed, the next sync does not commit again. */
+	if (ok(&u[0], nt_client_sync(u[0].c), "sync again") && ok(&u[0], nt_client_group_load(u[0].c, "g", &g, &row), "load"))
+		CHECK(mls_group_epoch(g) == epoch + 1);
+	mls_group_free(g);
+	g = NULL;
+	if (!ok(&u[1], nt_client_sync(u[1].c), "bob follows") || !ok(&u[2], nt_client_sync(u[2].c), "carol follows"))
+		goto out;
+	CHECK(same_epoch(&u[0], &u[1], "g") && same_epoch(&u[0], &u[2], "g"));
+	if (ok(&u[1], send_text(&u[1], "g", "after the refresh"), "bob sends") && ok(&u[0], nt_client_sync(u[0].c), "a") &&
+	    ok(&u[2], nt_client_sync(u[2].c), "c"))
+		CHECK(!strcmp(u[0].ev.last_body, "after the refresh") && !strcmp(u[2].ev.last_body, "after the refresh"));
+out:
+	mls_group_free(g);
+	bye(u, 3);
+	teardown(&s);
+}
+
+/* DM events name the peer; the outbox sends what was queued, once, in order. */
+static void on_sent(void *ctx, const char *gid, const uint8_t *text, size_t n)
+{
+	(void)gid;
+	char *last = ctx;
+	snprintf(last, 64, "%.*s", (int)n, (const char *)text);
+}
+
+TEST(e2e_client_outbox_sends_once_in_order)
+{
+	server s;
+	user u[2];
+	memset(u, 0, sizeof u);
+	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+		goto out;
+	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
+	    !ok(&u[1], nt_client_sync_group(u[1].c, "g"), "bob joins"))
+		goto out;
+	CHECK_OK(nt_client_outbox_queue(u[0].c, "g", (const uint8_t *)"q1", 2));
+	CHECK_OK(nt_client_outbox_queue(u[0].c, "g", (const uint8_t *)"q2", 2));
+	CHECK_OK(nt_client_outbox_queue(u[0].c, "nosuch", (const uint8_t *)"lost", 4));
+	CHECK_ERR(nt_client_outbox_queue(u[0].c, "bad id!", (const uint8_t *)"x", 1), CR_ERR_ARG);
+	size_t n = 0, sent = 0;
+	CHECK_OK(nt_client_outbox_count(u[0].c, &n));
+	CHECK(n == 3);
+	char last[64] = "";
+	/* The server away: nothing leaves the queue. */
+	server_stop(&s, SIGTERM);
+	CHECK(nt_client_outbox_flush(u[0].c, on_sent, last, &sent) != CR_OK);
+	CHECK(nt_client_status_of(u[0].c) == NT_CLIENT_UNREACHABLE && sent == 0);
+	CHECK_OK(nt_client_outbox_count(u[0].c, &n));
+	CHECK(n == 3);
+	if (!CHECK(server_start(&s)) || !ok(&u[0], nt_client_reconnect(u[0].c), "reconnect") ||
+	    !ok(&u[1], nt_client_reconnect(u[1].c), "reconnect"))
+		goto out;
+	unsigned warnings = u[0].ev.n[NT_EV_WARNING];
+	if (ok(&u[0], nt_client_outbox_flush(u[0].c, on_sent, last, &sent), "flush")) {
+		CHECK(sent == 2 && !strcmp(last, "q2"));
+		CHECK(u[0].ev.n[NT_EV_WARNING] == warnings + 1); /* the group that does not exist */
+	}
+	CHECK_OK(nt_client_outbox_count(u[0].c, &n));
+	CHECK(n == 0);
+	if (ok(&u[1], nt_client_sync(u[1].c), "bob reads"))
+		CHECK(u[1].ev.n[NT_EV_MESSAGE] == 2 && !strcmp(u[1].ev.last_body, "q2"));
+	/* A second flush sends nothing again. */
+	if (ok(&u[0], nt_client_outbox_flush(u[0].c, on_sent, last, &sent), "flush again"))
+		CHECK(sent == 0);
+	if (ok(&u[1], nt_client_sync(u[1].c), "bob again"))
+		CHECK(u[1].ev.n[NT_EV_MESSAGE] == 2);
+out:
+	bye(u, 2);
+	teardown(&s);
+}
+
+typedef struct dm_seen {
+	char dm_peer[40];
+	char group[80];
+} dm_seen;
+
+static void on_dm_event(void *ctx, const nt_client_event *ev)
+{
+	dm_seen *d = ctx;
+	if (ev->kind != NT_EV_MESSAGE)
+		return;
+	snprintf(d->dm_peer, sizeof d->dm_peer, "%s", ev->dm_peer ? ev->dm_peer : "");
+	snprintf(d->group, sizeof d->group, "%s", ev->group ? ev->group : "");
+}
+
+TEST(e2e_client_dm_events_name_the_peer)
+{
+	server s;
+	user u[2];
+	memset(u, 0, sizeof u);
+	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+		goto out;
+	if (!ok(&u[0], nt_client_dm(u[0].c, "bob", (const uint8_t *)"hi", 2), "dm") ||
+	    !ok(&u[0], nt_client_group_create(u[0].c, "room"), "create") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "room", "bob"), "add"))
+		goto out;
+	dm_seen d = { "", "" };
+	u[1].c->on_event = on_dm_event;
+	u[1].c->ctx = &d;
+	char gid[NT_DM_GID_LEN + 1], peer[NT_USERNAME_MAX + 1];
+	nt_client_dm_gid("alice", "bob", gid);
+	if (ok(&u[1], nt_client_sync(u[1].c), "bob reads"))
+		CHECK(!strcmp(d.dm_peer, "alice") && !strcmp(d.group, gid));
+	CHECK(nt_client_dm_peer(u[1].c, gid, NULL, peer) && !strcmp(peer, "alice"));
+	CHECK(nt_client_dm_peer(u[0].c, gid, NULL, peer) && !strcmp(peer, "bob"));
+	CHECK(!nt_client_dm_peer(u[1].c, "room", NULL, peer) && peer[0] == 0);
+	/* A hint that is not the peer is not believed. */
+	CHECK(nt_client_dm_peer(u[1].c, gid, "mallory", peer) && !strcmp(peer, "alice"));
+	if (ok(&u[0], send_text(&u[0], "room", "in room"), "send") && ok(&u[1], nt_client_sync(u[1].c), "bob"))
+		CHECK(d.dm_peer[0] == 0 && !strcmp(d.group, "room"));
+out:
+	bye(u, 2);
+	teardown(&s);
+}
+
 static const t_case cases[] = {
+	T(e2e_client_failed_registration_can_be_retried),
+	T(e2e_client_keypackages_follow_the_servers_count),
+	T(e2e_client_admin_removes_member_does_not),
+	T(e2e_client_stale_leaf_is_refreshed_by_a_sync),
+	T(e2e_client_outbox_sends_once_in_order),
+	T(e2e_client_dm_events_name_the_peer),
 	T(e2e_client_joiner_and_leaver_hold_ciphertext_they_cannot_read),
 	T(e2e_client_replayed_message_is_ignored),
 	T(e2e_client_changed_contact_key_blocks_until_trusted),

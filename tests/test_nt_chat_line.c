@@ -264,6 +264,10 @@ TEST(parse_commands_with_arguments)
 	strcpy(line, "/dm dave see you");
 	nt_chat_parse(line, &c);
 	CHECK(c.op == NT_CHAT_DM && !strcmp(c.a[0], "dave") && !strcmp(c.a[1], "see you"));
+	strcpy(line, "/role room carol admin");
+	nt_chat_parse(line, &c);
+	CHECK(c.op == NT_CHAT_ROLE && !strcmp(c.a[0], "room") && !strcmp(c.a[1], "carol") &&
+	      !strcmp(c.a[2], "admin"));
 }
 
 TEST(parse_refuses_bad_lines)
@@ -271,13 +275,14 @@ TEST(parse_refuses_bad_lines)
 	char line[128];
 	nt_chat_cmd c;
 	const char *bad[] = { "/", "/nope", "/msg room", "/msg", "/add room", "/create", "/create a b",
-			      "/quit now", "/who x", "/get-file a b c", "/QUIT", "/trust a b c" };
+			      "/quit now", "/who x", "/get-file a b c", "/QUIT", "/trust a b c",
+			      "/role room carol", "/role room carol admin now" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		strcpy(line, bad[i]);
 		nt_chat_parse(line, &c);
 		if (!CHECK(c.op == NT_CHAT_BAD && c.err != NULL))
 			t_note("line '%s'", bad[i]);
-		CHECK(c.a[0] == NULL && c.a[1] == NULL);
+		CHECK(c.a[0] == NULL && c.a[1] == NULL && c.a[2] == NULL);
 	}
 	/* A usage error names the usage. */
 	strcpy(line, "/add room");
@@ -293,7 +298,7 @@ TEST(help_lists_every_command)
 		return;
 	nt_chat_help(f);
 	fclose(f);
-	const char *names[] = { "/help", "/create", "/join", "/leave", "/add", "/remove", "/msg", "/switch",
+	const char *names[] = { "/help", "/create", "/join", "/leave", "/add", "/remove", "/role", "/msg", "/switch",
 				"/dm", "/send-file", "/get-file", "/who", "/groups", "/members", "/fingerprint",
 				"/trust", "/history", "/quit" };
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

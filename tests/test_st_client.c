@@ -95,7 +95,7 @@ TEST(file_is_private_wal_and_survives_reopen)
 
 	c = NULL;
 	CHECK_OK(st_client_open(&c, path));
-	CHECK(st_client_schema_version(c) == 1);
+	CHECK(st_client_schema_version(c) == ST_CLIENT_SCHEMA_VERSION);
 	uint8_t name[ST_CLIENT_NAME_MAX];
 	size_t name_len, ks_len;
 	uint8_t *ks;
@@ -141,7 +141,7 @@ TEST(refuses_foreign_newer_and_corrupt_files)
 	CHECK_OK(st_client_open(&c, path));
 	st_client_close(c);
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_exec(db, "INSERT INTO schema_version VALUES (2, 0)", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "INSERT INTO schema_version VALUES (99, 0)", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	c = NULL;
 	CHECK_ERR(st_client_open(&c, path), ST_ERR_VERSION);
@@ -722,7 +722,75 @@ TEST(server_pin_get_and_state_update_without_position)
 	st_client_close(c);
 }
 
+/* A version-1 file (before registration marks, the server's KeyPackage
+ * count and leaf ages) migrates: its identity counts as registered. */
+TEST(migrates_version_1_and_tracks_registration_kp_count_leaf_age)
+{
+	/* Made by this build, then taken back to version 1. */
+	const char *path = tmp_db();
+	st_client *c = NULL;
+	if (!CHECK_OK(st_client_open(&c, path)))
+		return;
+	CHECK_OK(st_client_identity_set(c, B("old"), B("ks"), 1));
+	CHECK_OK(st_client_group_add(c, B("g"), B("s"), 1, ST_CLIENT_ROLE_MEMBER, 0));
+	st_client_close(c);
+	c = NULL;
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db,
+			   "ALTER TABLE identity DROP COLUMN registered;"
+			   "ALTER TABLE identity DROP COLUMN kp_server_left;"
+			   "ALTER TABLE groups DROP COLUMN own_commit_at;"
+			   "DELETE FROM schema_version WHERE version = 2;",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	if (!CHECK_OK(st_client_open(&c, path))) {
+		tmp_clean();
+		return;
+	}
+	CHECK(st_client_schema_version(c) == 2);
+	bool reg = false;
+	CHECK_OK(st_client_identity_registered(c, &reg));
+	CHECK(reg);
+	int64_t left = 0;
+	CHECK_OK(st_client_kp_server_left_get(c, &left));
+	CHECK(left == -1);
+	CHECK_OK(st_client_kp_server_left_set(c, 17));
+	CHECK_OK(st_client_kp_server_left_get(c, &left));
+	CHECK(left == 17);
+	CHECK_ERR(st_client_kp_server_left_set(c, -2), ST_ERR_ARG);
+	st_client_group g;
+	CHECK_OK(st_client_group_get(c, B("g"), &g));
+	CHECK(g.own_commit_at == 0);
+	st_client_free(g.state, g.state_len);
+	CHECK_OK(st_client_group_set_own_commit(c, B("g"), 1234));
+	CHECK_OK(st_client_group_get(c, B("g"), &g));
+	CHECK(g.own_commit_at == 1234);
+	st_client_free(g.state, g.state_len);
+	CHECK_ERR(st_client_group_set_own_commit(c, B("nope"), 1), ST_ERR_NOT_FOUND);
+	st_client_close(c);
+	tmp_clean();
+
+	/* A new identity is not registered until marked, under the name given then. */
+	CHECK_OK(st_client_open(&c, ":memory:"));
+	CHECK_ERR(st_client_identity_registered(c, &reg), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_client_identity_set_registered(c, B("bob")), ST_ERR_NOT_FOUND);
+	CHECK_OK(st_client_identity_set(c, B("bbo"), B("ks"), 1));
+	CHECK_OK(st_client_identity_registered(c, &reg));
+	CHECK(!reg);
+	CHECK_OK(st_client_identity_set_registered(c, B("bob")));
+	CHECK_OK(st_client_identity_registered(c, &reg));
+	CHECK(reg);
+	uint8_t name[ST_CLIENT_NAME_MAX], *ks = NULL;
+	size_t name_len = 0, ks_len = 0;
+	CHECK_OK(st_client_identity_get(c, name, &name_len, &ks, &ks_len));
+	CHECK(name_len == 3 && memcmp(name, "bob", 3) == 0);
+	st_client_free(ks, ks_len);
+	st_client_close(c);
+}
+
 static const t_case cases[] = {
+	T(migrates_version_1_and_tracks_registration_kp_count_leaf_age),
 	T(opens_memory_with_schema_and_settings),
 	T(file_is_private_wal_and_survives_reopen),
 	T(refuses_foreign_newer_and_corrupt_files),
