@@ -276,10 +276,12 @@ cmd_bench() {
 	names=$(list_entries tests/bench.list)
 	[ $# -gt 0 ] && names=$(echo "$names" | grep -x "bench_$1") || true
 	[ -n "$names" ] || die "no benchmark named ${1:-} (see tests/bench.list)"
-	# bench_server drives the release binary as a child process.
+	# bench_server drives the release binary as a child process, started
+	# as the end-to-end tests start it (tests/e2e_util.c, on tests/t.c).
 	if echo "$names" | grep -qx bench_server; then build_release; fi
 	for b in $names; do
-		$CC $flags -o "build/bench/$b" "tests/$b.c" tests/bench.c build/bench/libechover.a $LIBS -ljansson
+		$CC $flags -o "build/bench/$b" "tests/$b.c" tests/bench.c tests/e2e_util.c tests/t.c build/bench/libechover.a \
+			$LIBS -ljansson
 		"build/bench/$b"
 	done
 }

@@ -21,18 +21,15 @@
  * removed on every way out (SIGINT, SIGTERM and SIGHUP are held and end
  * the tour at the next step; the server child also dies with this process).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +39,7 @@
 #include "cli_util.h"
 #include "demo_probe.h"
 #include "group.h"
+#include "loopback.h"
 #include "modes.h"
 #include "selftest.h"
 #include "wipe.h"
@@ -200,32 +198,6 @@ static bool got_text(const person *p, const char *gid, const char *text)
 
 /* --- the server child --- */
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof a;
-	uint16_t port = 0;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool tcp_up(uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -236,7 +208,7 @@ static int64_t now_ms(void)
 static bool server_start(demo *d)
 {
 	for (int attempt = 0; attempt < 3; attempt++) {
-		d->port = free_port();
+		d->port = nt_loopback_free_port();
 		char listen[32];
 		snprintf(listen, sizeof listen, "127.0.0.1:%u", d->port);
 		pid_t pid = fork();
@@ -261,7 +233,7 @@ static bool server_start(demo *d)
 				d->server = 0;
 				break; /* exited: the port was taken meanwhile? another one */
 			}
-			if (tcp_up(d->port))
+			if (nt_loopback_listening(d->port))
 				return true;
 			usleep(20000);
 		}

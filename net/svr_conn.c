@@ -661,6 +661,33 @@ static res h_post(nt_svr_conn *c, uint32_t id, cr_reader *r)
 	return 0;
 }
 
+/* A response `u32 id | items<V>` whose items a store callback writes: it is
+ * built in a writer of its own, bounded by the frame limit, so a listing
+ * that fails midway leaves c->out untouched. */
+static size_t items_begin(nt_svr_conn *c, cr_writer *w, uint32_t id)
+{
+	cr_writer_init_dynamic(w, c->cfg->frame_max);
+	cr_write_u32(w, id);
+	return cr_write_vector_begin(w);
+}
+
+/* Frames the items as `type` unless the listing failed with `err`; frees w. */
+static res items_send(nt_svr_conn *c, uint16_t type, cr_writer *w, size_t mark, res err)
+{
+	if (!err) {
+		cr_write_vector_end(w, mark);
+		if (cr_writer_error(w))
+			err = NT_E_INTERNAL;
+	}
+	if (!err) {
+		size_t m = nt_frame_begin(&c->out, type);
+		cr_write_bytes(&c->out, w->p, w->len);
+		nt_frame_end(&c->out, m, c->cfg->frame_max);
+	}
+	cr_writer_free(w);
+	return err;
+}
+
 typedef struct fetch_ctx {
 	nt_svr_conn *c;
 	cr_writer *w;
@@ -712,25 +739,11 @@ static res h_fetch(nt_svr_conn *c, uint32_t id, cr_reader *r)
 	if (after > (uint64_t)INT64_MAX)
 		return NT_E_LIMIT;
 	cr_writer w;
-	cr_writer_init_dynamic(&w, c->cfg->frame_max);
-	cr_write_u32(&w, id);
-	size_t mark = cr_write_vector_begin(&w);
+	size_t mark = items_begin(c, &w, id);
 	fetch_ctx f = { c, &w, c->cfg->frame_max, 0, false };
 	st_err e = st_log_fetch(c->db, g.id, after, max, fetch_one, &f);
-	if (e && !(e == ST_ERR_ARG && f.full)) {
-		cr_writer_free(&w);
-		return from_st(e);
-	}
-	cr_write_vector_end(&w, mark);
-	if (cr_writer_error(&w)) {
-		cr_writer_free(&w);
-		return NT_E_INTERNAL;
-	}
-	size_t m = nt_frame_begin(&c->out, NT_MESSAGES);
-	cr_write_bytes(&c->out, w.p, w.len);
-	nt_frame_end(&c->out, m, c->cfg->frame_max);
-	cr_writer_free(&w);
-	return 0;
+	/* ST_ERR_ARG from fetch_one: the frame is full, send what fits. */
+	return items_send(c, NT_MESSAGES, &w, mark, e && !(e == ST_ERR_ARG && f.full) ? from_st(e) : 0);
 }
 
 static res h_ack(nt_svr_conn *c, uint32_t id, cr_reader *r)
@@ -812,26 +825,11 @@ static res send_list(nt_svr_conn *c, uint32_t id, uint16_t type, size_t max,
 		     st_err (*list)(nt_svr_conn *c, list_ctx *l, const void *arg), const void *arg)
 {
 	cr_writer w;
-	cr_writer_init_dynamic(&w, c->cfg->frame_max);
-	cr_write_u32(&w, id);
-	size_t mark = cr_write_vector_begin(&w);
+	size_t mark = items_begin(c, &w, id);
 	list_ctx l = { c, &w, 0, max };
 	st_err e = list(c, &l, arg);
 	/* ST_ERR_ARG from an item: the frame is full, send what fits. */
-	if (e && e != ST_ERR_ARG) {
-		cr_writer_free(&w);
-		return from_st(e);
-	}
-	cr_write_vector_end(&w, mark);
-	if (cr_writer_error(&w)) {
-		cr_writer_free(&w);
-		return NT_E_INTERNAL;
-	}
-	size_t m = nt_frame_begin(&c->out, type);
-	cr_write_bytes(&c->out, w.p, w.len);
-	nt_frame_end(&c->out, m, c->cfg->frame_max);
-	cr_writer_free(&w);
-	return 0;
+	return items_send(c, type, &w, mark, e && e != ST_ERR_ARG ? from_st(e) : 0);
 }
 
 static st_err list_groups(nt_svr_conn *c, list_ctx *l, const void *arg)

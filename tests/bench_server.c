@@ -1,9 +1,8 @@
 /*
  * bench_server.c: the real server under load (./build.sh bench server).
  *
- * Starts `echover server` (binary: $ECHOVER_BIN, else ./echover, run from
- * the repository root) as a child on 127.0.0.1 with a free port and a
- * temporary database, then drives it from this one process with the
+ * Starts `echover server` as the end-to-end tests do (tests/e2e_util.h: a
+ * child on 127.0.0.1 with a free port and a temporary database), then drives it from this one process with the
  * project's own client code (net/cli_session.h for set-up, net/cli_conn.h
  * frames over the sessions' TLS contexts for the load), many sessions
  * multiplexed with poll:
@@ -28,9 +27,7 @@
  * (PR_SET_PDEATHSIG) and is killed at the end.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -38,14 +35,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "cli_session.h"
+#include "e2e_util.h"
 #include "rng.h"
 
 #define N_CLIENTS 100
@@ -63,15 +59,9 @@
 #define EXPECTED ((uint64_t)N_MSGS * (GROUP_SIZE - 1))
 
 static const char PW[] = "correct horse battery";
-
-typedef struct server {
-	char dir[256];
-	char db[300];
-	pid_t pid;
-	uint16_t port;
-	uint8_t pin[NT_PIN_LEN];
-	bool have_pin;
-} server;
+/* Room for every client of the load and the idle phases. */
+static char *const SERVER_OPTIONS[] = { "--max-conns", "1200", "--max-conns-per-addr", "1200", "--idle-timeout", "600",
+					NULL };
 
 /* what: the step that failed; why: the session's reason, or "" */
 static void die(const char *what, const char *why)
@@ -83,111 +73,6 @@ static void die(const char *what, const char *why)
 static int64_t now_ms(void)
 {
 	return (int64_t)(bench_now_ns() / 1000000u);
-}
-
-static const char *bin(void)
-{
-	const char *b = getenv("ECHOVER_BIN");
-	return b && *b ? b : "./echover";
-}
-
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof a;
-	uint16_t port = 0;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool tcp_up(uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static bool server_start(server *s)
-{
-	for (int attempt = 0; attempt < 5; attempt++) {
-		s->port = free_port();
-		char listen[32], log[300];
-		snprintf(listen, sizeof listen, "127.0.0.1:%u", s->port);
-		snprintf(log, sizeof log, "%s/log", s->dir);
-		char *argv[] = { "echover", "server", "--listen", listen, "--db", s->db, "--max-conns", "1200",
-				 "--max-conns-per-addr", "1200", "--idle-timeout", "600", NULL };
-		s->pid = fork();
-		if (s->pid == 0) {
-			prctl(PR_SET_PDEATHSIG, SIGKILL);
-			int l = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-			if (l >= 0) {
-				dup2(l, 1);
-				dup2(l, 2);
-			}
-			execv(bin(), argv);
-			_exit(127);
-		}
-		if (s->pid < 0)
-			return false;
-		int64_t end = now_ms() + 10000;
-		while (now_ms() < end) {
-			if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
-				s->pid = 0;
-				break;
-			}
-			if (tcp_up(s->port))
-				return true;
-			usleep(20000);
-		}
-		if (s->pid > 0) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, NULL, 0);
-			s->pid = 0;
-		}
-	}
-	return false;
-}
-
-static void server_stop(server *s)
-{
-	if (s->pid <= 0)
-		return;
-	kill(s->pid, SIGTERM);
-	int64_t end = now_ms() + 10000;
-	while (now_ms() < end && waitpid(s->pid, NULL, WNOHANG) != s->pid)
-		usleep(10000);
-	if (now_ms() >= end) {
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
-	}
-	s->pid = 0;
-}
-
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		char p[600];
-		while ((e = readdir(d)) != NULL) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
 }
 
 /* utime + stime of pid in nanoseconds (/proc/PID/stat fields 14, 15). */
@@ -632,6 +517,7 @@ static void small_close(small_client *c)
 /* RSS growth of a fresh server per idle connection, in bytes. */
 static double idle_memory(server *s, size_t buf_len, const cr_rng *rng, double *setup_ms)
 {
+	s->port = 0; /* a fresh port, as on the first start */
 	if (!server_start(s))
 		die("server restart failed", "");
 	usleep(200000);
@@ -653,7 +539,7 @@ static double idle_memory(server *s, size_t buf_len, const cr_rng *rng, double *
 	for (int i = 0; i < N_IDLE; i++)
 		small_close(&sm[i]);
 	free(sm);
-	server_stop(s);
+	server_stop(s, SIGTERM);
 	return (double)(after - before) * 1024.0 / N_IDLE;
 }
 
@@ -667,15 +553,11 @@ int main(void)
 	cr_rng rng;
 	uint8_t seed[32] = { 0xbe };
 	cr_rng_det_init(&det, &rng, seed);
-	const char *tmp = getenv("TMPDIR");
-	if (!tmp || !*tmp || strlen(tmp) > 180)
-		tmp = "/tmp";
-	snprintf(srv.dir, sizeof srv.dir, "%s/echover-bench-XXXXXX", tmp);
-	if (!mkdtemp(srv.dir))
+	if (!fixture(&srv, false))
 		die("mkdtemp", "");
-	snprintf(srv.db, sizeof srv.db, "%s/s.db", srv.dir);
+	srv.options = SERVER_OPTIONS;
 	if (!server_start(&srv))
-		die("cannot start the server", bin());
+		die("cannot start the server", e2e_bin());
 
 	static load L;
 	L.cl = calloc(N_CLIENTS, sizeof *L.cl);
@@ -708,7 +590,7 @@ int main(void)
 		cr_writer_free(&L.cl[i].outq);
 		disconnect(L.cl[i].s);
 	}
-	server_stop(&srv);
+	server_stop(&srv, SIGTERM);
 	if (!ok)
 		fprintf(stderr, "bench_server: load incomplete: %llu of %llu deliveries, %llu of %d posts in %lld ms\n",
 			(unsigned long long)L.deliveries, (unsigned long long)EXPECTED, (unsigned long long)L.posted,
@@ -718,7 +600,7 @@ int main(void)
 	double mem_full = idle_memory(&srv, NT_TLS_BUF_FULL, &rng, &full_ms);
 	double mem_cs = idle_memory(&srv, NT_CS_TLS_BUF, &rng, &cs_ms);
 	double mem_small = idle_memory(&srv, NT_TLS_BUF_SMALL, &rng, &small_ms);
-	remove_dir(srv.dir);
+	teardown(&srv);
 
 	qsort(L.lat, L.deliveries, sizeof *L.lat, cmp_u64);
 	double d = (double)(L.deliveries ? L.deliveries : 1);

@@ -5,33 +5,31 @@
 # it cleans up: its server child is gone and its temporary folder removed,
 # also when it is interrupted halfway.
 set -u
-bin=${ECHOVER_BIN:-./echover}
-passed=0 failed=0 skipped=0
-check() { # NAME CONDITION...
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL demo: $name"; fi
-}
+e2e_name=demo
+. "$(dirname "$0")/e2e_lib.sh"
 # A step the demo reports as not in this build yet ("[--] ... WHAT") is
 # counted as skipped, never as passed.
 check_unless_missing() { # WHAT NAME CONDITION...
 	local what=$1; shift
 	if grep -q "^   \[--\]   not in this build yet: .*$what" <<<"$out"; then
-		skipped=$((skipped + 1)); echo "skip demo: $1 ($what not in this build yet)"
+		skip "$1" "$what not in this build yet"
 	else
 		check "$@"
 	fi
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/echover-demo-test-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-# The demo's server runs with --db under $tmp; pgrep never matches itself.
-no_server() { ! pgrep -f -- "--db $tmp/" >/dev/null; }
+# The demo runs with TMPDIR=$dir, so everything it makes is under $dir;
+# the log of the interrupted run stays outside it.
+e2e_cleanup_extra() { rm -f "$dir.int"; }
+# The demo's server runs with --db under $dir; pgrep never matches itself.
+no_server() { ! pgrep -f -- "--db $dir/" >/dev/null; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
 start=$SECONDS
-out=$(TMPDIR=$tmp timeout 60 "$bin" demo 2>&1); rc=$?
+out=$(TMPDIR=$dir timeout 60 "$bin" demo 2>&1); rc=$?
 took=$((SECONDS - start))
 echo "demo took ${took} s"
 check "exits 0" test "$rc" -eq 0
 check "finishes in under 60 s" test "$took" -lt 60
-check "leaves no temporary files" test -z "$(ls -A "$tmp")"
+check "leaves no temporary files" test -z "$(ls -A "$dir")"
 check "leaves no server running" no_server
 check "talks to a real server process" grep -q "server listening on 127.0.0.1:" <<<"$out"
 check_unless_missing "DM_CREATE" "a DM reaches an offline user" grep -q "dave reads alice's DM" <<<"$out"
@@ -43,18 +41,16 @@ check "joiner cannot read the past" grep -q "bob cannot read alice's message fro
 check "leaver cannot read the future" grep -q "bob cannot read it" <<<"$out"
 check "relay stores ciphertext only" bash -c '! grep -q "plaintext appears" <<<"$0"' "$out"
 # Interrupted in the middle: the server child stops and the folder goes.
-TMPDIR=$tmp "$bin" demo >"$tmp.int" 2>&1 &
+TMPDIR=$dir "$bin" demo >"$dir.int" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q "^3\. " "$tmp.int" 2>/dev/null && break; sleep 0.1; done
+wait_for 10 grep -qs "^3\. " "$dir.int"
 kill -INT "$pid" 2>/dev/null
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+wait_for 10 gone "$pid"
 wait "$pid"; irc=$?
 check "an interrupted demo exits 1" test "$irc" -eq 1
-check "an interrupted demo says so" grep -q "Interrupted" "$tmp.int"
-check "an interrupted demo leaves no files" test -z "$(ls -A "$tmp")"
+check "an interrupted demo says so" grep -q "Interrupted" "$dir.int"
+check "an interrupted demo leaves no files" test -z "$(ls -A "$dir")"
 check "an interrupted demo leaves no server" no_server
-rm -f "$tmp.int"
 check "usage error exits 2" bash -c '"$0" demo --bogus >/dev/null 2>&1; test $? -eq 2' "$bin"
 check "--help exits 0" bash -c '"$0" demo --help >/dev/null' "$bin"
-echo "RESULT $passed $failed $skipped"
-[ "$failed" -eq 0 ]
+finish

@@ -1,22 +1,20 @@
 /*
  * e2e_util.c: the real server as a child process (e2e_util.h).
  */
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "e2e_util.h"
+#include "loopback.h"
 #include "t.h"
 
 const char *e2e_bin(void)
@@ -32,22 +30,6 @@ int64_t e2e_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static uint16_t free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t al = sizeof a;
-	uint16_t port = 0;
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &al) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-/* fork + exec of the binary; stdout to out_fd if >= 0, else to TMP/log. */
 pid_t e2e_spawn(server *s, char *const argv[], int out_fd)
 {
 	char log[300];
@@ -66,28 +48,22 @@ pid_t e2e_spawn(server *s, char *const argv[], int out_fd)
 	return pid;
 }
 
-static bool tcp_up(uint16_t port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* Starts (or restarts, same db and port when s->port is set) the server and
- * waits until it accepts connections. */
 bool server_start(server *s)
 {
 	for (int attempt = 0; attempt < 5; attempt++) {
 		if (!s->port || attempt > 0)
-			s->port = free_port();
+			s->port = nt_loopback_free_port();
 		char listen[32];
 		snprintf(listen, sizeof listen, "127.0.0.1:%u", s->port);
-		char *argv[] = { "echover", "server", "--listen", listen, "--db", s->db, "--policy",
-				 s->invite ? "invite" : "open", NULL };
+		char *argv[8 + E2E_OPTIONS_MAX + 1] = { "echover", "server", "--listen", listen, "--db", s->db,
+							"--policy", s->invite ? "invite" : "open" };
+		size_t n = 8;
+		for (size_t i = 0; s->options && s->options[i]; i++) {
+			if (i == E2E_OPTIONS_MAX)
+				return false;
+			argv[n++] = s->options[i];
+		}
+		argv[n] = NULL;
 		s->pid = e2e_spawn(s, argv, -1);
 		if (s->pid < 0)
 			return false;
@@ -98,7 +74,7 @@ bool server_start(server *s)
 				s->pid = 0;
 				break; /* exited: port taken? try another */
 			}
-			if (tcp_up(s->port))
+			if (nt_loopback_listening(s->port))
 				return true;
 			usleep(20000);
 		}
@@ -111,7 +87,6 @@ bool server_start(server *s)
 	return false;
 }
 
-/* sig: SIGTERM (graceful) or SIGKILL. Waits at most 10 s, then kills. */
 void server_stop(server *s, int sig)
 {
 	if (s->pid <= 0)
@@ -143,6 +118,16 @@ bool fixture(server *s, bool invite)
 	return true;
 }
 
+bool fixture_up(server *s, bool invite)
+{
+	if (!fixture(s, invite))
+		return false;
+	if (CHECK(server_start(s)))
+		return true;
+	teardown(s);
+	return false;
+}
+
 void teardown(server *s)
 {
 	server_stop(s, SIGKILL);
@@ -161,7 +146,6 @@ void teardown(server *s)
 	rmdir(s->dir);
 }
 
-/* `echover server --db DB invite`: one code into code[]. */
 bool make_invite(server *s, char code[80])
 {
 	int pfd[2];

@@ -43,6 +43,51 @@ bool mw_make_kp(mw_world *w, int i)
 					      &w->rng, &m->kp, &m->kp_len, &m->kps));
 }
 
+bool mw_create(mw_world *w, int i, const char *gid)
+{
+	mw_member *m = &w->m[i];
+	return mw_make_kp(w, i) && CHECK_OK(mls_group_create(&m->g, (const uint8_t *)gid, strlen(gid), m->kp,
+							      m->kp_len, &m->kps, m->seed, &w->rng));
+}
+
+bool mw_all_process(mw_world *w, int skip, const uint8_t *msg, size_t len, mls_processed what)
+{
+	for (int i = 0; i < MW_MAX; i++) {
+		mls_processed got;
+		if (i == skip || !w->m[i].g || !mls_group_active(w->m[i].g))
+			continue;
+		if (!CHECK_OK(mls_group_process(w->m[i].g, msg, len, &got)) || !CHECK(got == what))
+			return false;
+	}
+	return true;
+}
+
+bool mw_commit_all(mw_world *w, int c, const uint8_t *const *kps, const size_t *lens, size_t n, uint8_t **wm,
+		   size_t *wl)
+{
+	uint8_t *cm = NULL;
+	size_t cl;
+	bool ok = CHECK_OK(mls_group_commit(w->m[c].g, kps, lens, n, NULL, 0, &w->rng, &cm, &cl, wm, wl)) &&
+		  mw_all_process(w, c, cm, cl, MLS_PROCESSED_COMMIT) && CHECK_OK(mls_group_commit_confirm(w->m[c].g));
+	free(cm);
+	return ok;
+}
+
+bool mw_add(mw_world *w, int c, int a)
+{
+	mw_member *m = &w->m[a];
+	uint8_t *wm = NULL;
+	size_t wl;
+	if (!mw_make_kp(w, a))
+		return false;
+	const uint8_t *kps[1] = { m->kp };
+	size_t lens[1] = { m->kp_len };
+	bool ok = mw_commit_all(w, c, kps, lens, 1, &wm, &wl) &&
+		  CHECK_OK(mls_group_join(&m->g, wm, wl, m->kp, m->kp_len, &m->kps, m->seed));
+	free(wm);
+	return ok;
+}
+
 bool mw_state_eq(const mls_group *g, const uint8_t *s, size_t n)
 {
 	uint8_t *t = NULL;

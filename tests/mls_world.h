@@ -38,6 +38,16 @@ void mw_free(mw_world *w);
 bool mw_keys(mw_world *w, int i);
 /* A fresh identity and KeyPackage for member i. */
 bool mw_make_kp(mw_world *w, int i);
+/* A fresh KeyPackage for member i, and a new group `gid` of i alone. */
+bool mw_create(mw_world *w, int i, const char *gid);
+/* Every active member but skip processes msg and reports `what`. */
+bool mw_all_process(mw_world *w, int skip, const uint8_t *msg, size_t len, mls_processed what);
+/* Member c commits (adding by value kps[n]), every other active member
+ * processes the commit, c confirms; a Welcome, if any, goes to *wm. */
+bool mw_commit_all(mw_world *w, int c, const uint8_t *const *kps, const size_t *lens, size_t n, uint8_t **wm,
+		   size_t *wl);
+/* Member c adds member a (a fresh KeyPackage) as above, and a joins. */
+bool mw_add(mw_world *w, int c, int a);
 /* True when g serializes to exactly s[n] (state unchanged). */
 bool mw_state_eq(const mls_group *g, const uint8_t *s, size_t n);
 /* Every active member has the same epoch authenticator, and there are at

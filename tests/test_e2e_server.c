@@ -120,10 +120,8 @@ static cr_err post(nt_cli_session *c, const char *gid, uint8_t kind, uint64_t ep
 TEST(e2e_register_login_and_pinning)
 {
 	server s;
-	if (!fixture(&s, false))
+	if (!fixture_up(&s, false))
 		return;
-	if (!CHECK(server_start(&s)))
-		goto out;
 	int64_t t0 = e2e_now_ms();
 	nt_cli_session *c = conn(&s);
 	if (!c)
@@ -229,10 +227,8 @@ out:
 TEST(e2e_key_packages)
 {
 	server s;
-	if (!fixture(&s, false))
+	if (!fixture_up(&s, false))
 		return;
-	if (!CHECK(server_start(&s)))
-		goto out;
 	nt_cli_session *a = user_session(&s, "alice", true);
 	nt_cli_session *b = user_session(&s, "bob", true);
 	if (!a || !b) {
@@ -311,11 +307,9 @@ static st_err count_rows(void *ctx, const st_log_entry *e)
 TEST(e2e_commits_offline_delivery_and_ack)
 {
 	server s;
-	if (!fixture(&s, false))
-		return;
 	static seen got;
-	if (!CHECK(server_start(&s)))
-		goto out;
+	if (!fixture_up(&s, false))
+		return;
 	nt_cli_session *a = user_session(&s, "alice", true);
 	nt_cli_session *b = user_session(&s, "bob", true);
 	if (!a || !b) {
@@ -409,10 +403,8 @@ static void hostile(server *s, const uint8_t *p, size_t n, nt_code want)
 TEST(e2e_oversized_and_malformed_frames)
 {
 	server s;
-	if (!fixture(&s, false))
+	if (!fixture_up(&s, false))
 		return;
-	if (!CHECK(server_start(&s)))
-		goto out;
 	/* A length above the server's limit, announced before any body. */
 	static const uint8_t big[] = { 0xff, 0xff, 0xff, 0xf0, 0x00, 0x12, 0, 0, 0, 9 };
 	hostile(&s, big, sizeof big, NT_E_TOO_LARGE);
@@ -441,18 +433,15 @@ TEST(e2e_oversized_and_malformed_frames)
 	c = user_session(&s, "alice", true);
 	CHECK(c != NULL);
 	disconnect(c);
-out:
 	teardown(&s);
 }
 
 TEST(e2e_restart_keeps_queued_mail)
 {
 	server s;
-	if (!fixture(&s, false))
-		return;
 	static seen got;
-	if (!CHECK(server_start(&s)))
-		goto out;
+	if (!fixture_up(&s, false))
+		return;
 	nt_cli_session *a = user_session(&s, "alice", true);
 	nt_cli_session *b = user_session(&s, "bob", true);
 	if (a && b) {
@@ -489,11 +478,9 @@ out:
 TEST(e2e_kill9_keeps_acknowledged_posts)
 {
 	server s;
-	if (!fixture(&s, false))
-		return;
 	static seen got;
-	if (!CHECK(server_start(&s)))
-		goto out;
+	if (!fixture_up(&s, false))
+		return;
 	nt_cli_session *a = user_session(&s, "alice", true);
 	if (!a)
 		goto out;
@@ -596,12 +583,10 @@ static bool presence_is(nt_cli_session *c, const char *want)
 TEST(e2e_join_request_notify_presence_dm)
 {
 	server s;
-	if (!fixture(&s, false))
-		return;
 	nt_cli_session *a = NULL, *b = NULL, *c = NULL;
 	uint8_t *kp = NULL;
-	if (!CHECK(server_start(&s)))
-		goto out;
+	if (!fixture_up(&s, false))
+		return;
 	a = user_session(&s, "alice", true);
 	b = user_session(&s, "bob", true);
 	c = user_session(&s, "carol", true);
@@ -750,11 +735,9 @@ static double secs_since(int64_t start)
 TEST(e2e_files)
 {
 	server s;
-	if (!fixture(&s, false))
-		return;
 	nt_cli_session *a = NULL, *b = NULL;
-	if (!CHECK(server_start(&s)))
-		goto out;
+	if (!fixture_up(&s, false))
+		return;
 	a = user_session(&s, "alice", true);
 	b = user_session(&s, "bob", true);
 	if (!a || !b)
@@ -868,11 +851,9 @@ static void interlope(void *ctx, uint64_t done, uint64_t total)
 TEST(e2e_files_pipelined_refusal_and_continued_upload)
 {
 	server s;
-	if (!fixture(&s, false))
-		return;
 	nt_cli_session *a = NULL, *a2 = NULL, *b = NULL;
-	if (!CHECK(server_start(&s)))
-		goto out;
+	if (!fixture_up(&s, false))
+		return;
 	a = user_session(&s, "alice", true);
 	a2 = user_session(&s, "alice", false);
 	b = user_session(&s, "bob", true);

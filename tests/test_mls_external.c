@@ -30,26 +30,7 @@ static void world_init(mw_world *w, uint8_t seedbyte)
 /* alice (0) creates the group and adds bob (1): epoch 1. */
 static bool alice_and_bob(mw_world *w)
 {
-	static const uint8_t gid[] = "ext-group-42";
-	uint8_t *cm = NULL, *wm = NULL;
-	size_t cl, wl;
-	bool ok = false;
-	if (!mw_make_kp(w, 0) || !mw_make_kp(w, 1))
-		return false;
-	if (!CHECK_OK(mls_group_create(&w->m[0].g, gid, sizeof gid - 1, w->m[0].kp, w->m[0].kp_len, &w->m[0].kps,
-				       w->m[0].seed, &w->rng)))
-		return false;
-	const uint8_t *kps[1] = { w->m[1].kp };
-	size_t lens[1] = { w->m[1].kp_len };
-	if (!CHECK_OK(mls_group_commit(w->m[0].g, kps, lens, 1, NULL, 0, &w->rng, &cm, &cl, &wm, &wl)) ||
-	    !CHECK_OK(mls_group_commit_confirm(w->m[0].g)) ||
-	    !CHECK_OK(mls_group_join(&w->m[1].g, wm, wl, w->m[1].kp, w->m[1].kp_len, &w->m[1].kps, w->m[1].seed)))
-		goto out;
-	ok = true;
-out:
-	free(cm);
-	free(wm);
-	return ok;
+	return mw_create(w, 0, "ext-group-42") && mw_add(w, 0, 1);
 }
 
 /* j joins from a GroupInfo exported by member x; every other active member

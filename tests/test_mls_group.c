@@ -16,41 +16,7 @@
 
 static bool create(mw_world *w, int i)
 {
-	static const uint8_t gid[] = "group-0123456789";
-	if (!mw_make_kp(w, i))
-		return false;
-	return CHECK_OK(mls_group_create(&w->m[i].g, gid, sizeof gid - 1, w->m[i].kp, w->m[i].kp_len,
-					 &w->m[i].kps, w->m[i].seed, &w->rng));
-}
-
-/* committer c adds member a; every other active member processes the commit. */
-static bool add_member(mw_world *w, int c, int a)
-{
-	uint8_t *cm = NULL, *wm = NULL;
-	size_t cl, wl;
-	bool ok = false;
-	if (!mw_make_kp(w, a))
-		return false;
-	const uint8_t *kps[1] = { w->m[a].kp };
-	size_t lens[1] = { w->m[a].kp_len };
-	if (!CHECK_OK(mls_group_commit(w->m[c].g, kps, lens, 1, NULL, 0, &w->rng, &cm, &cl, &wm, &wl)))
-		goto out;
-	for (int i = 0; i < MW_MAX; i++) {
-		if (i == c || !w->m[i].g || !mls_group_active(w->m[i].g))
-			continue;
-		mls_processed what;
-		if (!CHECK_OK(mls_group_process(w->m[i].g, cm, cl, &what)) || !CHECK(what == MLS_PROCESSED_COMMIT))
-			goto out;
-	}
-	if (!CHECK_OK(mls_group_commit_confirm(w->m[c].g)))
-		goto out;
-	if (!CHECK_OK(mls_group_join(&w->m[a].g, wm, wl, w->m[a].kp, w->m[a].kp_len, &w->m[a].kps, w->m[a].seed)))
-		goto out;
-	ok = true;
-out:
-	free(cm);
-	free(wm);
-	return ok;
+	return mw_create(w, i, "group-0123456789");
 }
 
 TEST(keypackage_create_and_validate)
@@ -84,7 +50,7 @@ TEST(two_members_add_join_messages)
 	mw_init(&w, 2);
 	CHECK(create(&w, 0));
 	CHECK(mls_group_epoch(w.m[0].g) == 0);
-	CHECK(add_member(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 1));
 	CHECK(mls_group_epoch(w.m[0].g) == 1 && mls_group_epoch(w.m[1].g) == 1);
 	CHECK(mw_same_epoch(&w, 1));
 	CHECK(mw_message(&w, 0, "hello bob"));
@@ -106,7 +72,7 @@ TEST(replay_and_tampered_message_refused)
 	mw_world w;
 	mw_init(&w, 3);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 1));
 	uint8_t *ct, *pt = NULL;
 	size_t cl, pl;
 	uint32_t from;
@@ -130,8 +96,8 @@ TEST(three_members_remove)
 	mw_world w;
 	mw_init(&w, 4);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
-	CHECK(add_member(&w, 1, 2));
+	CHECK(mw_add(&w, 0, 1));
+	CHECK(mw_add(&w, 1, 2));
 	CHECK(mw_same_epoch(&w, 1));
 	CHECK(mw_message(&w, 2, "from carol"));
 	CHECK(mw_message(&w, 0, "from alice"));
@@ -168,12 +134,12 @@ TEST(new_member_cannot_read_older_epoch)
 	mw_world w;
 	mw_init(&w, 5);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 1));
 	uint8_t *ct, *pt = NULL;
 	size_t cl, pl;
 	uint32_t from;
 	CHECK_OK(mls_group_encrypt(w.m[0].g, (const uint8_t *)"before", 6, &w.rng, &ct, &cl));
-	CHECK(add_member(&w, 0, 2));
+	CHECK(mw_add(&w, 0, 2));
 	CHECK(mls_group_decrypt(w.m[2].g, ct, cl, &pt, &pl, &from) != CR_OK);
 	free(ct);
 	CHECK(mw_message(&w, 2, "now I am in"));
@@ -185,8 +151,8 @@ TEST(self_remove_committed_by_other)
 	mw_world w;
 	mw_init(&w, 6);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
-	CHECK(add_member(&w, 0, 2));
+	CHECK(mw_add(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 2));
 	uint8_t *pr, *cm, *wm;
 	size_t pl, cl, wl;
 	mls_processed what;
@@ -218,8 +184,8 @@ TEST(state_round_trips_after_sibling_removed)
 	mw_world w;
 	mw_init(&w, 12);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
-	CHECK(add_member(&w, 0, 2));
+	CHECK(mw_add(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 2));
 	uint8_t *pr, *cm, *wm = NULL, *s = NULL;
 	size_t pl, cl, wl = 0, sl = 0;
 	mls_processed what;
@@ -252,7 +218,7 @@ TEST(update_own_leaf)
 	mw_world w;
 	mw_init(&w, 7);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 1));
 	uint8_t *cm, *wm;
 	size_t cl, wl;
 	mls_processed what;
@@ -271,7 +237,7 @@ TEST(tampered_commit_and_welcome_leave_state_unchanged)
 	mw_world w;
 	mw_init(&w, 8);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 1));
 	CHECK(mw_make_kp(&w, 2));
 	const uint8_t *kps[1] = { w.m[2].kp };
 	size_t lens[1] = { w.m[2].kp_len };
@@ -318,8 +284,8 @@ TEST(concurrent_commits_one_wins)
 	mw_world w;
 	mw_init(&w, 9);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
-	CHECK(add_member(&w, 0, 2));
+	CHECK(mw_add(&w, 0, 1));
+	CHECK(mw_add(&w, 0, 2));
 	uint8_t *c0, *c1, *wm;
 	size_t l0, l1, wl;
 	mls_processed what;
@@ -360,8 +326,8 @@ TEST(serialize_round_trip_mid_conversation)
 	mw_world w;
 	mw_init(&w, 10);
 	CHECK(create(&w, 0));
-	CHECK(add_member(&w, 0, 1));
-	CHECK(add_member(&w, 1, 2));
+	CHECK(mw_add(&w, 0, 1));
+	CHECK(mw_add(&w, 1, 2));
 	CHECK(mw_message(&w, 0, "one"));
 	CHECK(mw_message(&w, 1, "two"));
 	uint8_t *ct, *pt = NULL;
@@ -400,7 +366,7 @@ TEST(serialize_round_trip_mid_conversation)
 	CHECK(mw_same_epoch(&w, 1));
 	CHECK(mw_message(&w, 2, "three"));
 	CHECK(mw_message(&w, 0, "four"));
-	CHECK(add_member(&w, 2, 3));
+	CHECK(mw_add(&w, 2, 3));
 	CHECK(mw_message(&w, 3, "five"));
 	CHECK(mw_same_epoch(&w, 1));
 	mw_free(&w);
@@ -440,7 +406,7 @@ static void property_run(uint8_t seed, int max_members, int grow_to, int steps)
 			size_t ol = 0, ptl;
 			uint32_t from;
 			CHECK_OK(mls_group_encrypt(w.m[a].g, (const uint8_t *)"old", 3, &w.rng, &old, &ol));
-			if (!CHECK(add_member(&w, a, s))) {
+			if (!CHECK(mw_add(&w, a, s))) {
 				free(old);
 				break;
 			}

@@ -12,65 +12,21 @@
 #include "rng.h"
 #include "t.h"
 
-static bool create(mw_world *w, int i)
-{
-	static const uint8_t gid[] = "proposals-group";
-	return mw_make_kp(w, i) && CHECK_OK(mls_group_create(&w->m[i].g, gid, sizeof gid - 1, w->m[i].kp,
-							      w->m[i].kp_len, &w->m[i].kps, w->m[i].seed, &w->rng));
-}
-
-/* Every active member but skip processes msg and reports what. */
-static bool all_process(mw_world *w, int skip, const uint8_t *msg, size_t len, mls_processed what)
-{
-	for (int i = 0; i < MW_MAX; i++) {
-		mls_processed got;
-		if (i == skip || !w->m[i].g || !mls_group_active(w->m[i].g))
-			continue;
-		if (!CHECK_OK(mls_group_process(w->m[i].g, msg, len, &got)) || !CHECK(got == what))
-			return false;
-	}
-	return true;
-}
-
-/* Member c commits (adds by value kps[n]), everyone else processes, c
- * confirms; a Welcome, if any, is handed to *wm. */
-static bool commit_all(mw_world *w, int c, const uint8_t *const *kps, const size_t *lens, size_t n,
-		       uint8_t **wm, size_t *wl)
-{
-	uint8_t *cm = NULL;
-	size_t cl;
-	bool ok = CHECK_OK(mls_group_commit(w->m[c].g, kps, lens, n, NULL, 0, &w->rng, &cm, &cl, wm, wl)) &&
-		  all_process(w, c, cm, cl, MLS_PROCESSED_COMMIT) && CHECK_OK(mls_group_commit_confirm(w->m[c].g));
-	free(cm);
-	return ok;
-}
-
 /* A group of members 0 .. n-1, built by adds from member 0. */
 static bool group_of(mw_world *w, int n)
 {
-	if (!create(w, 0))
+	if (!mw_create(w, 0, "proposals-group"))
 		return false;
-	for (int a = 1; a < n; a++) {
-		uint8_t *wm = NULL;
-		size_t wl;
-		if (!mw_make_kp(w, a))
+	for (int a = 1; a < n; a++)
+		if (!mw_add(w, 0, a))
 			return false;
-		const uint8_t *kps[1] = { w->m[a].kp };
-		size_t lens[1] = { w->m[a].kp_len };
-		bool ok = commit_all(w, 0, kps, lens, 1, &wm, &wl) &&
-			  CHECK_OK(mls_group_join(&w->m[a].g, wm, wl, w->m[a].kp, w->m[a].kp_len, &w->m[a].kps,
-						  w->m[a].seed));
-		free(wm);
-		if (!ok)
-			return false;
-	}
 	return true;
 }
 
 /* Member p's proposal msg processed by every other member. */
 static bool propose_to_all(mw_world *w, int p, uint8_t *msg, size_t len)
 {
-	bool ok = all_process(w, p, msg, len, MLS_PROCESSED_PROPOSAL);
+	bool ok = mw_all_process(w, p, msg, len, MLS_PROCESSED_PROPOSAL);
 	free(msg);
 	return ok;
 }
@@ -85,7 +41,7 @@ TEST(add_by_reference_committed_by_another_member)
 		CHECK_OK(mls_group_propose_add(w.m[1].g, w.m[3].kp, w.m[3].kp_len, &pm, &pl));
 		CHECK(propose_to_all(&w, 1, pm, pl));
 		/* The commit carries no add by value: the reference alone. */
-		CHECK(commit_all(&w, 2, NULL, NULL, 0, &wm, &wl));
+		CHECK(mw_commit_all(&w, 2, NULL, NULL, 0, &wm, &wl));
 		CHECK(wm != NULL);
 		CHECK_OK(mls_group_join(&w.m[3].g, wm, wl, w.m[3].kp, w.m[3].kp_len, &w.m[3].kps, w.m[3].seed));
 		CHECK(mls_group_member_count(w.m[0].g) == 4);
@@ -109,7 +65,7 @@ TEST(own_add_committed_by_proposer_with_adds_by_value)
 		const uint8_t *kps[1] = { w.m[3].kp };
 		size_t lens[1] = { w.m[3].kp_len };
 		/* Both joiners read the one Welcome. */
-		CHECK(commit_all(&w, 1, kps, lens, 1, &wm, &wl));
+		CHECK(mw_commit_all(&w, 1, kps, lens, 1, &wm, &wl));
 		for (int j = 2; j <= 3; j++)
 			CHECK_OK(mls_group_join(&w.m[j].g, wm, wl, w.m[j].kp, w.m[j].kp_len, &w.m[j].kps,
 						w.m[j].seed));
@@ -142,7 +98,7 @@ TEST(update_by_reference_gives_the_proposer_its_new_key)
 		CHECK(copy && mw_state_eq(copy, st, sl));
 		mls_group_free(w.m[1].g);
 		w.m[1].g = copy;
-		CHECK(commit_all(&w, 0, NULL, NULL, 0, NULL, NULL));
+		CHECK(mw_commit_all(&w, 0, NULL, NULL, 0, NULL, NULL));
 		CHECK(mw_same_epoch(&w, 4));
 		CHECK(mw_message(&w, 1, "new key one"));
 		CHECK(mw_message(&w, 2, "new key two"));
@@ -173,7 +129,7 @@ TEST(own_update_left_out_of_own_commit)
 		CHECK(propose_to_all(&w, 1, pm, pl));
 		/* Section 12.2: member 1's commit must not carry its own Update;
 		 * the others would refuse it. */
-		CHECK(commit_all(&w, 1, NULL, NULL, 0, NULL, NULL));
+		CHECK(mw_commit_all(&w, 1, NULL, NULL, 0, NULL, NULL));
 		CHECK(mw_same_epoch(&w, 3));
 		CHECK(mw_message(&w, 1, "own path instead"));
 	}
@@ -290,7 +246,7 @@ TEST(tampered_proposals_and_commit_leave_state_unchanged)
 		CHECK(mw_state_eq(w.m[2].g, st, sl));
 		free(st);
 		for (int k = 0; k < 2; k++)
-			CHECK(all_process(&w, 1, msgs[k], lens[k], MLS_PROCESSED_PROPOSAL));
+			CHECK(mw_all_process(&w, 1, msgs[k], lens[k], MLS_PROCESSED_PROPOSAL));
 		/* A commit without a Welcome cannot cover a kept Add. */
 		CHECK_ERR(mls_group_commit(w.m[0].g, NULL, NULL, 0, NULL, 0, &w.rng, &cm, &cl, NULL, NULL),
 			  CR_ERR_ARG);
@@ -305,7 +261,7 @@ TEST(tampered_proposals_and_commit_leave_state_unchanged)
 		}
 		CHECK(mw_state_eq(w.m[2].g, st, sl));
 		free(st);
-		CHECK(all_process(&w, 0, cm, cl, MLS_PROCESSED_COMMIT));
+		CHECK(mw_all_process(&w, 0, cm, cl, MLS_PROCESSED_COMMIT));
 		CHECK_OK(mls_group_commit_confirm(w.m[0].g));
 		CHECK_OK(mls_group_join(&w.m[3].g, wm, wl, w.m[3].kp, w.m[3].kp_len, &w.m[3].kps, w.m[3].seed));
 		CHECK(mw_same_epoch(&w, 4));

@@ -102,6 +102,15 @@ static void request(client *cl, uint16_t type, const uint8_t *body, size_t n)
 	cr_writer_free(&w);
 }
 
+/* The last response was an ERROR with this code. */
+static bool is_err(const client *cl, nt_code code)
+{
+	bool ok = cl->type == NT_ERROR && cl->err == code;
+	if (!ok)
+		t_note("wanted error %d, got type 0x%04x err %d", code, cl->type, cl->err);
+	return ok;
+}
+
 static void connect_client(world *w, client *cl, uint8_t exporter_byte)
 {
 	memset(cl, 0, sizeof *cl);
@@ -185,6 +194,110 @@ static void session(world *w, client *cl, const ident *id)
 	CHECK(cl->type == NT_LOGIN_OK);
 }
 
+/* The hooks the event loop implements, in memory. */
+typedef struct hooks {
+	st_server *db;
+	int64_t online[8];
+	size_t n_online;
+	int calls;                   /* appended() calls */
+	int64_t group;
+	uint64_t position;
+	char gid[NT_GROUP_ID_MAX + 1];
+	const nt_svr_conn *origin;
+	bool outside_tx;             /* every call came after the commit */
+	bool visible;                /* ... and saw its entry in the log */
+} hooks;
+
+static bool h_is_online(void *ctx, int64_t user)
+{
+	hooks *h = ctx;
+	for (size_t i = 0; i < h->n_online; i++)
+		if (h->online[i] == user)
+			return true;
+	return false;
+}
+
+static st_err seen_entry(void *ctx, const st_log_entry *e)
+{
+	*(uint64_t *)ctx = e->pos;
+	return ST_OK;
+}
+
+static void h_appended(void *ctx, int64_t group, const uint8_t *gid, size_t gid_len, uint64_t position,
+		       const nt_svr_conn *origin)
+{
+	hooks *h = ctx;
+	h->calls++;
+	h->group = group;
+	h->position = position;
+	memcpy(h->gid, gid, gid_len);
+	h->gid[gid_len] = 0;
+	h->origin = origin;
+	/* BEGIN succeeds only outside a transaction: the handler's is over. */
+	bool outside = st_begin(h->db) == ST_OK;
+	if (outside)
+		st_rollback(h->db);
+	uint64_t last = 0;
+	bool vis = position > 0 && st_log_fetch(h->db, group, position - 1, 1, seen_entry, &last) == ST_OK &&
+		   last == position;
+	if (h->calls == 1) {
+		h->outside_tx = outside;
+		h->visible = vis;
+	} else {
+		h->outside_tx &= outside;
+		h->visible &= vis;
+	}
+}
+
+static void world_hooks(world *w, hooks *h)
+{
+	memset(h, 0, sizeof *h);
+	h->db = w->db;
+	w->cfg.is_online = h_is_online;
+	w->cfg.appended = h_appended;
+	w->cfg.hooks_ctx = h;
+}
+
+/* The people of most tests: alice, bob, carol and dave (seeds 2 to 5), each
+ * registered and logged in on a connection of its own (a to d), in one world. */
+typedef struct cast {
+	world w;
+	hooks h;
+	ident alice, bob, carol, dave;
+	client a, b, c, d;
+	int in;                    /* how many are logged in, in that order */
+} cast;
+
+/* The world, with the event loop's hooks when `with_hooks`; nobody in yet,
+ * so a test can set its limits in k->w.cfg before anyone logs in. */
+static void cast_open(cast *k, nt_policy policy, bool with_hooks)
+{
+	memset(k, 0, sizeof *k);
+	world_init(&k->w, policy);
+	if (with_hooks)
+		world_hooks(&k->w, &k->h);
+}
+
+/* Logs in the next people until `n` are in. */
+static void cast_login(cast *k, int n)
+{
+	static const char *const names[] = { "alice", "bob", "carol", "dave" };
+	ident *ids[] = { &k->alice, &k->bob, &k->carol, &k->dave };
+	client *cls[] = { &k->a, &k->b, &k->c, &k->d };
+	for (; k->in < n && k->in < 4; k->in++) {
+		make_ident(ids[k->in], names[k->in], (uint8_t)(2 + k->in));
+		session(&k->w, cls[k->in], ids[k->in]);
+	}
+}
+
+static void cast_close(cast *k)
+{
+	client *cls[] = { &k->a, &k->b, &k->c, &k->d };
+	for (int i = 0; i < k->in; i++)
+		nt_svr_conn_free(&cls[i]->c);
+	st_server_close(k->w.db);
+}
+
 TEST(register_and_login)
 {
 	world w;
@@ -196,7 +309,7 @@ TEST(register_and_login)
 	do_register(&cl, &alice, "correct horse", "", &alice);
 	CHECK(cl.type == NT_REGISTER_OK);
 	do_register(&cl, &alice, "correct horse", "", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_EXISTS);
+	CHECK(is_err(&cl, NT_E_EXISTS));
 	do_login(&cl, &alice, "correct horse", &alice);
 	CHECK(cl.type == NT_LOGIN_OK);
 	st_user u;
@@ -205,7 +318,7 @@ TEST(register_and_login)
 	CHECK(u.ops == FAST.ops && u.mem_kib == FAST.mem_kib);
 	/* A second HELLO is unexpected; LOGIN after login too. */
 	request(&cl, NT_HELLO, (const uint8_t *)"\0\1\0\1\0", 5);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_UNEXPECTED);
+	CHECK(is_err(&cl, NT_E_UNEXPECTED));
 	CHECK(!nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
@@ -222,12 +335,12 @@ TEST(register_rejections)
 	client cl;
 	connect_client(&w, &cl, 1);
 	do_register(&cl, &bad, "correct horse", "", &bad);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_USERNAME);
+	CHECK(is_err(&cl, NT_E_USERNAME));
 	do_register(&cl, &alice, "short", "", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_PASSWORD);
+	CHECK(is_err(&cl, NT_E_PASSWORD));
 	/* Signed by a key other than the one registered: no proof of possession. */
 	do_register(&cl, &alice, "correct horse", "", &mallory);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	st_user u;
 	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"alice", 5, &u), ST_ERR_NOT_FOUND);
 	CHECK(!nt_svr_conn_closing(&cl.c));
@@ -250,23 +363,23 @@ TEST(login_failures_and_binding)
 	nt_svr_conn_free(&cl.c);
 	connect_client(&w, &cl, 2);
 	do_login(&cl, &alice, "wrong horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	do_login(&cl, &alice, "correct horse", &mallory);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	do_login(&cl, &ghost, "correct horse", &ghost);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	/* A signature made for another TLS session (exporter) does not verify. */
 	uint8_t real[NT_EXPORTER_LEN];
 	memcpy(real, cl.exporter, sizeof real);
 	memset(cl.exporter, 0x99, sizeof cl.exporter);
 	do_login(&cl, &alice, "correct horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	memcpy(cl.exporter, real, sizeof real);
 	CHECK(!nt_svr_conn_closing(&cl.c));
 	/* Nor does one made for another server key (a relaying server). */
 	cl.pin[0] ^= 1;
 	do_login(&cl, &alice, "correct horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+	CHECK(is_err(&cl, NT_E_AUTH));
 	cl.pin[0] ^= 1;
 	/* That was the fifth failure: the connection closes. */
 	CHECK(nt_svr_conn_closing(&cl.c));
@@ -279,7 +392,7 @@ TEST(login_failures_and_binding)
 	/* Before login, account requests are forbidden. */
 	connect_client(&w, &cl, 3);
 	request(&cl, NT_GROUP_CREATE, (const uint8_t *)"\1g", 2);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_FORBIDDEN);
+	CHECK(is_err(&cl, NT_E_FORBIDDEN));
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
 }
@@ -297,15 +410,15 @@ TEST(invite_policy)
 	client cl;
 	connect_client(&w, &cl, 1);
 	do_register(&cl, &alice, "correct horse", "", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	CHECK(is_err(&cl, NT_E_INVITE));
 	do_register(&cl, &alice, "correct horse", "INVITE-2", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	CHECK(is_err(&cl, NT_E_INVITE));
 	st_user u;
 	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"alice", 5, &u), ST_ERR_NOT_FOUND); /* rolled back */
 	do_register(&cl, &alice, "correct horse", "INVITE-1", &alice);
 	CHECK(cl.type == NT_REGISTER_OK);
 	do_register(&cl, &bob, "correct horse", "INVITE-1", &bob);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_INVITE);
+	CHECK(is_err(&cl, NT_E_INVITE));
 	CHECK_ERR(st_user_get(w.db, (const uint8_t *)"bob", 3, &u), ST_ERR_NOT_FOUND);
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
@@ -338,29 +451,25 @@ static void kp_fetch(client *cl, const char *name)
 
 TEST(key_packages)
 {
-	world w;
-	world_init(&w, NT_POLICY_OPEN);
-	ident alice, bob;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	client a, b;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	kp_upload(&a, false, 2, 'a');
-	CHECK(a.type == NT_KP_UPLOAD_OK);
-	kp_upload(&a, true, 1, 'L');
-	CHECK(a.type == NT_KP_UPLOAD_OK);
-	kp_upload(&a, true, 2, 'M');
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
-	kp_upload(&a, false, 1, 'a'); /* same bytes, same reference */
-	CHECK(a.type == NT_ERROR && a.err == NT_E_EXISTS);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, false);
+	cast_login(&k, 2);
+	client *a = &k.a, *b = &k.b;
+	kp_upload(a, false, 2, 'a');
+	CHECK(a->type == NT_KP_UPLOAD_OK);
+	kp_upload(a, true, 1, 'L');
+	CHECK(a->type == NT_KP_UPLOAD_OK);
+	kp_upload(a, true, 2, 'M');
+	CHECK(is_err(a, NT_E_LIMIT));
+	kp_upload(a, false, 1, 'a'); /* same bytes, same reference */
+	CHECK(is_err(a, NT_E_EXISTS));
 	const char *want[4] = { "ak0", "ak1", "Lk0", "Lk0" };
 	const bool want_lr[4] = { false, false, true, true };
 	for (int i = 0; i < 4; i++) {
-		kp_fetch(&b, "alice");
-		CHECK(b.type == NT_KP);
+		kp_fetch(b, "alice");
+		CHECK(b->type == NT_KP);
 		cr_reader r;
-		cr_reader_init(&r, b.body, b.body_n);
+		cr_reader_init(&r, b->body, b->body_n);
 		uint32_t id;
 		bool lr;
 		cr_span kp;
@@ -368,20 +477,18 @@ TEST(key_packages)
 		CHECK_OK(cr_read_bool(&r, &lr));
 		CHECK_OK(cr_read_opaque(&r, 100, &kp));
 		CHECK_OK(cr_reader_end(&r));
-		CHECK(id == b.next_id && lr == want_lr[i] && kp.n == 3 && !memcmp(kp.p, want[i], 3));
+		CHECK(id == b->next_id && lr == want_lr[i] && kp.n == 3 && !memcmp(kp.p, want[i], 3));
 	}
-	kp_fetch(&b, "bob");
-	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
-	kp_fetch(&b, "nobody");
-	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
+	kp_fetch(b, "bob");
+	CHECK(is_err(b, NT_E_NOT_FOUND));
+	kp_fetch(b, "nobody");
+	CHECK(is_err(b, NT_E_NOT_FOUND));
 	/* Identity lookup. */
-	request(&b, NT_IDENTITY_FETCH, (const uint8_t *)"\5alice", 6);
-	CHECK(b.type == NT_IDENTITY && b.body_n == 4 + 1 + 32);
-	if (b.body_n == 37)
-		CHECK_MEM(b.body + 5, alice.pub, 32);
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	st_server_close(w.db);
+	request(b, NT_IDENTITY_FETCH, (const uint8_t *)"\5alice", 6);
+	CHECK(b->type == NT_IDENTITY && b->body_n == 4 + 1 + 32);
+	if (b->body_n == 37)
+		CHECK_MEM(b->body + 5, k.alice.pub, 32);
+	cast_close(&k);
 }
 
 static void post(client *cl, const char *gid, uint8_t kind, uint64_t epoch, const char *added, const char *msg,
@@ -447,67 +554,58 @@ static void ack(client *cl, const char *gid, uint64_t pos)
 
 TEST(groups_commit_order_fetch_ack)
 {
-	world w;
-	world_init(&w, NT_POLICY_OPEN);
-	ident alice, bob, carol;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	make_ident(&carol, "carol", 4);
-	client a, b, c;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	session(&w, &c, &carol);
-	request(&a, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
-	CHECK(a.type == NT_GROUP_CREATE_OK);
-	request(&b, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
-	CHECK(b.type == NT_ERROR && b.err == NT_E_EXISTS);
-	post(&a, "g1", NT_KIND_APPLICATION, 0, NULL, "before-bob", "");
-	CHECK(a.type == NT_POST_OK);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, false);
+	cast_login(&k, 3);
+	client *a = &k.a, *b = &k.b, *c = &k.c;
+	request(a, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
+	CHECK(a->type == NT_GROUP_CREATE_OK);
+	request(b, NT_GROUP_CREATE, (const uint8_t *)"\2g1", 3);
+	CHECK(is_err(b, NT_E_EXISTS));
+	post(a, "g1", NT_KIND_APPLICATION, 0, NULL, "before-bob", "");
+	CHECK(a->type == NT_POST_OK);
 	/* Bob is not a member yet. */
-	post(&b, "g1", NT_KIND_APPLICATION, 0, NULL, "hi", "");
-	CHECK(b.type == NT_ERROR && b.err == NT_E_FORBIDDEN);
+	post(b, "g1", NT_KIND_APPLICATION, 0, NULL, "hi", "");
+	CHECK(is_err(b, NT_E_FORBIDDEN));
 	/* Commit for epoch 0 adding bob wins... */
-	post(&a, "g1", NT_KIND_COMMIT, 0, "bob", "commit-0", "welcome-bob");
-	CHECK(a.type == NT_POST_OK);
+	post(a, "g1", NT_KIND_COMMIT, 0, "bob", "commit-0", "welcome-bob");
+	CHECK(a->type == NT_POST_OK);
 	/* ...a second commit for epoch 0 conflicts and changes nothing. */
-	post(&a, "g1", NT_KIND_COMMIT, 0, "carol", "commit-0b", "welcome-carol");
-	CHECK(a.type == NT_ERROR && a.err == NT_E_CONFLICT);
+	post(a, "g1", NT_KIND_COMMIT, 0, "carol", "commit-0b", "welcome-carol");
+	CHECK(is_err(a, NT_E_CONFLICT));
 	uint64_t pos[8];
 	uint8_t kind[8];
-	CHECK(fetch(&c, "g1", 0, pos, kind) == -1 && c.err == NT_E_FORBIDDEN);
+	CHECK(fetch(c, "g1", 0, pos, kind) == -1 && c->err == NT_E_FORBIDDEN);
 	/* A commit adding a non-existent user is refused as a whole. */
-	post(&a, "g1", NT_KIND_COMMIT, 1, "nobody", "commit-1", "welcome");
-	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	post(a, "g1", NT_KIND_COMMIT, 1, "nobody", "commit-1", "welcome");
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	st_group g;
-	CHECK_OK(st_group_get(w.db, (const uint8_t *)"g1", 2, &g));
+	CHECK_OK(st_group_get(k.w.db, (const uint8_t *)"g1", 2, &g));
 	CHECK(g.epoch == 1);
 	/* Bob sees only the Welcome, not what came before he joined. */
-	CHECK(fetch(&b, "g1", 0, pos, kind) == 1);
+	CHECK(fetch(b, "g1", 0, pos, kind) == 1);
 	CHECK(kind[0] == NT_KIND_WELCOME && pos[0] == 3);
-	post(&b, "g1", NT_KIND_APPLICATION, 1, NULL, "hello from bob", "");
-	CHECK(b.type == NT_POST_OK);
-	CHECK(fetch(&a, "g1", 0, pos, kind) == 4);
+	post(b, "g1", NT_KIND_APPLICATION, 1, NULL, "hello from bob", "");
+	CHECK(b->type == NT_POST_OK);
+	CHECK(fetch(a, "g1", 0, pos, kind) == 4);
 	CHECK(kind[0] == NT_KIND_APPLICATION && kind[1] == NT_KIND_COMMIT && kind[2] == NT_KIND_WELCOME);
-	CHECK(fetch(&a, "g1", 2, pos, kind) == 2);
+	CHECK(fetch(a, "g1", 2, pos, kind) == 2);
 	/* Acks move forward only; the prefix both acked is pruned. */
-	ack(&a, "g1", 4);
-	CHECK(a.type == NT_ACK_OK);
-	ack(&a, "g1", 3);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
-	ack(&a, "g1", 99);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
-	ack(&b, "g1", 3);
-	CHECK(b.type == NT_ACK_OK);
-	CHECK(fetch(&a, "g1", 0, pos, kind) == 0); /* alice acked 4 */
-	CHECK(fetch(&b, "g1", 0, pos, kind) == 1 && pos[0] == 4);
+	ack(a, "g1", 4);
+	CHECK(a->type == NT_ACK_OK);
+	ack(a, "g1", 3);
+	CHECK(is_err(a, NT_E_LIMIT));
+	ack(a, "g1", 99);
+	CHECK(is_err(a, NT_E_LIMIT));
+	ack(b, "g1", 3);
+	CHECK(b->type == NT_ACK_OK);
+	CHECK(fetch(a, "g1", 0, pos, kind) == 0); /* alice acked 4 */
+	CHECK(fetch(b, "g1", 0, pos, kind) == 1 && pos[0] == 4);
 	/* A non-commit may not carry a routing header. */
-	post(&a, "g1", NT_KIND_APPLICATION, 1, "carol", "x", "w");
-	CHECK(a.type == NT_ERROR && a.err == NT_E_MALFORMED);
-	CHECK(nt_svr_conn_closing(&a.c));
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	st_server_close(w.db);
+	post(a, "g1", NT_KIND_APPLICATION, 1, "carol", "x", "w");
+	CHECK(is_err(a, NT_E_MALFORMED));
+	CHECK(nt_svr_conn_closing(&a->c));
+	cast_close(&k);
 }
 
 TEST(hostile_frames)
@@ -521,28 +619,28 @@ TEST(hostile_frames)
 	memset(&cl, 0, sizeof cl);
 	CHECK_OK(nt_svr_conn_init(&cl.c, &w.cfg, w.db, cl.exporter));
 	request(&cl, NT_LOGIN, NULL, 0);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_VERSION && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_VERSION) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	/* No common version. */
 	memset(&cl, 0, sizeof cl);
 	CHECK_OK(nt_svr_conn_init(&cl.c, &w.cfg, w.db, cl.exporter));
 	request(&cl, NT_HELLO, (const uint8_t *)"\0\2\0\5\0", 5);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_VERSION && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_VERSION) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	/* Unknown type: answered, connection stays. */
 	connect_client(&w, &cl, 1);
 	request(&cl, 0x7fff, NULL, 0);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_UNEXPECTED && !nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_UNEXPECTED) && !nt_svr_conn_closing(&cl.c));
 	/* Body too short for a request id. */
 	uint8_t tiny[NT_FRAME_HDR_LEN + 2] = { 0, 0, 0, 2, 0, NT_LOGIN, 0, 0 };
 	feed_raw(&cl, tiny, sizeof tiny);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_MALFORMED && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_MALFORMED) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	/* Oversized frame: refused before its body arrives. */
 	connect_client(&w, &cl, 1);
 	uint8_t big[NT_FRAME_HDR_LEN] = { 0, 0x01, 0, 1, 0, NT_POST };
 	feed_raw(&cl, big, sizeof big);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_TOO_LARGE && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_TOO_LARGE) && nt_svr_conn_closing(&cl.c));
 	/* After closing, nothing more is consumed or answered. */
 	size_t used = 99;
 	CHECK_OK(nt_svr_conn_feed_sync(&cl.c, tiny, sizeof tiny, 0, &used));
@@ -551,7 +649,7 @@ TEST(hostile_frames)
 	/* Garbage login body. */
 	connect_client(&w, &cl, 1);
 	request(&cl, NT_LOGIN, (const uint8_t *)"\x40", 1);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_MALFORMED && nt_svr_conn_closing(&cl.c));
+	CHECK(is_err(&cl, NT_E_MALFORMED) && nt_svr_conn_closing(&cl.c));
 	nt_svr_conn_free(&cl.c);
 	st_server_close(w.db);
 }
@@ -723,7 +821,7 @@ TEST(rate_limits_across_connections)
 		connect_client(&w, &cl, 2);
 		nt_svr_conn_set_addr(&cl.c, i ? "192.0.2.2" : "192.0.2.1");
 		do_login(&cl, &alice, "wrong horse", &alice);
-		CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+		CHECK(is_err(&cl, NT_E_AUTH));
 		nt_svr_conn_free(&cl.c);
 	}
 	CHECK(logs == 2);
@@ -731,7 +829,7 @@ TEST(rate_limits_across_connections)
 	connect_client(&w, &cl, 2);
 	nt_svr_conn_set_addr(&cl.c, "198.51.100.7");
 	do_login(&cl, &alice, "correct horse", &alice);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_RATE);
+	CHECK(is_err(&cl, NT_E_RATE));
 	CHECK(logs == 3 && !nt_svr_conn_closing(&cl.c));
 	/* bob is not affected. */
 	do_login(&cl, &bob, "battery staple", &bob);
@@ -746,13 +844,13 @@ TEST(rate_limits_across_connections)
 		name[5] = (char)('A' + i);
 		make_ident(&ghost, name, 9);
 		do_login(&cl, &ghost, "whatever pw", &ghost);
-		CHECK(cl.type == NT_ERROR && cl.err == NT_E_AUTH);
+		CHECK(is_err(&cl, NT_E_AUTH));
 		nt_svr_conn_free(&cl.c);
 	}
 	connect_client(&w, &cl, 2);
 	nt_svr_conn_set_addr(&cl.c, "203.0.113.9");
 	do_login(&cl, &bob, "battery staple", &bob);
-	CHECK(cl.type == NT_ERROR && cl.err == NT_E_RATE);
+	CHECK(is_err(&cl, NT_E_RATE));
 	/* A window later, both limits have drained. */
 	g_now += NT_RATE_WINDOW;
 	do_login(&cl, &bob, "battery staple", &bob);
@@ -768,70 +866,6 @@ TEST(rate_limits_across_connections)
 }
 
 /* ---- groups, roles, join requests, DM groups, presence, notifications ---- */
-
-/* The hooks the event loop implements, in memory. */
-typedef struct hooks {
-	st_server *db;
-	int64_t online[8];
-	size_t n_online;
-	int calls;                   /* appended() calls */
-	int64_t group;
-	uint64_t position;
-	char gid[NT_GROUP_ID_MAX + 1];
-	const nt_svr_conn *origin;
-	bool outside_tx;             /* every call came after the commit */
-	bool visible;                /* ... and saw its entry in the log */
-} hooks;
-
-static bool h_is_online(void *ctx, int64_t user)
-{
-	hooks *h = ctx;
-	for (size_t i = 0; i < h->n_online; i++)
-		if (h->online[i] == user)
-			return true;
-	return false;
-}
-
-static st_err seen_entry(void *ctx, const st_log_entry *e)
-{
-	*(uint64_t *)ctx = e->pos;
-	return ST_OK;
-}
-
-static void h_appended(void *ctx, int64_t group, const uint8_t *gid, size_t gid_len, uint64_t position,
-		       const nt_svr_conn *origin)
-{
-	hooks *h = ctx;
-	h->calls++;
-	h->group = group;
-	h->position = position;
-	memcpy(h->gid, gid, gid_len);
-	h->gid[gid_len] = 0;
-	h->origin = origin;
-	/* BEGIN succeeds only outside a transaction: the handler's is over. */
-	bool outside = st_begin(h->db) == ST_OK;
-	if (outside)
-		st_rollback(h->db);
-	uint64_t last = 0;
-	bool vis = position > 0 && st_log_fetch(h->db, group, position - 1, 1, seen_entry, &last) == ST_OK &&
-		   last == position;
-	if (h->calls == 1) {
-		h->outside_tx = outside;
-		h->visible = vis;
-	} else {
-		h->outside_tx &= outside;
-		h->visible &= vis;
-	}
-}
-
-static void world_hooks(world *w, hooks *h)
-{
-	memset(h, 0, sizeof *h);
-	h->db = w->db;
-	w->cfg.is_online = h_is_online;
-	w->cfg.appended = h_appended;
-	w->cfg.hooks_ctx = h;
-}
 
 static int64_t uid(world *w, const char *name)
 {
@@ -884,14 +918,6 @@ static void role_set(client *cl, const char *gid, const char *user, uint8_t role
 	BUILD(cl, nt_cli_role_set(&g_cc, &wr_, (const uint8_t *)gid, strlen(gid), user, role));
 }
 
-static bool is_err(const client *cl, nt_code code)
-{
-	bool ok = cl->type == NT_ERROR && cl->err == code;
-	if (!ok)
-		t_note("wanted error %d, got type 0x%04x err %d", code, cl->type, cl->err);
-	return ok;
-}
-
 static st_role role_of(world *w, const char *gid, const char *user)
 {
 	st_group g;
@@ -909,27 +935,19 @@ static void create(client *cl, const char *gid)
 
 TEST(groups_list_and_members)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	ident alice, bob, carol;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	make_ident(&carol, "carol", 4);
-	client a, b, c;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	session(&w, &c, &carol);
-	create(&a, "zz");
-	create(&a, "g1");
-	commit(&a, "g1", 0, "bob", NULL);
-	CHECK(a.type == NT_POST_OK);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	cast_login(&k, 3);
+	client *a = &k.a, *b = &k.b, *c = &k.c;
+	create(a, "zz");
+	create(a, "g1");
+	commit(a, "g1", 0, "bob", NULL);
+	CHECK(a->type == NT_POST_OK);
 	/* Alice's groups, in id order, with her role and positions. */
-	BUILD(&a, nt_cli_groups_list(&g_cc, &wr_));
-	CHECK(a.type == NT_GROUPS);
+	BUILD(a, nt_cli_groups_list(&g_cc, &wr_));
+	CHECK(a->type == NT_GROUPS);
 	nt_cli_resp r;
-	decode_last(&a, &r);
+	decode_last(a, &r);
 	CHECK(r.n_groups == 2);
 	nt_cli_group g;
 	CHECK_OK(nt_cli_next_group(&r.groups, &g));
@@ -939,20 +957,20 @@ TEST(groups_list_and_members)
 	CHECK(g.gid.n == 2 && !memcmp(g.gid.p, "zz", 2) && g.epoch == 0 && g.next_pos == 1);
 	CHECK_ERR(nt_cli_next_group(&r.groups, &g), CR_ERR_NOT_FOUND);
 	/* Bob's: one group, as a member, acknowledged up to the commit. */
-	BUILD(&b, nt_cli_groups_list(&g_cc, &wr_));
-	decode_last(&b, &r);
+	BUILD(b, nt_cli_groups_list(&g_cc, &wr_));
+	decode_last(b, &r);
 	CHECK(r.n_groups == 1);
 	CHECK_OK(nt_cli_next_group(&r.groups, &g));
 	CHECK(g.role == NT_ROLE_MEMBER && g.acked == 1 && g.next_pos == 3);
 	/* Carol has none. */
-	BUILD(&c, nt_cli_groups_list(&g_cc, &wr_));
-	decode_last(&c, &r);
-	CHECK(c.type == NT_GROUPS && r.n_groups == 0);
+	BUILD(c, nt_cli_groups_list(&g_cc, &wr_));
+	decode_last(c, &r);
+	CHECK(c->type == NT_GROUPS && r.n_groups == 0);
 	/* Members in join order, online as the loop says: only bob now. */
-	h.online[h.n_online++] = uid(&w, "bob");
-	BUILD(&a, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"g1", 2));
-	CHECK(a.type == NT_MEMBER_LIST);
-	decode_last(&a, &r);
+	k.h.online[k.h.n_online++] = uid(&k.w, "bob");
+	BUILD(a, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"g1", 2));
+	CHECK(a->type == NT_MEMBER_LIST);
+	decode_last(a, &r);
 	CHECK(r.n_members == 2);
 	nt_cli_member m;
 	CHECK_OK(nt_cli_next_member(&r.members, &m));
@@ -960,19 +978,19 @@ TEST(groups_list_and_members)
 	CHECK_OK(nt_cli_next_member(&r.members, &m));
 	CHECK(m.name.n == 3 && !memcmp(m.name.p, "bob", 3) && m.role == NT_ROLE_MEMBER && m.online);
 	/* Members only; unknown group; an empty id is malformed and closes. */
-	BUILD(&c, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"g1", 2));
-	CHECK(is_err(&c, NT_E_FORBIDDEN));
-	BUILD(&c, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"nope", 4));
-	CHECK(is_err(&c, NT_E_NOT_FOUND));
-	BUILD(&c, nt_cli_groups_list(&g_cc, &wr_));
-	CHECK(c.type == NT_GROUPS);
-	request(&c, NT_GROUPS_LIST, (const uint8_t *)"x", 1);
-	CHECK(is_err(&c, NT_E_MALFORMED) && nt_svr_conn_closing(&c.c));
-	BUILD(&b, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"", 0));
-	CHECK(is_err(&b, NT_E_MALFORMED) && nt_svr_conn_closing(&b.c));
+	BUILD(c, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"g1", 2));
+	CHECK(is_err(c, NT_E_FORBIDDEN));
+	BUILD(c, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"nope", 4));
+	CHECK(is_err(c, NT_E_NOT_FOUND));
+	BUILD(c, nt_cli_groups_list(&g_cc, &wr_));
+	CHECK(c->type == NT_GROUPS);
+	request(c, NT_GROUPS_LIST, (const uint8_t *)"x", 1);
+	CHECK(is_err(c, NT_E_MALFORMED) && nt_svr_conn_closing(&c->c));
+	BUILD(b, nt_cli_members(&g_cc, &wr_, (const uint8_t *)"", 0));
+	CHECK(is_err(b, NT_E_MALFORMED) && nt_svr_conn_closing(&b->c));
 	/* Before login: FORBIDDEN for each new request. */
 	client anon;
-	connect_client(&w, &anon, 9);
+	connect_client(&k.w, &anon, 9);
 	static const uint16_t types[] = { NT_GROUPS_LIST, NT_MEMBERS, NT_JOIN_REQUEST, NT_ROLE_SET, NT_DM_CREATE,
 					  NT_PRESENCE };
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
@@ -980,130 +998,102 @@ TEST(groups_list_and_members)
 		CHECK(is_err(&anon, NT_E_FORBIDDEN));
 	}
 	nt_svr_conn_free(&anon.c);
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	st_server_close(w.db);
+	cast_close(&k);
 }
 
 TEST(role_rules_and_leaving)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	ident alice, bob, carol, dave;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	make_ident(&carol, "carol", 4);
-	make_ident(&dave, "dave", 5);
-	client a, b, c, d;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	session(&w, &c, &carol);
-	session(&w, &d, &dave);
-	create(&a, "g");
-	commit(&a, "g", 0, "bob", NULL);
-	CHECK(a.type == NT_POST_OK);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	cast_login(&k, 4);
+	client *a = &k.a, *b = &k.b, *c = &k.c, *d = &k.d;
+	create(a, "g");
+	commit(a, "g", 0, "bob", NULL);
+	CHECK(a->type == NT_POST_OK);
 	/* A member may not add. */
-	commit(&b, "g", 1, "carol", NULL);
-	CHECK(is_err(&b, NT_E_FORBIDDEN));
+	commit(b, "g", 1, "carol", NULL);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
 	/* ROLE_SET: owner only, not oneself, not to owner, members only. */
-	role_set(&b, "g", "bob", NT_ROLE_ADMIN);
-	CHECK(is_err(&b, NT_E_FORBIDDEN));
-	role_set(&a, "g", "alice", NT_ROLE_ADMIN);
-	CHECK(is_err(&a, NT_E_FORBIDDEN));
-	role_set(&a, "g", "bob", NT_ROLE_OWNER);
-	CHECK(is_err(&a, NT_E_FORBIDDEN));
-	role_set(&a, "g", "dave", NT_ROLE_ADMIN);
-	CHECK(is_err(&a, NT_E_NOT_FOUND));
-	role_set(&a, "g", "nobody", NT_ROLE_ADMIN);
-	CHECK(is_err(&a, NT_E_NOT_FOUND));
-	role_set(&d, "g", "bob", NT_ROLE_ADMIN);
-	CHECK(is_err(&d, NT_E_FORBIDDEN));
-	role_set(&a, "nope", "bob", NT_ROLE_ADMIN);
-	CHECK(is_err(&a, NT_E_NOT_FOUND));
-	role_set(&a, "g", "bob", NT_ROLE_ADMIN);
-	CHECK(a.type == NT_ROLE_SET_OK);
-	CHECK(role_of(&w, "g", "bob") == ST_ROLE_ADMIN);
+	role_set(b, "g", "bob", NT_ROLE_ADMIN);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
+	role_set(a, "g", "alice", NT_ROLE_ADMIN);
+	CHECK(is_err(a, NT_E_FORBIDDEN));
+	role_set(a, "g", "bob", NT_ROLE_OWNER);
+	CHECK(is_err(a, NT_E_FORBIDDEN));
+	role_set(a, "g", "dave", NT_ROLE_ADMIN);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
+	role_set(a, "g", "nobody", NT_ROLE_ADMIN);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
+	role_set(d, "g", "bob", NT_ROLE_ADMIN);
+	CHECK(is_err(d, NT_E_FORBIDDEN));
+	role_set(a, "nope", "bob", NT_ROLE_ADMIN);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
+	role_set(a, "g", "bob", NT_ROLE_ADMIN);
+	CHECK(a->type == NT_ROLE_SET_OK);
+	CHECK(role_of(&k.w, "g", "bob") == ST_ROLE_ADMIN);
 	/* An admin adds. */
-	commit(&b, "g", 1, "carol", NULL);
-	CHECK(b.type == NT_POST_OK);
-	commit(&b, "g", 2, "dave", NULL);
-	CHECK(b.type == NT_POST_OK);
+	commit(b, "g", 1, "carol", NULL);
+	CHECK(b->type == NT_POST_OK);
+	commit(b, "g", 2, "dave", NULL);
+	CHECK(b->type == NT_POST_OK);
 	/* A member may not remove another... */
-	commit(&c, "g", 3, NULL, "dave");
-	CHECK(is_err(&c, NT_E_FORBIDDEN));
+	commit(c, "g", 3, NULL, "dave");
+	CHECK(is_err(c, NT_E_FORBIDDEN));
 	/* ...unless it asked to leave in this epoch. A proposal of an old
 	 * epoch marks nothing. */
-	post_kind(&d, "g", NT_KIND_PROPOSAL, 2);
-	CHECK(d.type == NT_POST_OK);
-	commit(&c, "g", 3, NULL, "dave");
-	CHECK(is_err(&c, NT_E_FORBIDDEN));
-	post_kind(&d, "g", NT_KIND_PROPOSAL, 3);
-	CHECK(d.type == NT_POST_OK);
-	commit(&c, "g", 3, NULL, "dave");
-	CHECK(c.type == NT_POST_OK);
+	post_kind(d, "g", NT_KIND_PROPOSAL, 2);
+	CHECK(d->type == NT_POST_OK);
+	commit(c, "g", 3, NULL, "dave");
+	CHECK(is_err(c, NT_E_FORBIDDEN));
+	post_kind(d, "g", NT_KIND_PROPOSAL, 3);
+	CHECK(d->type == NT_POST_OK);
+	commit(c, "g", 3, NULL, "dave");
+	CHECK(c->type == NT_POST_OK);
 	st_group g;
 	int64_t n;
-	CHECK_OK(st_group_get(w.db, (const uint8_t *)"g", 1, &g));
-	CHECK_OK(st_member_count(w.db, g.id, &n));
+	CHECK_OK(st_group_get(k.w.db, (const uint8_t *)"g", 1, &g));
+	CHECK_OK(st_member_count(k.w.db, g.id, &n));
 	CHECK(n == 3 && g.epoch == 4);
 	/* The mark ends with the epoch: carol asked in epoch 4, an empty
 	 * commit moves to 5, and a member may no longer remove her. */
-	post_kind(&c, "g", NT_KIND_PROPOSAL, 4);
-	commit(&a, "g", 4, NULL, NULL);
-	CHECK(a.type == NT_POST_OK);
-	role_set(&a, "g", "bob", NT_ROLE_MEMBER);
-	CHECK(a.type == NT_ROLE_SET_OK);
-	commit(&b, "g", 5, NULL, "carol");
-	CHECK(is_err(&b, NT_E_FORBIDDEN));
+	post_kind(c, "g", NT_KIND_PROPOSAL, 4);
+	commit(a, "g", 4, NULL, NULL);
+	CHECK(a->type == NT_POST_OK);
+	role_set(a, "g", "bob", NT_ROLE_MEMBER);
+	CHECK(a->type == NT_ROLE_SET_OK);
+	commit(b, "g", 5, NULL, "carol");
+	CHECK(is_err(b, NT_E_FORBIDDEN));
 	/* Removing oneself needs no role. A role byte above owner closes. */
-	commit(&b, "g", 5, NULL, "bob");
-	CHECK(b.type == NT_POST_OK);
-	role_set(&a, "g", "carol", 3);
-	CHECK(is_err(&a, NT_E_MALFORMED) && nt_svr_conn_closing(&a.c));
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	nt_svr_conn_free(&d.c);
-	st_server_close(w.db);
+	commit(b, "g", 5, NULL, "bob");
+	CHECK(b->type == NT_POST_OK);
+	role_set(a, "g", "carol", 3);
+	CHECK(is_err(a, NT_E_MALFORMED) && nt_svr_conn_closing(&a->c));
+	cast_close(&k);
 }
 
 TEST(owner_promotion)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	ident alice, bob, carol;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	make_ident(&carol, "carol", 4);
-	client a, b, c;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	session(&w, &c, &carol);
-	create(&a, "g");
-	commit(&a, "g", 0, "carol", NULL);
-	commit(&a, "g", 1, "bob", NULL);
-	role_set(&a, "g", "bob", NT_ROLE_ADMIN);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	cast_login(&k, 3);
+	client *a = &k.a, *b = &k.b, *c = &k.c;
+	create(a, "g");
+	commit(a, "g", 0, "carol", NULL);
+	commit(a, "g", 1, "bob", NULL);
+	role_set(a, "g", "bob", NT_ROLE_ADMIN);
 	/* The admin removes the owner: the longest-standing admin (bob, who
 	 * joined after carol) is promoted, in the same transaction. */
-	commit(&b, "g", 2, NULL, "alice");
-	CHECK(b.type == NT_POST_OK);
-	CHECK(role_of(&w, "g", "bob") == ST_ROLE_OWNER);
-	CHECK(role_of(&w, "g", "carol") == ST_ROLE_MEMBER);
+	commit(b, "g", 2, NULL, "alice");
+	CHECK(b->type == NT_POST_OK);
+	CHECK(role_of(&k.w, "g", "bob") == ST_ROLE_OWNER);
+	CHECK(role_of(&k.w, "g", "carol") == ST_ROLE_MEMBER);
 	/* The owner asks to leave and a member commits it: no admin is left,
 	 * so the longest-standing member is promoted. */
-	post_kind(&b, "g", NT_KIND_PROPOSAL, 3);
-	commit(&c, "g", 3, NULL, "bob");
-	CHECK(c.type == NT_POST_OK);
-	CHECK(role_of(&w, "g", "carol") == ST_ROLE_OWNER);
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	st_server_close(w.db);
+	post_kind(b, "g", NT_KIND_PROPOSAL, 3);
+	commit(c, "g", 3, NULL, "bob");
+	CHECK(c->type == NT_POST_OK);
+	CHECK(role_of(&k.w, "g", "carol") == ST_ROLE_OWNER);
+	cast_close(&k);
 }
 
 /* A KeyPackage whose basic credential is `name`. */
@@ -1124,54 +1114,46 @@ static void join_req(client *cl, const char *gid, const uint8_t *kp, size_t n)
 
 TEST(join_requests)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	ident alice, bob, carol;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	make_ident(&carol, "carol", 4);
-	client a, b, c;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	session(&w, &c, &carol);
-	create(&a, "g");
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	cast_login(&k, 3);
+	client *a = &k.a, *b = &k.b, *c = &k.c;
+	create(a, "g");
 	size_t n_bob, n_carol;
-	uint8_t *kp_bob = make_kp(&w, &bob, "bob", &n_bob), *kp_carol = make_kp(&w, &carol, "carol", &n_carol);
+	uint8_t *kp_bob = make_kp(&k.w, &k.bob, "bob", &n_bob), *kp_carol = make_kp(&k.w, &k.carol, "carol", &n_carol);
 	/* Someone else's KeyPackage: AUTH. Garbage: MALFORMED, still open. */
-	join_req(&b, "g", kp_carol, n_carol);
-	CHECK(is_err(&b, NT_E_AUTH));
+	join_req(b, "g", kp_carol, n_carol);
+	CHECK(is_err(b, NT_E_AUTH));
 	uint8_t bad[64];
 	memcpy(bad, kp_bob, sizeof bad);
-	join_req(&b, "g", bad, sizeof bad);
-	CHECK(is_err(&b, NT_E_MALFORMED) && !nt_svr_conn_closing(&b.c));
+	join_req(b, "g", bad, sizeof bad);
+	CHECK(is_err(b, NT_E_MALFORMED) && !nt_svr_conn_closing(&b->c));
 	kp_bob[n_bob - 1] ^= 1; /* breaks the signature */
-	join_req(&b, "g", kp_bob, n_bob);
-	CHECK(is_err(&b, NT_E_MALFORMED));
+	join_req(b, "g", kp_bob, n_bob);
+	CHECK(is_err(b, NT_E_MALFORMED));
 	kp_bob[n_bob - 1] ^= 1;
-	join_req(&b, "nope", kp_bob, n_bob);
-	CHECK(is_err(&b, NT_E_NOT_FOUND));
-	CHECK(h.calls == 0);
-	join_req(&b, "g", kp_bob, n_bob);
-	CHECK(b.type == NT_JOIN_REQUEST_OK);
+	join_req(b, "nope", kp_bob, n_bob);
+	CHECK(is_err(b, NT_E_NOT_FOUND));
+	CHECK(k.h.calls == 0);
+	join_req(b, "g", kp_bob, n_bob);
+	CHECK(b->type == NT_JOIN_REQUEST_OK);
 	nt_cli_resp r;
-	decode_last(&b, &r);
+	decode_last(b, &r);
 	CHECK(r.position == 1);
 	/* Notified after the commit, with the requester as origin. */
-	CHECK(h.calls == 1 && h.position == 1 && !strcmp(h.gid, "g") && h.origin == &b.c && h.outside_tx && h.visible);
+	CHECK(k.h.calls == 1 && k.h.position == 1 && !strcmp(k.h.gid, "g") && k.h.origin == &b->c && k.h.outside_tx && k.h.visible);
 	/* One pending request per user and group; members cannot ask. */
-	join_req(&b, "g", kp_bob, n_bob);
-	CHECK(is_err(&b, NT_E_EXISTS));
+	join_req(b, "g", kp_bob, n_bob);
+	CHECK(is_err(b, NT_E_EXISTS));
 	size_t n_alice;
-	uint8_t *kp_alice = make_kp(&w, &alice, "alice", &n_alice);
-	join_req(&a, "g", kp_alice, n_alice);
-	CHECK(is_err(&a, NT_E_EXISTS));
-	CHECK(h.calls == 1);
+	uint8_t *kp_alice = make_kp(&k.w, &k.alice, "alice", &n_alice);
+	join_req(a, "g", kp_alice, n_alice);
+	CHECK(is_err(a, NT_E_EXISTS));
+	CHECK(k.h.calls == 1);
 	/* The owner reads it: kind JOIN_REQUEST, sender bob, the KeyPackage. */
-	BUILD(&a, nt_cli_fetch(&g_cc, &wr_, (const uint8_t *)"g", 1, 0, 0));
-	CHECK(a.type == NT_MESSAGES);
-	decode_last(&a, &r);
+	BUILD(a, nt_cli_fetch(&g_cc, &wr_, (const uint8_t *)"g", 1, 0, 0));
+	CHECK(a->type == NT_MESSAGES);
+	decode_last(a, &r);
 	nt_cli_entry e;
 	CHECK(r.n_entries == 1);
 	CHECK_OK(nt_cli_next_entry(&r.entries, &e));
@@ -1179,84 +1161,70 @@ TEST(join_requests)
 	      e.message.n == n_bob && !memcmp(e.message.p, kp_bob, n_bob));
 	/* Approving (the Add) ends the request: bob may ask elsewhere later,
 	 * and after leaving, here again. */
-	commit(&a, "g", 0, "bob", NULL);
-	CHECK(a.type == NT_POST_OK);
-	commit(&a, "g", 1, NULL, "bob");
-	CHECK(a.type == NT_POST_OK);
-	join_req(&b, "g", kp_bob, n_bob);
-	CHECK(b.type == NT_JOIN_REQUEST_OK);
+	commit(a, "g", 0, "bob", NULL);
+	CHECK(a->type == NT_POST_OK);
+	commit(a, "g", 1, NULL, "bob");
+	CHECK(a->type == NT_POST_OK);
+	join_req(b, "g", kp_bob, n_bob);
+	CHECK(b->type == NT_JOIN_REQUEST_OK);
 	/* No requests into DM groups. */
-	BUILD(&a, nt_cli_dm_create(&g_cc, &wr_, "bob"));
-	CHECK(a.type == NT_DM_CREATE_OK);
-	decode_last(&a, &r);
+	BUILD(a, nt_cli_dm_create(&g_cc, &wr_, "bob"));
+	CHECK(a->type == NT_DM_CREATE_OK);
+	decode_last(a, &r);
 	char dm[NT_DM_GID_LEN + 1];
 	memcpy(dm, r.gid.p, r.gid.n);
 	dm[r.gid.n] = 0;
-	join_req(&c, dm, kp_carol, n_carol);
-	CHECK(is_err(&c, NT_E_FORBIDDEN));
+	join_req(c, dm, kp_carol, n_carol);
+	CHECK(is_err(c, NT_E_FORBIDDEN));
 	free(kp_alice);
 	free(kp_bob);
 	free(kp_carol);
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	st_server_close(w.db);
+	cast_close(&k);
 }
 
 TEST(dm_groups)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	ident alice, bob, carol;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	make_ident(&carol, "carol", 4);
-	client a, b, c;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	session(&w, &c, &carol);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	cast_login(&k, 3);
+	client *a = &k.a, *b = &k.b, *c = &k.c;
 	char want[NT_DM_GID_LEN + 1], dm[NT_DM_GID_LEN + 1];
 	CHECK_OK(nt_dm_gid((const uint8_t *)"bob", 3, (const uint8_t *)"alice", 5, want));
-	BUILD(&b, nt_cli_dm_create(&g_cc, &wr_, "alice"));
-	CHECK(b.type == NT_DM_CREATE_OK);
+	BUILD(b, nt_cli_dm_create(&g_cc, &wr_, "alice"));
+	CHECK(b->type == NT_DM_CREATE_OK);
 	nt_cli_resp r;
-	decode_last(&b, &r);
+	decode_last(b, &r);
 	CHECK(r.gid.n == NT_DM_GID_LEN && !memcmp(r.gid.p, want, NT_DM_GID_LEN));
 	memcpy(dm, want, sizeof dm);
 	/* The other side computes the same id: EXISTS. */
-	BUILD(&a, nt_cli_dm_create(&g_cc, &wr_, "bob"));
-	CHECK(is_err(&a, NT_E_EXISTS));
-	BUILD(&a, nt_cli_dm_create(&g_cc, &wr_, "alice"));
-	CHECK(is_err(&a, NT_E_FORBIDDEN));
-	BUILD(&a, nt_cli_dm_create(&g_cc, &wr_, "nobody"));
-	CHECK(is_err(&a, NT_E_NOT_FOUND));
+	BUILD(a, nt_cli_dm_create(&g_cc, &wr_, "bob"));
+	CHECK(is_err(a, NT_E_EXISTS));
+	BUILD(a, nt_cli_dm_create(&g_cc, &wr_, "alice"));
+	CHECK(is_err(a, NT_E_FORBIDDEN));
+	BUILD(a, nt_cli_dm_create(&g_cc, &wr_, "nobody"));
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	/* Nobody makes a dm- group by hand. */
-	create(&c, "dm-0123");
-	CHECK(is_err(&c, NT_E_FORBIDDEN));
-	create(&c, dm);
-	CHECK(is_err(&c, NT_E_FORBIDDEN));
+	create(c, "dm-0123");
+	CHECK(is_err(c, NT_E_FORBIDDEN));
+	create(c, dm);
+	CHECK(is_err(c, NT_E_FORBIDDEN));
 	/* Only the peer may be added, and two members at most. */
-	commit(&b, dm, 0, "carol", NULL);
-	CHECK(is_err(&b, NT_E_FORBIDDEN));
-	commit(&b, dm, 0, "alice", NULL);
-	CHECK(b.type == NT_POST_OK);
-	CHECK(role_of(&w, dm, "bob") == ST_ROLE_OWNER);
-	commit(&b, dm, 1, "carol", NULL);
-	CHECK(is_err(&b, NT_E_FORBIDDEN));
+	commit(b, dm, 0, "carol", NULL);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
+	commit(b, dm, 0, "alice", NULL);
+	CHECK(b->type == NT_POST_OK);
+	CHECK(role_of(&k.w, dm, "bob") == ST_ROLE_OWNER);
+	commit(b, dm, 1, "carol", NULL);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
 	/* The peer, now a member, cannot bring in a third either. */
-	commit(&a, dm, 1, "carol", NULL);
-	CHECK(is_err(&a, NT_E_FORBIDDEN));
-	BUILD(&a, nt_cli_groups_list(&g_cc, &wr_));
-	decode_last(&a, &r);
+	commit(a, dm, 1, "carol", NULL);
+	CHECK(is_err(a, NT_E_FORBIDDEN));
+	BUILD(a, nt_cli_groups_list(&g_cc, &wr_));
+	decode_last(a, &r);
 	nt_cli_group g;
 	CHECK(r.n_groups == 1 && nt_cli_next_group(&r.groups, &g) == CR_OK && g.gid.n == NT_DM_GID_LEN &&
 	      g.role == NT_ROLE_MEMBER);
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	st_server_close(w.db);
+	cast_close(&k);
 }
 
 TEST(dm_gid_is_symmetric_and_unambiguous)
@@ -1297,147 +1265,114 @@ TEST(dm_gid_is_symmetric_and_unambiguous)
 
 TEST(mailbox_limit)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	w.cfg.mailbox_max = 3;
-	ident alice, bob;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	client a, b;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	create(&a, "g");
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	k.w.cfg.mailbox_max = 3;
+	cast_login(&k, 2);
+	client *a = &k.a, *b = &k.b;
+	create(a, "g");
 	/* A commit with a Welcome takes two entries. */
-	commit(&a, "g", 0, "bob", NULL);
-	CHECK(a.type == NT_POST_OK);
-	post_kind(&a, "g", NT_KIND_APPLICATION, 1);
-	CHECK(a.type == NT_POST_OK);
-	post_kind(&b, "g", NT_KIND_APPLICATION, 1);
-	CHECK(is_err(&b, NT_E_LIMIT));
-	int calls = h.calls;
+	commit(a, "g", 0, "bob", NULL);
+	CHECK(a->type == NT_POST_OK);
+	post_kind(a, "g", NT_KIND_APPLICATION, 1);
+	CHECK(a->type == NT_POST_OK);
+	post_kind(b, "g", NT_KIND_APPLICATION, 1);
+	CHECK(is_err(b, NT_E_LIMIT));
+	int calls = k.h.calls;
 	/* Rejected: nothing appended, nobody notified. */
 	CHECK(calls == 2);
 	/* Alice has read all; bob, who joined at 1, has not: the entries after
 	 * the lowest acknowledged position (2, 3) still count, room for one. */
-	BUILD(&a, nt_cli_ack(&g_cc, &wr_, (const uint8_t *)"g", 1, 3));
-	CHECK(a.type == NT_ACK_OK);
-	post_kind(&a, "g", NT_KIND_APPLICATION, 1);
-	CHECK(a.type == NT_POST_OK);
-	calls = h.calls;
-	post_kind(&a, "g", NT_KIND_APPLICATION, 1);
-	CHECK(is_err(&a, NT_E_LIMIT));
-	ident carol;
-	make_ident(&carol, "carol", 4);
-	client c;
-	session(&w, &c, &carol);
+	BUILD(a, nt_cli_ack(&g_cc, &wr_, (const uint8_t *)"g", 1, 3));
+	CHECK(a->type == NT_ACK_OK);
+	post_kind(a, "g", NT_KIND_APPLICATION, 1);
+	CHECK(a->type == NT_POST_OK);
+	calls = k.h.calls;
+	post_kind(a, "g", NT_KIND_APPLICATION, 1);
+	CHECK(is_err(a, NT_E_LIMIT));
+	cast_login(&k, 3);
+	client *c = &k.c;
 	size_t n;
-	uint8_t *kp = make_kp(&w, &carol, "carol", &n);
-	join_req(&c, "g", kp, n);
-	CHECK(is_err(&c, NT_E_LIMIT));
+	uint8_t *kp = make_kp(&k.w, &k.carol, "carol", &n);
+	join_req(c, "g", kp, n);
+	CHECK(is_err(c, NT_E_LIMIT));
 	/* Bob reads too: the prefix is pruned, room again. */
-	BUILD(&b, nt_cli_ack(&g_cc, &wr_, (const uint8_t *)"g", 1, 4));
-	CHECK(b.type == NT_ACK_OK);
-	join_req(&c, "g", kp, n);
-	CHECK(c.type == NT_JOIN_REQUEST_OK);
-	CHECK(h.calls == calls + 1);
+	BUILD(b, nt_cli_ack(&g_cc, &wr_, (const uint8_t *)"g", 1, 4));
+	CHECK(b->type == NT_ACK_OK);
+	join_req(c, "g", kp, n);
+	CHECK(c->type == NT_JOIN_REQUEST_OK);
+	CHECK(k.h.calls == calls + 1);
 	free(kp);
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	st_server_close(w.db);
+	cast_close(&k);
 }
 
 TEST(notify_sink_after_commit_only)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	ident alice, bob;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	client a, b;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	create(&a, "g");
-	CHECK(h.calls == 0);
-	commit(&a, "g", 0, "bob", NULL);
-	CHECK(a.type == NT_POST_OK);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	cast_login(&k, 2);
+	client *a = &k.a, *b = &k.b;
+	create(a, "g");
+	CHECK(k.h.calls == 0);
+	commit(a, "g", 0, "bob", NULL);
+	CHECK(a->type == NT_POST_OK);
 	/* The newest entry is the Welcome (position 2). */
-	CHECK(h.calls == 1 && h.position == 2 && h.origin == &a.c && h.outside_tx && h.visible);
+	CHECK(k.h.calls == 1 && k.h.position == 2 && k.h.origin == &a->c && k.h.outside_tx && k.h.visible);
 	st_group g;
-	CHECK_OK(st_group_get(w.db, (const uint8_t *)"g", 1, &g));
-	CHECK(h.group == g.id);
+	CHECK_OK(st_group_get(k.w.db, (const uint8_t *)"g", 1, &g));
+	CHECK(k.h.group == g.id);
 	/* Refused requests notify nobody: conflict, forbidden, not a member. */
-	commit(&a, "g", 0, NULL, NULL);
-	CHECK(is_err(&a, NT_E_CONFLICT));
-	commit(&b, "g", 1, "alice", NULL);
-	CHECK(is_err(&b, NT_E_FORBIDDEN));
-	CHECK(h.calls == 1);
-	post_kind(&b, "g", NT_KIND_APPLICATION, 1);
-	CHECK(b.type == NT_POST_OK && h.calls == 2 && h.position == 3 && h.origin == &b.c && h.outside_tx &&
-	      h.visible);
+	commit(a, "g", 0, NULL, NULL);
+	CHECK(is_err(a, NT_E_CONFLICT));
+	commit(b, "g", 1, "alice", NULL);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
+	CHECK(k.h.calls == 1);
+	post_kind(b, "g", NT_KIND_APPLICATION, 1);
+	CHECK(b->type == NT_POST_OK && k.h.calls == 2 && k.h.position == 3 && k.h.origin == &b->c && k.h.outside_tx &&
+	      k.h.visible);
 	/* ACK and FETCH append nothing. */
-	BUILD(&b, nt_cli_ack(&g_cc, &wr_, (const uint8_t *)"g", 1, 3));
-	BUILD(&b, nt_cli_fetch(&g_cc, &wr_, (const uint8_t *)"g", 1, 0, 0));
-	CHECK(h.calls == 2);
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	st_server_close(w.db);
+	BUILD(b, nt_cli_ack(&g_cc, &wr_, (const uint8_t *)"g", 1, 3));
+	BUILD(b, nt_cli_fetch(&g_cc, &wr_, (const uint8_t *)"g", 1, 0, 0));
+	CHECK(k.h.calls == 2);
+	cast_close(&k);
 }
 
 TEST(presence_lists_online_peers)
 {
-	world w;
-	hooks h;
-	world_init(&w, NT_POLICY_OPEN);
-	world_hooks(&w, &h);
-	ident alice, bob, carol, dave;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	make_ident(&carol, "carol", 4);
-	make_ident(&dave, "dave", 5);
-	client a, b, c, d;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
-	session(&w, &c, &carol);
-	session(&w, &d, &dave);
-	create(&a, "g1");
-	commit(&a, "g1", 0, "dave", NULL);
-	create(&a, "g2");
-	commit(&a, "g2", 0, "bob", NULL);
-	commit(&a, "g2", 1, "dave", NULL);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, true);
+	cast_login(&k, 4);
+	client *a = &k.a, *c = &k.c;
+	create(a, "g1");
+	commit(a, "g1", 0, "dave", NULL);
+	create(a, "g2");
+	commit(a, "g2", 0, "bob", NULL);
+	commit(a, "g2", 1, "dave", NULL);
 	/* Everyone online; carol shares no group with alice. */
-	h.online[h.n_online++] = uid(&w, "alice");
-	h.online[h.n_online++] = uid(&w, "bob");
-	h.online[h.n_online++] = uid(&w, "carol");
-	h.online[h.n_online++] = uid(&w, "dave");
-	BUILD(&a, nt_cli_presence(&g_cc, &wr_));
-	CHECK(a.type == NT_ONLINE);
+	k.h.online[k.h.n_online++] = uid(&k.w, "alice");
+	k.h.online[k.h.n_online++] = uid(&k.w, "bob");
+	k.h.online[k.h.n_online++] = uid(&k.w, "carol");
+	k.h.online[k.h.n_online++] = uid(&k.w, "dave");
+	BUILD(a, nt_cli_presence(&g_cc, &wr_));
+	CHECK(a->type == NT_ONLINE);
 	nt_cli_resp r;
-	decode_last(&a, &r);
+	decode_last(a, &r);
 	cr_span name;
 	CHECK(r.n_names == 2);
 	CHECK(nt_cli_next_name(&r.names, &name) == CR_OK && name.n == 3 && !memcmp(name.p, "bob", 3));
 	CHECK(nt_cli_next_name(&r.names, &name) == CR_OK && name.n == 4 && !memcmp(name.p, "dave", 4));
 	CHECK_ERR(nt_cli_next_name(&r.names, &name), CR_ERR_NOT_FOUND);
 	/* Offline peers are left out. */
-	h.n_online = 1;
-	BUILD(&a, nt_cli_presence(&g_cc, &wr_));
-	decode_last(&a, &r);
-	CHECK(a.type == NT_ONLINE && r.n_names == 0);
-	BUILD(&c, nt_cli_presence(&g_cc, &wr_));
-	decode_last(&c, &r);
-	CHECK(c.type == NT_ONLINE && r.n_names == 0);
-	request(&c, NT_PRESENCE, (const uint8_t *)"\0", 1);
-	CHECK(is_err(&c, NT_E_MALFORMED));
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	nt_svr_conn_free(&c.c);
-	nt_svr_conn_free(&d.c);
-	st_server_close(w.db);
+	k.h.n_online = 1;
+	BUILD(a, nt_cli_presence(&g_cc, &wr_));
+	decode_last(a, &r);
+	CHECK(a->type == NT_ONLINE && r.n_names == 0);
+	BUILD(c, nt_cli_presence(&g_cc, &wr_));
+	decode_last(c, &r);
+	CHECK(c->type == NT_ONLINE && r.n_names == 0);
+	request(c, NT_PRESENCE, (const uint8_t *)"\0", 1);
+	CHECK(is_err(c, NT_E_MALFORMED));
+	cast_close(&k);
 }
 
 /* ------------------------------------------------------------- blobs */
@@ -1513,139 +1448,130 @@ static bool data_is(const client *cl, uint64_t size, const void *want, size_t n)
 
 TEST(blobs_upload_read_and_limits)
 {
-	world w;
-	world_init(&w, NT_POLICY_OPEN);
-	w.cfg.blob_max = 100;
-	w.cfg.blob_quota = 150;
-	ident alice, bob;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	client a, b;
-	session(&w, &a, &alice);
-	session(&w, &b, &bob);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, false);
+	k.w.cfg.blob_max = 100;
+	k.w.cfg.blob_quota = 150;
+	cast_login(&k, 2);
+	client *a = &k.a, *b = &k.b;
 	static const char content[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	size_t n = sizeof content - 1;
 	uint8_t h[32], id[NT_BLOB_ID_LEN], id2[NT_BLOB_ID_LEN];
 	cr_sha256(h, (const uint8_t *)content, n);
 	/* Sizes: 1..blob_max. */
-	blob_create(&a, 0, h);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
-	blob_create(&a, 101, h);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
-	blob_create(&a, n, h);
-	if (!created_id(&a, id))
+	blob_create(a, 0, h);
+	CHECK(is_err(a, NT_E_LIMIT));
+	blob_create(a, 101, h);
+	CHECK(is_err(a, NT_E_LIMIT));
+	blob_create(a, n, h);
+	if (!created_id(a, id))
 		goto out;
 	/* Not readable before it is complete. */
-	blob_read(&b, id, 0, 0);
-	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
+	blob_read(b, id, 0, 0);
+	CHECK(is_err(b, NT_E_NOT_FOUND));
 	/* Only its creator writes it. */
-	blob_write(&b, id, 0, (const uint8_t *)content, 10);
-	CHECK(b.type == NT_ERROR && b.err == NT_E_FORBIDDEN);
-	blob_write(&a, id, 0, (const uint8_t *)content, 10);
-	write_ok(&a, 10, false);
+	blob_write(b, id, 0, (const uint8_t *)content, 10);
+	CHECK(is_err(b, NT_E_FORBIDDEN));
+	blob_write(a, id, 0, (const uint8_t *)content, 10);
+	write_ok(a, 10, false);
 	/* A retried piece, a skipped one, one past the size: LIMIT. */
-	blob_write(&a, id, 0, (const uint8_t *)content, 10);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
-	blob_write(&a, id, 11, (const uint8_t *)content + 11, 5);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_write(a, id, 0, (const uint8_t *)content, 10);
+	CHECK(is_err(a, NT_E_LIMIT));
+	blob_write(a, id, 11, (const uint8_t *)content + 11, 5);
+	CHECK(is_err(a, NT_E_LIMIT));
 	uint8_t past[sizeof content] = { 0 };
-	blob_write(&a, id, 10, past, n - 10 + 1);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_write(a, id, 10, past, n - 10 + 1);
+	CHECK(is_err(a, NT_E_LIMIT));
 	/* An empty piece does not decode (data<1..V>) and closes. */
-	blob_write(&a, id, 10, (const uint8_t *)content, 0);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_MALFORMED && nt_svr_conn_closing(&a.c));
-	nt_svr_conn_free(&a.c);
-	connect_client(&w, &a, 0x44);
-	do_login(&a, &alice, "correct horse", &alice);
-	CHECK(a.type == NT_LOGIN_OK);
+	blob_write(a, id, 10, (const uint8_t *)content, 0);
+	CHECK(is_err(a, NT_E_MALFORMED) && nt_svr_conn_closing(&a->c));
+	nt_svr_conn_free(&a->c);
+	connect_client(&k.w, a, 0x44);
+	do_login(a, &k.alice, "correct horse", &k.alice);
+	CHECK(a->type == NT_LOGIN_OK);
 	/* The upload resumes at the written offset. */
-	blob_write(&a, id, 10, (const uint8_t *)content + 10, n - 10);
-	write_ok(&a, n, true);
-	blob_write(&a, id, n, (const uint8_t *)"x", 1);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_write(a, id, 10, (const uint8_t *)content + 10, n - 10);
+	write_ok(a, n, true);
+	blob_write(a, id, n, (const uint8_t *)"x", 1);
+	CHECK(is_err(a, NT_E_LIMIT));
 	/* Any logged-in user reads it, in ranges. */
-	blob_read(&b, id, 0, 0);
-	data_is(&b, n, content, n);
-	blob_read(&b, id, 5, 7);
-	data_is(&b, n, content + 5, 7);
-	blob_read(&b, id, 30, 100);
-	data_is(&b, n, content + 30, n - 30);
-	blob_read(&b, id, n, 0);
-	data_is(&b, n, "", 0);
-	blob_read(&b, id, n + 1, 0);
-	CHECK(b.type == NT_ERROR && b.err == NT_E_LIMIT);
+	blob_read(b, id, 0, 0);
+	data_is(b, n, content, n);
+	blob_read(b, id, 5, 7);
+	data_is(b, n, content + 5, 7);
+	blob_read(b, id, 30, 100);
+	data_is(b, n, content + 30, n - 30);
+	blob_read(b, id, n, 0);
+	data_is(b, n, "", 0);
+	blob_read(b, id, n + 1, 0);
+	CHECK(is_err(b, NT_E_LIMIT));
 	uint8_t unknown[NT_BLOB_ID_LEN] = { 0xee };
-	blob_read(&b, unknown, 0, 0);
-	CHECK(b.type == NT_ERROR && b.err == NT_E_NOT_FOUND);
-	blob_write(&a, unknown, 0, (const uint8_t *)"x", 1);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	blob_read(b, unknown, 0, 0);
+	CHECK(is_err(b, NT_E_NOT_FOUND));
+	blob_write(a, unknown, 0, (const uint8_t *)"x", 1);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	/* Quota 150: 36 used, 100 more fit, then 15 do not (declared sizes
 	 * count, finished or not). */
-	blob_create(&a, 100, h);
-	if (!created_id(&a, id2))
+	blob_create(a, 100, h);
+	if (!created_id(a, id2))
 		goto out;
-	blob_create(&a, 15, h);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
-	blob_create(&a, 14, h);
-	CHECK(a.type == NT_BLOB_CREATE_OK);
+	blob_create(a, 15, h);
+	CHECK(is_err(a, NT_E_LIMIT));
+	blob_create(a, 14, h);
+	CHECK(a->type == NT_BLOB_CREATE_OK);
 	/* Bob's quota is his own. */
-	blob_create(&b, 100, h);
-	CHECK(b.type == NT_BLOB_CREATE_OK);
+	blob_create(b, 100, h);
+	CHECK(b->type == NT_BLOB_CREATE_OK);
 	uint64_t used = 0;
 	st_user ua;
-	CHECK_OK(st_user_get(w.db, (const uint8_t *)"alice", 5, &ua));
-	CHECK_OK(st_blob_usage(w.db, ua.id, &used));
+	CHECK_OK(st_user_get(k.w.db, (const uint8_t *)"alice", 5, &ua));
+	CHECK_OK(st_blob_usage(k.w.db, ua.id, &used));
 	CHECK(used == 150);
 	/* Blob requests before login are forbidden. */
 	client anon;
-	connect_client(&w, &anon, 9);
+	connect_client(&k.w, &anon, 9);
 	blob_read(&anon, id, 0, 0);
-	CHECK(anon.type == NT_ERROR && anon.err == NT_E_FORBIDDEN);
+	CHECK(is_err(&anon, NT_E_FORBIDDEN));
 	nt_svr_conn_free(&anon.c);
 out:
-	nt_svr_conn_free(&a.c);
-	nt_svr_conn_free(&b.c);
-	st_server_close(w.db);
+	cast_close(&k);
 }
 
 TEST(blobs_hash_mismatch_deletes)
 {
-	world w;
-	world_init(&w, NT_POLICY_OPEN);
-	ident alice;
-	make_ident(&alice, "alice", 2);
-	client a;
-	session(&w, &a, &alice);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, false);
+	cast_login(&k, 1);
+	client *a = &k.a;
 	uint8_t h[32], id[NT_BLOB_ID_LEN];
 	cr_sha256(h, (const uint8_t *)"hello world", 11);
-	blob_create(&a, 11, h);
-	if (!created_id(&a, id))
+	blob_create(a, 11, h);
+	if (!created_id(a, id))
 		goto out;
-	blob_write(&a, id, 0, (const uint8_t *)"hello ", 6);
-	write_ok(&a, 6, false);
-	blob_write(&a, id, 6, (const uint8_t *)"WORLD", 5);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_HASH && !nt_svr_conn_closing(&a.c));
+	blob_write(a, id, 0, (const uint8_t *)"hello ", 6);
+	write_ok(a, 6, false);
+	blob_write(a, id, 6, (const uint8_t *)"WORLD", 5);
+	CHECK(is_err(a, NT_E_HASH) && !nt_svr_conn_closing(&a->c));
 	/* The blob is gone, and its room in the quota with it. */
 	st_blob b;
-	CHECK_ERR(st_blob_get(w.db, id, &b), ST_ERR_NOT_FOUND);
-	blob_write(&a, id, 6, (const uint8_t *)"world", 5);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
-	blob_read(&a, id, 0, 0);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	CHECK_ERR(st_blob_get(k.w.db, id, &b), ST_ERR_NOT_FOUND);
+	blob_write(a, id, 6, (const uint8_t *)"world", 5);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
+	blob_read(a, id, 0, 0);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	uint64_t used = 1;
-	CHECK_OK(st_blob_usage(w.db, a.c.user, &used));
+	CHECK_OK(st_blob_usage(k.w.db, a->c.user, &used));
 	CHECK(used == 0);
 	/* The right bytes complete it, and the frame limit bounds a read. */
-	blob_create(&a, 11, h);
-	if (!created_id(&a, id))
+	blob_create(a, 11, h);
+	if (!created_id(a, id))
 		goto out;
-	blob_write(&a, id, 0, (const uint8_t *)"hello world", 11);
-	write_ok(&a, 11, true);
-	blob_read(&a, id, 0, 0);
-	data_is(&a, 11, "hello world", 11);
+	blob_write(a, id, 0, (const uint8_t *)"hello world", 11);
+	write_ok(a, 11, true);
+	blob_read(a, id, 0, 0);
+	data_is(a, 11, "hello world", 11);
 out:
-	nt_svr_conn_free(&a.c);
-	st_server_close(w.db);
+	cast_close(&k);
 }
 
 /* A second login of the same user. */
@@ -1662,133 +1588,125 @@ static void login_again(world *w, client *cl, const ident *id, uint8_t exporter_
  * complete with the right hash; a wrong one is still HASH. */
 TEST(blobs_upload_continues_on_another_connection)
 {
-	world w;
-	world_init(&w, NT_POLICY_OPEN);
-	ident alice, bob;
-	make_ident(&alice, "alice", 2);
-	make_ident(&bob, "bob", 3);
-	client a[2], b;
-	session(&w, &a[0], &alice);
-	login_again(&w, &a[1], &alice, 0x44);
-	session(&w, &b, &bob);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, false);
+	cast_login(&k, 2);
+	client second;
+	login_again(&k.w, &second, &k.alice, 0x44);
+	client *a[2] = { &k.a, &second }, *b = &k.b;
 	uint8_t content[700], h[32], id[NT_BLOB_ID_LEN];
 	for (size_t i = 0; i < sizeof content; i++)
 		content[i] = (uint8_t)(i * 13 + (i >> 4));
 	cr_sha256(h, content, sizeof content);
-	blob_create(&a[0], sizeof content, h);
-	if (!created_id(&a[0], id))
+	blob_create(a[0], sizeof content, h);
+	if (!created_id(a[0], id))
 		goto out;
 	static const size_t sizes[] = { 1, 62, 1, 64, 63, 65, 2, 128, 1, 130, 27 };
 	size_t off = 0;
 	uint8_t next_exporter = 0x50;
-	for (size_t k = 0; off < sizeof content; k++) {
-		size_t n = sizes[k % (sizeof sizes / sizeof sizes[0])];
+	for (size_t i = 0; off < sizeof content; i++) {
+		size_t n = sizes[i % (sizeof sizes / sizeof sizes[0])];
 		n = n < sizeof content - off ? n : sizeof content - off;
-		client *cl = &a[k % 2];
+		client *cl = a[i % 2];
 		blob_write(cl, id, off, content + off, n);
 		if (!write_ok(cl, off + n, off + n == sizeof content))
 			break;
 		off += n;
 		/* The other connection repeats the piece: refused, nothing changes. */
-		client *other = &a[(k + 1) % 2];
+		client *other = a[(i + 1) % 2];
 		blob_write(other, id, off - n, content + off - n, n);
-		CHECK(other->type == NT_ERROR && other->err == NT_E_LIMIT);
+		CHECK(is_err(other, NT_E_LIMIT));
 		/* Another user may not go on with it. */
 		if (off < sizeof content) {
-			blob_write(&b, id, off, content + off, 1);
-			CHECK(b.type == NT_ERROR && b.err == NT_E_FORBIDDEN);
+			blob_write(b, id, off, content + off, 1);
+			CHECK(is_err(b, NT_E_FORBIDDEN));
 		}
 		/* Now and then one connection drops and a new one logs in. */
-		if (k % 3 == 2) {
+		if (i % 3 == 2) {
 			nt_svr_conn_free(&cl->c);
-			login_again(&w, cl, &alice, next_exporter++);
+			login_again(&k.w, cl, &k.alice, next_exporter++);
 		}
 	}
 	CHECK(off == sizeof content);
-	blob_read(&b, id, 0, 0);
-	data_is(&b, sizeof content, content, sizeof content);
+	blob_read(b, id, 0, 0);
+	data_is(b, sizeof content, content, sizeof content);
 	/* The same pieces under a wrong declared hash: HASH, and the blob is gone. */
 	h[0] ^= 1;
-	blob_create(&a[1], sizeof content, h);
-	if (!created_id(&a[1], id))
+	blob_create(a[1], sizeof content, h);
+	if (!created_id(a[1], id))
 		goto out;
-	blob_write(&a[1], id, 0, content, 300);
-	write_ok(&a[1], 300, false);
-	blob_write(&a[0], id, 300, content + 300, 400);
-	CHECK(a[0].type == NT_ERROR && a[0].err == NT_E_HASH);
+	blob_write(a[1], id, 0, content, 300);
+	write_ok(a[1], 300, false);
+	blob_write(a[0], id, 300, content + 300, 400);
+	CHECK(is_err(a[0], NT_E_HASH));
 	st_blob gone;
-	CHECK_ERR(st_blob_get(w.db, id, &gone), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_blob_get(k.w.db, id, &gone), ST_ERR_NOT_FOUND);
 	/* One changed byte in a middle piece, sent from the other connection: HASH. */
 	h[0] ^= 1;
 	uint8_t changed[700];
 	memcpy(changed, content, sizeof changed);
 	changed[333] ^= 0x80;
-	blob_create(&a[0], sizeof content, h);
-	if (!created_id(&a[0], id))
+	blob_create(a[0], sizeof content, h);
+	if (!created_id(a[0], id))
 		goto out;
-	blob_write(&a[0], id, 0, changed, 320);
-	write_ok(&a[0], 320, false);
-	blob_write(&a[1], id, 320, changed + 320, 50);
-	write_ok(&a[1], 370, false);
-	blob_write(&a[0], id, 370, changed + 370, 330);
-	CHECK(a[0].type == NT_ERROR && a[0].err == NT_E_HASH);
+	blob_write(a[0], id, 0, changed, 320);
+	write_ok(a[0], 320, false);
+	blob_write(a[1], id, 320, changed + 320, 50);
+	write_ok(a[1], 370, false);
+	blob_write(a[0], id, 370, changed + 370, 330);
+	CHECK(is_err(a[0], NT_E_HASH));
 out:
-	nt_svr_conn_free(&a[0].c);
-	nt_svr_conn_free(&a[1].c);
-	nt_svr_conn_free(&b.c);
-	st_server_close(w.db);
+	nt_svr_conn_free(&second.c);
+	cast_close(&k);
 }
 
 TEST(blobs_expire)
 {
-	world w;
-	world_init(&w, NT_POLICY_OPEN);
-	w.cfg.blob_ttl = 100;
-	w.cfg.blob_quota = 20;
-	ident alice;
-	make_ident(&alice, "alice", 2);
-	client a;
-	session(&w, &a, &alice);
+	cast k;
+	cast_open(&k, NT_POLICY_OPEN, false);
+	k.w.cfg.blob_ttl = 100;
+	k.w.cfg.blob_quota = 20;
+	cast_login(&k, 1);
+	client *a = &k.a;
 	uint8_t h[32], id[NT_BLOB_ID_LEN], half[NT_BLOB_ID_LEN];
 	cr_sha256(h, (const uint8_t *)"0123456789", 10);
-	blob_create(&a, 10, h);
-	if (!created_id(&a, id))
+	blob_create(a, 10, h);
+	if (!created_id(a, id))
 		goto out;
-	blob_write(&a, id, 0, (const uint8_t *)"0123456789", 10);
-	write_ok(&a, 10, true);
-	blob_create(&a, 10, h);
-	if (!created_id(&a, half))
+	blob_write(a, id, 0, (const uint8_t *)"0123456789", 10);
+	write_ok(a, 10, true);
+	blob_create(a, 10, h);
+	if (!created_id(a, half))
 		goto out;
-	blob_write(&a, half, 0, (const uint8_t *)"01234", 5);
-	write_ok(&a, 5, false);
+	blob_write(a, half, 0, (const uint8_t *)"01234", 5);
+	write_ok(a, 5, false);
 	/* The quota is full (the unfinished upload holds its room). */
-	blob_create(&a, 1, h);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_LIMIT);
+	blob_create(a, 1, h);
+	CHECK(is_err(a, NT_E_LIMIT));
 	g_now += 99;
-	blob_read(&a, id, 0, 0);
-	data_is(&a, 10, "0123456789", 10);
+	blob_read(a, id, 0, 0);
+	data_is(a, 10, "0123456789", 10);
 	/* At its lifetime a blob is gone for readers and writers, even before
 	 * a sweep deleted it... */
 	g_now += 1;
-	blob_read(&a, id, 0, 0);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
-	blob_write(&a, half, 5, (const uint8_t *)"56789", 5);
-	CHECK(a.type == NT_ERROR && a.err == NT_E_NOT_FOUND);
+	blob_read(a, id, 0, 0);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
+	blob_write(a, half, 5, (const uint8_t *)"56789", 5);
+	CHECK(is_err(a, NT_E_NOT_FOUND));
 	st_blob b;
-	CHECK_OK(st_blob_get(w.db, id, &b));
+	CHECK_OK(st_blob_get(k.w.db, id, &b));
 	/* ...and the next BLOB_CREATE sweeps them, freeing the quota. */
-	blob_create(&a, 20, h);
-	CHECK(a.type == NT_BLOB_CREATE_OK);
-	CHECK_ERR(st_blob_get(w.db, id, &b), ST_ERR_NOT_FOUND);
-	CHECK_ERR(st_blob_get(w.db, half, &b), ST_ERR_NOT_FOUND);
+	blob_create(a, 20, h);
+	CHECK(a->type == NT_BLOB_CREATE_OK);
+	CHECK_ERR(st_blob_get(k.w.db, id, &b), ST_ERR_NOT_FOUND);
+	CHECK_ERR(st_blob_get(k.w.db, half, &b), ST_ERR_NOT_FOUND);
 	/* The start-up sweep. */
 	int64_t deleted = -1;
-	CHECK_OK(nt_svr_blob_sweep(w.db, &w.cfg, g_now + 1000, &deleted));
+	CHECK_OK(nt_svr_blob_sweep(k.w.db, &k.w.cfg, g_now + 1000, &deleted));
 	CHECK(deleted == 1);
 out:
 	g_now = 1000;
-	nt_svr_conn_free(&a.c);
-	st_server_close(w.db);
+	cast_close(&k);
 }
 
 static const t_case cases[] = {

@@ -27,6 +27,21 @@ void mls_kp_secrets_wipe(mls_kp_secrets *s)
 	cr_wipe(s, sizeof *s);
 }
 
+cr_err mls_group_kp_leaf_fields(mls_leaf_fields *f, const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uint8_t *identity,
+				size_t identity_len, uint64_t not_before, uint64_t not_after)
+{
+	CR_TRY(cr_ed25519_public(f->signature_key, sig_seed));
+	f->credential_type = MLS_CRED_BASIC;
+	f->credential = (cr_span){ identity, identity_len };
+	f->caps.versions = (cr_span){ U16_ONE, 2 };
+	f->caps.cipher_suites = (cr_span){ U16_ONE, 2 };
+	f->caps.credentials = (cr_span){ U16_ONE, 2 };
+	f->source = MLS_SRC_KEY_PACKAGE;
+	f->not_before = not_before;
+	f->not_after = not_after;
+	return CR_OK;
+}
+
 cr_err mls_keypackage_create(const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uint8_t *identity,
 			     size_t identity_len, uint64_t not_before, uint64_t not_after, const cr_rng *rng,
 			     uint8_t **kp, size_t *kp_len, mls_kp_secrets *sec)
@@ -45,15 +60,7 @@ cr_err mls_keypackage_create(const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uin
 	memset(&f, 0, sizeof f);
 	CR_CHECK(cr_x25519_keygen(sec->init_priv, init_pub, rng));
 	CR_CHECK(cr_x25519_keygen(sec->enc_priv, f.encryption_key, rng));
-	CR_CHECK(cr_ed25519_public(f.signature_key, sig_seed));
-	f.credential_type = MLS_CRED_BASIC;
-	f.credential = (cr_span){ identity, identity_len };
-	f.caps.versions = (cr_span){ U16_ONE, 2 };
-	f.caps.cipher_suites = (cr_span){ U16_ONE, 2 };
-	f.caps.credentials = (cr_span){ U16_ONE, 2 };
-	f.source = MLS_SRC_KEY_PACKAGE;
-	f.not_before = not_before;
-	f.not_after = not_after;
+	CR_CHECK(mls_group_kp_leaf_fields(&f, sig_seed, identity, identity_len, not_before, not_after));
 	CR_CHECK(mls_leaf_sign(&f, sig_seed, NULL, 0, 0, &leaf));
 	/* KeyPackageTBS, then its signature (RFC 9420 section 10). */
 	cr_write_u16(&w, MLS_VERSION_MLS10);

@@ -423,12 +423,7 @@ cr_err mls_group_commit_ex(mls_group *g, const uint8_t *const *addv, const size_
 	pm.confirmation_tag = (cr_span){ tag, sizeof tag };
 	CR_CHECK(mls_public_message_protect(&pm, sig, mtag, (cr_span){ gc.p, gc.len }, g->sig_seed,
 					    g->cur.sec.membership_key));
-	mls_message m;
-	memset(&m, 0, sizeof m);
-	m.version = MLS_VERSION_MLS10;
-	m.wire_format = MLS_WIRE_PUBLIC_MESSAGE;
-	m.u.public_message = pm;
-	mls_message_write(&msg, &m);
+	mls_message_write_public(&msg, &pm);
 	CR_CHECK(cr_writer_error(&msg));
 	if (n_all)
 		CR_CHECK(make_welcome(g, e, t, tag, adds, added, n_all, &tsec, rng, welcome, welcome_len, tree_oob,

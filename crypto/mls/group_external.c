@@ -27,7 +27,6 @@
 #define EXT_EXTERNAL_PUB 4
 
 static const char EXT_INIT_LABEL[] = "MLS 1.0 external init secret";
-static const uint8_t U16_ONE[2] = { 0, 1 };
 
 /* The encoded GroupContext of the current epoch. */
 static cr_err current_gc(const mls_group *g, cr_writer *gc)
@@ -150,7 +149,8 @@ cr_err mls_group_join_external_remove(mls_group **out, const uint8_t *group_info
 				      size_t *commit_len)
 {
 	mls_group *g = NULL;
-	mls_message m, cm;
+	mls_message m;
+	mls_public_message pub;
 	mls_leaf_fields f;
 	mls_leaf_node ph;
 	mls_treekem_secrets tsec;
@@ -225,15 +225,7 @@ cr_err mls_group_join_external_remove(mls_group **out, const uint8_t *group_info
 	/* The joiner's leaf fields; a key_package-source placeholder holds the
 	 * place an Add would take until the path replaces it. */
 	memset(&f, 0, sizeof f);
-	CR_CHECK(cr_ed25519_public(f.signature_key, sig_seed));
-	f.credential_type = MLS_CRED_BASIC;
-	f.credential = (cr_span){ identity, identity_len };
-	f.caps.versions = (cr_span){ U16_ONE, 2 };
-	f.caps.cipher_suites = (cr_span){ U16_ONE, 2 };
-	f.caps.credentials = (cr_span){ U16_ONE, 2 };
-	f.source = MLS_SRC_KEY_PACKAGE;
-	f.not_before = 0;
-	f.not_after = UINT64_MAX;
+	CR_CHECK(mls_group_kp_leaf_fields(&f, sig_seed, identity, identity_len, 0, UINT64_MAX));
 	CR_CHECK(mls_leaf_sign(&f, sig_seed, NULL, 0, 0, &ph));
 
 	mls_group_ep *e = &g->pend;
@@ -266,8 +258,8 @@ cr_err mls_group_join_external_remove(mls_group **out, const uint8_t *group_info
 	}
 	CR_CHECK(cr_writer_error(&props));
 
-	memset(&cm, 0, sizeof cm);
-	mls_public_message *pm = &cm.u.public_message;
+	memset(&pub, 0, sizeof pub);
+	mls_public_message *pm = &pub;
 	mls_framed_content *fc = &pm->content;
 	fc->group_id = (cr_span){ g->gid, g->gid_len };
 	fc->epoch = c->epoch;
@@ -288,9 +280,7 @@ cr_err mls_group_join_external_remove(mls_group **out, const uint8_t *group_info
 	pm->confirmation_tag = (cr_span){ tag, sizeof tag };
 	/* No membership tag: the sender is not a member yet (section 6.2). */
 	CR_CHECK(mls_public_message_protect(pm, sig, mtag, (cr_span){ gc.p, gc.len }, sig_seed, NULL));
-	cm.version = MLS_VERSION_MLS10;
-	cm.wire_format = MLS_WIRE_PUBLIC_MESSAGE;
-	mls_message_write(&msg, &cm);
+	mls_message_write_public(&msg, pm);
 	CR_CHECK(cr_writer_error(&msg));
 	*commit = cr_writer_take(&msg, commit_len);
 	CR_CHECK(*commit ? CR_OK : CR_ERR_NOMEM);

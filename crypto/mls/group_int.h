@@ -80,6 +80,11 @@ cr_err mls_group_gc_encode(const mls_group *g, uint64_t epoch, const uint8_t *tr
  * init_secret (NULL: joiner path not used here) and the secret tree. */
 cr_err mls_group_ep_schedule(const mls_group *g, mls_group_ep *e, const uint8_t init_secret[MLS_NH],
 			     const uint8_t *commit_secret) CR_MUST_CHECK;
+/* Our leaf fields as a KeyPackage carries them (RFC 9420 section 10): the
+ * signature key of sig_seed, a basic credential `identity`, MLS 1.0, suite 1
+ * and basic credentials only, the lifetime given; other fields untouched. */
+cr_err mls_group_kp_leaf_fields(mls_leaf_fields *f, const uint8_t sig_seed[MLS_SIG_SEED_LEN], const uint8_t *identity,
+				size_t identity_len, uint64_t not_before, uint64_t not_after) CR_MUST_CHECK;
 /* Allocates an empty group. */
 cr_err mls_group_alloc(mls_group **g) CR_MUST_CHECK;
 /* The confirmed transcript hash after a commit (RFC 9420 section 8.2):

@@ -232,7 +232,6 @@ static cr_err send_proposal(mls_group *g, const mls_proposal *p, const uint8_t *
 			    size_t *out_len)
 {
 	mls_public_message pm;
-	mls_message m;
 	uint8_t sig[MLS_SIG_LEN], mtag[MLS_NH];
 	cr_writer gc, msg;
 	cr_err err;
@@ -252,11 +251,7 @@ static cr_err send_proposal(mls_group *g, const mls_proposal *p, const uint8_t *
 				     &gc));
 	CR_CHECK(mls_public_message_protect(&pm, sig, mtag, (cr_span){ gc.p, gc.len }, g->sig_seed,
 					    g->cur.sec.membership_key));
-	memset(&m, 0, sizeof m);
-	m.version = MLS_VERSION_MLS10;
-	m.wire_format = MLS_WIRE_PUBLIC_MESSAGE;
-	m.u.public_message = pm;
-	mls_message_write(&msg, &m);
+	mls_message_write_public(&msg, &pm);
 	CR_CHECK(cr_writer_error(&msg));
 	CR_CHECK(mls_group_props_store(g, &pm, own_priv));
 	*out = cr_writer_take(&msg, out_len);

@@ -53,6 +53,13 @@ cr_err mls_message_decode(const uint8_t *p, size_t n, mls_message *out)
 	return err;
 }
 
+void mls_message_write_public(cr_writer *w, const mls_public_message *pm)
+{
+	cr_write_u16(w, MLS_VERSION_MLS10);
+	cr_write_u16(w, MLS_WIRE_PUBLIC_MESSAGE);
+	mls_public_message_write(w, pm);
+}
+
 void mls_message_write(cr_writer *w, const mls_message *m)
 {
 	if (m->version != MLS_VERSION_MLS10)

@@ -37,5 +37,7 @@ typedef struct mls_message {
 cr_err mls_message_read(cr_reader *r, mls_message *out) CR_MUST_CHECK;
 cr_err mls_message_decode(const uint8_t *p, size_t n, mls_message *out) CR_MUST_CHECK;
 void mls_message_write(cr_writer *w, const mls_message *m);
+/* The same bytes as mls_message_write of an MLS 1.0 PublicMessage pm. */
+void mls_message_write_public(cr_writer *w, const mls_public_message *pm);
 
 #endif
