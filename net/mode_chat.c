@@ -611,24 +611,19 @@ static void usage(FILE *f)
 		"first with `echover register`. If the server goes away the chat reconnects,\n"
 		"waiting 1, 2, 4 ... 30 s between at most %d attempts.\n\noptions:\n",
 		CHAT_RECONNECT_TRIES);
-	nt_cli_opts_help(f);
+	nt_cli_opts_help(f, NT_MODE_CHAT);
 	fprintf(f, "\nExit codes: 0 quit, 1 failure, 2 usage, 3 server unreachable, 4 denied,\n"
 		   "5 server key changed.\n");
 }
 
-/* 0, or 2 with a line on stderr: the shared options, minus those of the
- * one-shot subcommands that mean nothing here. */
+/* 0, or 2 with a line on stderr: the chat's options (cli_opts.h refuses
+ * those of the one-shot subcommands), and no arguments. */
 static int parse_args(int argc, char **argv, nt_cli_opts *o)
 {
 	char err[256];
-	int rc = nt_cli_opts_parse(o, argc, argv, err, sizeof err);
+	int rc = nt_cli_opts_parse(o, NT_MODE_CHAT, argc, argv, err, sizeof err);
 	if (!rc && o->n_pos) {
 		snprintf(err, sizeof err, "unexpected argument '%s'", o->pos[0]);
-		rc = 2;
-	}
-	if (!rc && (o->json || o->wait_s || o->limit || o->verified || o->invite || o->cheap_kdf)) {
-		snprintf(err, sizeof err, "--json, --wait, --limit, --verified, --invite and --cheap-kdf are not "
-					  "options of the chat");
 		rc = 2;
 	}
 	if (!rc)

@@ -203,6 +203,26 @@ check "usage exits 2" test $rc -eq 2
 ev alice send team hi --bogus
 check "unknown option exits 2" test $rc -eq 2
 "$bin" send --help >/dev/null; check "--help exits 0" test $? -eq 0
+# Each mode's help: its own usage and options, not the others'.
+help=$("$bin" send --help)
+check "send --help shows its usage" has "$help" "usage: echover send GROUP TEXT"
+check "send --help lists --id and --json" bash -c 'grep -q -- "--id HEX32" <<<"$0" && grep -q -- "--json" <<<"$0"' "$help"
+check "send --help lists no --invite, --wait" bash -c '! grep -qE -- "--(invite|wait|limit|verified)" <<<"$0"' "$help"
+help=$("$bin" group --help)
+for u in "create GROUP" "join GROUP" "leave GROUP" "update GROUP" "list" "add GROUP USER" "remove GROUP USER" \
+	"role GROUP USER admin|member" "members GROUP"; do
+	check "group --help shows: group $u" has "$help" "echover group $u [OPTIONS]"
+done
+check "group --help lists no --invite" hasnt "$help" "--invite"
+help=$("$bin" register --help)
+check "register --help lists --invite, not --id" bash -c 'grep -q -- "--invite CODE" <<<"$0" && ! grep -q -- "--id" <<<"$0"' "$help"
+help=$("$bin" client --help)
+check "client --help lists no --json" hasnt "$help" "--json"
+ev alice send team hi --invite CODE
+check "a foreign option exits 2" test $rc -eq 2
+check "a foreign option is named" has "$out" "--invite is not an option of \`echover send\`"
+ev alice recv --limit 3
+check "history's --limit is not recv's" test $rc -eq 2
 out=$(timeout 10 "$bin" send team hi --user alice --server 127.0.0.1:$port --passphrase-fd 9 9</dev/null 2>&1); rc=$?
 check "empty passphrase descriptor exits 2" test $rc -eq 2
 printf 'a long passphrase\n' >"$tmp/pp"
