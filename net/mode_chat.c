@@ -321,10 +321,12 @@ static const char *group_or_current(chat *ch, const char *g)
 }
 
 /* Offline: into the outbox, sent after the reconnection. */
-static void queue_text(chat *ch, const char *gid, const char *text)
+/* id: the message's, when a send of it failed (it may have reached the
+ * server: members show it once); NULL for a fresh one. */
+static void queue_text(chat *ch, const char *gid, const uint8_t *id, const char *text)
 {
 	char l[NT_GROUP_ID_MAX + 16];
-	if (nt_client_outbox_queue(ch->c, gid, (const uint8_t *)text, strlen(text)) != CR_OK) {
+	if (nt_client_outbox_queue(ch->c, gid, id, (const uint8_t *)text, strlen(text)) != CR_OK) {
 		show(ch, "error: could not queue the message: %s", nt_client_error(ch->c));
 		return;
 	}
@@ -337,13 +339,15 @@ static void send_text(chat *ch, const char *gid, const char *text)
 	if (!gid)
 		return;
 	if (!ch->online) {
-		queue_text(ch, gid, text);
+		queue_text(ch, gid, NULL, text);
 		return;
 	}
-	if (nt_client_send(ch->c, gid, (const uint8_t *)text, strlen(text)) != CR_OK) {
+	uint8_t id[NT_CLIENT_MSG_ID_LEN];
+	if (nt_client_msg_id_new(ch->c, id) != CR_OK ||
+	    nt_client_send_id(ch->c, gid, id, (const uint8_t *)text, strlen(text)) != CR_OK) {
 		failed(ch, "send");
 		if (!ch->online)
-			queue_text(ch, gid, text);
+			queue_text(ch, gid, id, text);
 		return;
 	}
 	char t[8], l[NT_GROUP_ID_MAX + 16];

@@ -238,7 +238,7 @@ static int do_send(run *r)
 	if (rc)
 		return rc;
 	const char *t = r->o.pos[1];
-	if (nt_client_send(r->c, r->o.pos[0], (const uint8_t *)t, strlen(t)))
+	if (nt_client_send_id(r->c, r->o.pos[0], r->o.have_id ? r->o.id : NULL, (const uint8_t *)t, strlen(t)))
 		return fail_client(r);
 	ok_json(r, "sent", "group", r->o.pos[0]);
 	return 0;
@@ -252,7 +252,7 @@ static int do_dm(run *r)
 	if (rc)
 		return rc;
 	const char *t = r->o.pos[1];
-	if (nt_client_dm(r->c, r->o.pos[0], (const uint8_t *)t, strlen(t)))
+	if (nt_client_dm_id(r->c, r->o.pos[0], r->o.have_id ? r->o.id : NULL, (const uint8_t *)t, strlen(t)))
 		return fail_client(r);
 	ok_json(r, "sent", "peer", r->o.pos[0]);
 	return 0;

@@ -67,6 +67,17 @@ check "alice reads bob (json)" has "$out" '{"event":"message","group":"team","fr
 ev alice send team 'quote " backslash \ tab	end'
 ev bob recv --json
 check "json escapes strings" has "$out" '"text":"quote \" backslash \\ tab\tend"'
+# A script's retry with the same --id is one message; other ids are others.
+ev alice send team "once, by id" --id 0123456789abcdef0123456789ABCDEF; check "send --id" test $rc -eq 0
+ev alice send team "once, by id" --id 0123456789abcdef0123456789ABCDEF; check "send --id again" test $rc -eq 0
+ev alice send team "twice, by id" --id 11111111111111111111111111111111
+ev alice send team "twice, by id" --id 22222222222222222222222222222222
+ev alice send team "twice, by id" --id 1234; check "a short --id exits 2" test $rc -eq 2
+ev bob recv
+check "a retried id is shown once" test "$(grep -c "alice: once, by id" <<<"$out")" -eq 1
+check "two ids are shown twice" test "$(grep -c "alice: twice, by id" <<<"$out")" -eq 2
+ev alice history team
+check "the sender's history holds it once" test "$(grep -c "once, by id" <<<"$out")" -eq 1
 
 # carol joins; bob leaves (a proposal) and an online member commits it.
 ev alice group add team carol;  check "add carol" test $rc -eq 0
