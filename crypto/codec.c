@@ -256,7 +256,7 @@ void cr_write_u32(cr_writer *w, uint32_t v) { put_be(w, v, 4); }
 void cr_write_u64(cr_writer *w, uint64_t v) { put_be(w, v, 8); }
 void cr_write_bool(cr_writer *w, bool v) { put_be(w, v ? 1 : 0, 1); }
 
-static size_t varint_size(uint64_t v)
+size_t cr_varint_size(uint64_t v)
 {
 	return v < 0x40 ? 1 : v < 0x4000 ? 2 : 4;
 }
@@ -268,7 +268,7 @@ void cr_write_varint(cr_writer *w, uint64_t v)
 			w->err = CR_ERR_LIMIT;
 		return;
 	}
-	size_t n = varint_size(v);
+	size_t n = cr_varint_size(v);
 	uint64_t prefix = n == 1 ? 0 : n == 2 ? 0x4000 : 0x80000000u;
 	put_be(w, v | prefix, n);
 }
@@ -308,7 +308,7 @@ void cr_write_vector_end(cr_writer *w, size_t mark)
 		w->err = CR_ERR_LIMIT;
 		return;
 	}
-	size_t n = varint_size(body);
+	size_t n = cr_varint_size(body);
 	memmove(w->p + mark + n, w->p + mark + 4, body);
 	w->len = mark;
 	cr_write_varint(w, body);

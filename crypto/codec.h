@@ -101,6 +101,9 @@ void cr_write_u8(cr_writer *w, uint8_t v);
 void cr_write_u16(cr_writer *w, uint16_t v);
 void cr_write_u32(cr_writer *w, uint32_t v);
 void cr_write_u64(cr_writer *w, uint64_t v);
+/* Bytes of the minimal varint of v (v at most CR_VARINT_MAX): 1, 2 or 4;
+ * lets an encoder size its buffer before writing. */
+size_t cr_varint_size(uint64_t v);
 /* Minimal RFC 9420 varint; a value above CR_VARINT_MAX fails with CR_ERR_LIMIT. */
 void cr_write_varint(cr_writer *w, uint64_t v);
 void cr_write_bytes(cr_writer *w, const uint8_t *p, size_t n);

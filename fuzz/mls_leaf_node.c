@@ -1,5 +1,5 @@
 /*
- * fuzz: mls_leaf_parse, mls_leaf_encode, mls_leaf_write_tbs (crypto/mls/leaf.h)
+ * fuzz: mls_leaf_parse (and mls_leaf_decode under it), mls_leaf_encode, mls_leaf_write_tbs (crypto/mls/leaf.h)
  *
  * A leaf that decodes must re-encode to exactly the input bytes.
  */

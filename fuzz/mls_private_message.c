@@ -1,5 +1,5 @@
 /*
- * fuzz: mls_private_message_decrypt, mls_private_message_open, mls_content_body_read (crypto/mls/msg_private.h)
+ * fuzz: mls_private_message_decrypt, mls_private_message_open (its content_parse), mls_content_body_read (crypto/mls/msg_private.h)
  *
  * The input is an MLSMessage; a PrivateMessage is opened on a fresh 2-leaf
  * secret tree with fixed secrets (those of case 0 of RFC 9420's

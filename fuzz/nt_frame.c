@@ -1,5 +1,5 @@
 /*
- * fuzz: net/frame.c nt_parser_feed (split at a data-chosen point), nt_read_hello, nt_read_hello_ok, nt_read_error
+ * fuzz: net/frame.c nt_parser_feed (split at a data-chosen point) with nt_parser_idle, nt_read_hello, nt_read_hello_ok, nt_read_error
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,7 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (;;) {
 			bool got;
 			nt_frame f;
-			if (nt_parser_feed(&p, &r, &got, &f) != CR_OK || !got)
+			cr_err e = nt_parser_feed(&p, &r, &got, &f);
+			/* nt_parser_idle: a delivered frame leaves the parser at a
+			 * frame boundary; a parser that failed is never idle. */
+			if ((e == CR_OK && got && !nt_parser_idle(&p)) || (e != CR_OK && nt_parser_idle(&p)))
+				abort();
+			if (e != CR_OK || !got)
 				break;
 			decode_body(&f);
 		}

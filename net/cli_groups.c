@@ -16,6 +16,7 @@
 #include "hash.h"
 #include "leaf.h"
 #include "msg_keypackage.h"
+#include "msg_welcome_tree.h"
 #include "st_server.h"
 #include "wipe.h"
 
@@ -134,7 +135,7 @@ static cr_err commit_once(nt_client *c, const char *gid, const uint8_t *const *a
 	uint32_t leaves[MAXN], props[MAXN];
 	char route[MAXN][NT_USERNAME_MAX + 1];
 	const char *routes[MAXN];
-	uint8_t *cm = NULL, *wm = NULL;
+	uint8_t *cm = NULL, *wm = NULL, *tree = NULL, *entry = NULL;
 	size_t cl = 0, wl = 0;
 	cr_err err = CR_OK;
 	/* After a conflict, the winner may have done part of our work. */
@@ -179,14 +180,23 @@ static cr_err commit_once(nt_client *c, const char *gid, const uint8_t *const *a
 		goto out;
 	}
 	uint64_t epoch = mls_group_epoch(g);
-	err = mls_group_commit(g, a, al, na, leaves, nr, c->rng, &cm, &cl, &wm, &wl);
+	/* The ratchet tree travels beside the Welcome (RFC 9420 12.4.3.3), in
+	 * one log entry: signing and encrypting a GroupInfo that carries the
+	 * whole tree cost ten times the rest of a commit in a large group. */
+	size_t tree_len = 0, entry_len = 0;
+	err = mls_group_commit_ex(g, a, al, na, leaves, nr, MLS_COMMIT_TREE_OUT_OF_BAND, c->rng, &cm, &cl, &wm, &wl,
+				  &tree, &tree_len);
+	if (!err && wm)
+		err = mls_welcome_tree_pack(wm, wl, tree, tree_len, &entry, &entry_len);
 	if (err) {
+		if (mls_group_commit_pending(g))
+			mls_group_commit_discard(g);
 		nt_client_fail(c, NT_CLIENT_FAILED, err, "commit in %s: %s", gid, cr_err_str(err));
 		goto out;
 	}
 	nt_cli_post p = { .gid = (const uint8_t *)gid, .gid_len = strlen(gid), .kind = NT_KIND_COMMIT, .epoch = epoch,
 			  .added = an, .n_added = na, .removed = routes, .n_removed = nroute,
-			  .message = { cm, cl }, .welcome = { wm, wm ? wl : 0 } };
+			  .message = { cm, cl }, .welcome = { entry, entry ? entry_len : 0 } };
 	err = nt_cs_post(c->s, &p);
 	if (err) {
 		mls_group_commit_discard(g);
@@ -237,6 +247,8 @@ static cr_err commit_once(nt_client *c, const char *gid, const uint8_t *const *a
 out:
 	free(cm);
 	free(wm);
+	free(tree);
+	free(entry);
 	mls_group_free(g);
 	return err;
 }

@@ -28,6 +28,7 @@
 #include "leaf.h"
 #include "msg_keypackage.h"
 #include "msg_message.h"
+#include "msg_welcome_tree.h"
 #include "safety.h"
 #include "st_server.h"
 #include "wipe.h"
@@ -200,8 +201,13 @@ static cr_err on_welcome(gsync *s, const nt_cli_entry *e, const uint8_t *id)
 	if (s->g)
 		return record_nothing(s, e, id); /* others' Welcome */
 	s->pos = e->position;
+	/* A Welcome with its ratchet tree beside it (what this client sends),
+	 * or a bare Welcome whose GroupInfo carries the tree. */
+	mls_welcome_tree wt = { .welcome = { e->message.p, e->message.n }, .ratchet_tree = { NULL, 0 } };
+	if (mls_welcome_tree_decode(e->message.p, e->message.n, &wt) != CR_OK)
+		wt = (mls_welcome_tree){ .welcome = { e->message.p, e->message.n }, .ratchet_tree = { NULL, 0 } };
 	mls_message m;
-	if (mls_message_decode(e->message.p, e->message.n, &m) != CR_OK || m.wire_format != MLS_WIRE_WELCOME)
+	if (mls_message_decode(wt.welcome.p, wt.welcome.n, &m) != CR_OK || m.wire_format != MLS_WIRE_WELCOME)
 		return CR_OK;
 	cr_reader it;
 	cr_reader_init(&it, m.u.welcome.secrets.body.p, m.u.welcome.secrets.body.n);
@@ -217,7 +223,8 @@ static cr_err on_welcome(gsync *s, const nt_cli_entry *e, const uint8_t *id)
 		if (err)
 			return err;
 		mls_group *g = NULL;
-		err = mls_group_join(&g, e->message.p, e->message.n, kp, kp_len, &sec, c->id.seed);
+		err = mls_group_join_ex(&g, wt.welcome.p, wt.welcome.n, kp, kp_len, &sec, c->id.seed, wt.ratchet_tree.p,
+					wt.ratchet_tree.n, NULL, 0);
 		mls_kp_secrets_wipe(&sec);
 		if (err) {
 			free(kp);

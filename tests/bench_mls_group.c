@@ -17,6 +17,16 @@
  * afterwards every copath node of leaf 0 is a populated parent with no
  * unmerged leaves: the commit by leaf 0 encrypts to about log2(n) nodes, as
  * in a group whose members have all committed once. Deterministic rng.
+ *
+ * The commit and the join are measured twice: with the ratchet tree inside
+ * the Welcome's GroupInfo (mls_group_commit, mls_group_join) and with the
+ * tree sent apart (mls_group_commit_ex with MLS_COMMIT_TREE_OUT_OF_BAND,
+ * mls_group_join_ex given the tree), on the same state. The measured calls
+ * go through the commit_in_band / commit_tree_apart / join_* wrappers, so
+ * that `valgrind --tool=callgrind --collect-atstart=no
+ * --toggle-collect=commit_tree_apart build/bench/bench_mls_group 10000`
+ * counts the instructions of exactly those calls (wall time on shared
+ * cores is noisy; instruction counts are not).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,6 +72,34 @@ static void mk(kpair *k, int i, const cr_rng *rng)
 }
 
 #define RUNS 5
+
+/* Not inlined: callgrind's --toggle-collect names them. */
+__attribute__((noinline)) static cr_err commit_in_band(mls_group *g, const uint8_t *const *kv, const size_t *lv,
+						       const cr_rng *rng, uint8_t **cm, size_t *cl, uint8_t **wm,
+						       size_t *wl)
+{
+	return mls_group_commit(g, kv, lv, 1, NULL, 0, rng, cm, cl, wm, wl);
+}
+
+__attribute__((noinline)) static cr_err commit_tree_apart(mls_group *g, const uint8_t *const *kv,
+							  const size_t *lv, const cr_rng *rng, uint8_t **cm,
+							  size_t *cl, uint8_t **wm, size_t *wl, uint8_t **tr,
+							  size_t *tl)
+{
+	return mls_group_commit_ex(g, kv, lv, 1, NULL, 0, MLS_COMMIT_TREE_OUT_OF_BAND, rng, cm, cl, wm, wl, tr,
+				   tl);
+}
+
+__attribute__((noinline)) static cr_err join_in_band(mls_group **g, const uint8_t *wm, size_t wl, const kpair *k)
+{
+	return mls_group_join(g, wm, wl, k->kp, k->len, &k->s, k->seed);
+}
+
+__attribute__((noinline)) static cr_err join_tree_apart(mls_group **g, const uint8_t *wm, size_t wl,
+							const uint8_t *tr, size_t tl, const kpair *k)
+{
+	return mls_group_join_ex(g, wm, wl, k->kp, k->len, &k->s, k->seed, tr, tl, NULL, 0);
+}
 
 static int cmp_d(const void *x, const void *y)
 {
@@ -138,10 +176,30 @@ static void run(unsigned n, const cr_rng *rng)
 	}
 	const uint8_t *kv[1] = { k[n].kp };
 	size_t lv[1] = { k[n].len };
-	double tc[RUNS], tp[RUNS], tj[RUNS], te[RUNS], td[RUNS];
+	double tc[RUNS], tca[RUNS], tp[RUNS], tj[RUNS], tja[RUNS], te[RUNS], td[RUNS];
+	/* The tree apart first, on the same state as the in-band commits. */
+	uint8_t *st0, *wa = NULL, *tr = NULL;
+	size_t st0l, wal = 0, trl = 0;
+	if ((e = mls_group_serialize(m[0], &st0, &st0l)))
+		die("serialize", e);
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now();
-		if ((e = mls_group_commit(m[0], kv, lv, 1, NULL, 0, rng, &cm, &cl, &wm, &wl)))
+		if ((e = commit_tree_apart(m[0], kv, lv, rng, &cm, &cl, &wa, &wal, &tr, &trl)))
+			die("commit, tree apart", e);
+		tca[r] = now() - t0;
+		mls_group_commit_discard(m[0]);
+		free(cm);
+		if (r < RUNS - 1) {
+			free(wa);
+			free(tr);
+		}
+	}
+	size_t wal_apart = wal;
+	free(wa);
+	free(tr);
+	for (int r = 0; r < RUNS; r++) {
+		double t0 = now();
+		if ((e = commit_in_band(m[0], kv, lv, rng, &cm, &cl, &wm, &wl)))
 			die("commit", e);
 		tc[r] = now() - t0;
 		if (r < RUNS - 1) {
@@ -177,13 +235,46 @@ static void run(unsigned n, const cr_rng *rng)
 		die("confirm", e);
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now();
-		if ((e = mls_group_join(&c, wm, wl, k[n].kp, k[n].len, &k[n].s, k[n].seed)))
+		if ((e = join_in_band(&c, wm, wl, &k[n])))
 			die("join", e);
 		tj[r] = now() - t0;
 		if (r < RUNS - 1) {
 			mls_group_free(c);
 			c = NULL;
 		}
+	}
+	/* Joining with the tree apart: a copy of the committer from before the
+	 * commits makes and confirms one such commit; the joiner must reach the
+	 * same epoch authenticator. */
+	{
+		mls_group *g0, *cj = NULL;
+		uint8_t *c2, a0[32], a1[32];
+		size_t c2l;
+		if ((e = mls_group_deserialize(&g0, st0, st0l)))
+			die("deserialize", e);
+		if ((e = commit_tree_apart(g0, kv, lv, rng, &c2, &c2l, &wa, &wal, &tr, &trl)) ||
+		    (e = mls_group_commit_confirm(g0)))
+			die("commit, tree apart", e);
+		for (int r = 0; r < RUNS; r++) {
+			double t0 = now();
+			if ((e = join_tree_apart(&cj, wa, wal, tr, trl, &k[n])))
+				die("join, tree apart", e);
+			tja[r] = now() - t0;
+			if (r < RUNS - 1) {
+				mls_group_free(cj);
+				cj = NULL;
+			}
+		}
+		mls_group_epoch_authenticator(g0, a0);
+		mls_group_epoch_authenticator(cj, a1);
+		if (memcmp(a0, a1, sizeof a0) != 0)
+			die("join, tree apart: epoch authenticator", CR_ERR_STATE);
+		mls_group_free(cj);
+		mls_group_free(g0);
+		free(c2);
+		free(wa);
+		free(tr);
+		free(st0);
 	}
 	uint8_t msg[1024] = { 0 }, *ct, *pt;
 	size_t ctl, ptl;
@@ -200,8 +291,9 @@ static void run(unsigned n, const cr_rng *rng)
 		free(ct);
 		free(pt);
 	}
-	printf("| %7u | %13.3f | %12.3f | %12.3f | %13.3f | %13.3f |\n", n, median(tc) * 1e3,
-	       median(tp) * 1e3, median(tj) * 1e3, median(te) * 1e3, median(td) * 1e3);
+	printf("| %7u | %13.3f | %13.3f | %12.3f | %12.3f | %12.3f | %13.3f | %13.3f | %9zu | %9zu | %9zu |\n", n,
+	       median(tc) * 1e3, median(tca) * 1e3, median(tp) * 1e3, median(tj) * 1e3, median(tja) * 1e3,
+	       median(te) * 1e3, median(td) * 1e3, wl, wal_apart, trl);
 	fflush(stdout);
 	free(cm);
 	free(wm);
@@ -223,8 +315,10 @@ int main(int argc, char **argv)
 	cr_rng_det_init(&det, &rng, seed);
 	static const unsigned sizes[] = { 10, 100, 1000, 10000 };
 	printf("MLS group, steady state, median of %d runs, milliseconds\n", RUNS);
-	printf("| members | commit add 1 | process it | join Welcome | encrypt 1 KiB | decrypt 1 KiB |\n");
-	printf("| ------: | -----------: | ---------: | -----------: | ------------: | ------------: |\n");
+	printf("| members | commit add 1, tree in GroupInfo | commit add 1, tree apart | process it | join Welcome, "
+	       "tree in GroupInfo | join, tree apart | encrypt 1 KiB | decrypt 1 KiB | Welcome bytes, tree in "
+	       "GroupInfo | Welcome bytes, tree apart | tree bytes |\n");
+	printf("| ------: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 	/* An argument runs that one size (profiling). */
 	if (argc > 1) {
 		run((unsigned)strtoul(argv[1], NULL, 10), &rng);

@@ -52,6 +52,7 @@ TEST(varint_boundaries_round_trip)
 		cr_write_varint(&w, values[i]);
 		CHECK_OK(cr_writer_error(&w));
 		CHECK(w.len == sizes[i]);
+		CHECK(cr_varint_size(values[i]) == sizes[i]);
 		cr_reader r;
 		cr_reader_init(&r, buf, w.len);
 		uint64_t v = 99;

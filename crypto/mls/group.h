@@ -40,7 +40,13 @@
  * the changed keys' uniqueness in one O(n) pass of hash probes. A commit
  * that adds members signs and encrypts a GroupInfo carrying the whole tree,
  * so its Welcome costs O(n) hashing (SHA-512 twice for the signature,
- * SHA-256 for the HPKE context, AES-GCM), which dominates at 10 000.
+ * SHA-256 for the HPKE context, AES-GCM), which dominates at 10 000;
+ * mls_group_commit_ex with MLS_COMMIT_TREE_OUT_OF_BAND leaves the tree out
+ * of the GroupInfo and returns it apart: the Welcome is then O(1) and the
+ * commit O(n) only in writing the tree's bytes once (into a buffer of its
+ * exact size) and in the key-uniqueness pass. At 10 000 members that is
+ * 9x fewer instructions; what remains is mostly TreeKEM (an HPKE
+ * encryption per copath resolution node, a key pair per path node).
  */
 #ifndef ECHOVER_MLS_GROUP_H
 #define ECHOVER_MLS_GROUP_H
@@ -98,7 +104,12 @@ typedef struct mls_external_psk {
 } mls_external_psk;
 /* The same with the ratchet tree given out of band (ratchet_tree: an
  * optional<Node> ratchet_tree<V>, NULL to use the GroupInfo extension) and
- * external PSKs (resumption PSKs are CR_ERR_UNSUPPORTED). */
+ * external PSKs (resumption PSKs are CR_ERR_UNSUPPORTED). A given tree is
+ * checked exactly like the extension's: decoded strictly, validated
+ * (parent hashes, structure, leaf signatures), and its root hash compared
+ * with the GroupInfo's tree_hash, which the GroupInfo signature covers
+ * (CR_ERR_INVALID if they differ); it is used even if the GroupInfo also
+ * carries one. */
 cr_err mls_group_join_ex(mls_group **g, const uint8_t *welcome, size_t welcome_len, const uint8_t *kp,
 			 size_t kp_len, const mls_kp_secrets *kps, const uint8_t sig_seed[MLS_SIG_SEED_LEN],
 			 const uint8_t *ratchet_tree, size_t ratchet_tree_len, const mls_external_psk *psks,
@@ -117,6 +128,21 @@ void mls_group_free(mls_group *g);
 cr_err mls_group_commit(mls_group *g, const uint8_t *const *adds, const size_t *add_lens, size_t n_adds,
 			const uint32_t *removes, size_t n_removes, const cr_rng *rng, uint8_t **commit,
 			size_t *commit_len, uint8_t **welcome, size_t *welcome_len) CR_MUST_CHECK;
+/* The same, with options: flags is 0 or MLS_COMMIT_TREE_OUT_OF_BAND.
+ * With that flag, the Welcome's GroupInfo carries no ratchet_tree
+ * extension (RFC 9420 section 12.4.3.3 lets the tree travel out of band):
+ * *tree (malloc'ed; tree and tree_len required, CR_ERR_ARG otherwise) gets
+ * the new epoch's tree, optional<Node> ratchet_tree<V>, the very bytes the
+ * extension would have carried, for mls_group_join_ex (msg_welcome_tree.h
+ * packs both into one buffer). *tree is NULL when there is no Welcome.
+ * Without the flag this is mls_group_commit, and *tree (if given) NULL.
+ * At 10 000 members the tree is 1.8 MB; left out, the GroupInfo's
+ * signature and encryption cost O(1) instead of O(n) hashing. */
+#define MLS_COMMIT_TREE_OUT_OF_BAND 1u
+cr_err mls_group_commit_ex(mls_group *g, const uint8_t *const *adds, const size_t *add_lens, size_t n_adds,
+			   const uint32_t *removes, size_t n_removes, unsigned flags, const cr_rng *rng,
+			   uint8_t **commit, size_t *commit_len, uint8_t **welcome, size_t *welcome_len,
+			   uint8_t **tree, size_t *tree_len) CR_MUST_CHECK;
 cr_err mls_group_commit_confirm(mls_group *g) CR_MUST_CHECK;
 void mls_group_commit_discard(mls_group *g);
 bool mls_group_commit_pending(const mls_group *g);

@@ -154,12 +154,14 @@ static void priv_drop_blank(mls_tree_priv *p, const mls_tree *t)
 	p->n = a;
 }
 
-/* GroupInfo (+ ratchet_tree t) of the new epoch e, signed by the committer,
- * then the Welcome with one GroupSecrets per added member. */
+/* GroupInfo of the new epoch e, signed by the committer, then the Welcome
+ * with one GroupSecrets per added member. The ratchet tree t goes into the
+ * GroupInfo's ratchet_tree extension, or (tree_oob) apart into *tree: the
+ * same bytes either way, and the GroupInfo's tree_hash binds them. */
 static cr_err make_welcome(mls_group *g, mls_group_ep *e, const mls_tree *t, const uint8_t tag[MLS_NH],
 			   const add_item *adds,
 			   const uint32_t *added, size_t n_adds, const mls_treekem_secrets *tsec, const cr_rng *rng,
-			   uint8_t **out, size_t *out_len)
+			   uint8_t **out, size_t *out_len, bool tree_oob, uint8_t **tree, size_t *tree_len)
 {
 	cr_writer giw, secs, gsw, msg, gc;
 	uint8_t sig[MLS_SIG_LEN], key[MLS_NK], nonce[MLS_NN], ref[MLS_NH];
@@ -176,10 +178,26 @@ static cr_err make_welcome(mls_group *g, mls_group_ep *e, const mls_tree *t, con
 	 * signature appended: the GroupInfo (section 12.4.3). */
 	cr_write_bytes(&giw, gc.p, gc.len);
 	size_t exts = cr_write_vector_begin(&giw);
-	cr_write_u16(&giw, EXT_RATCHET_TREE);
-	size_t data = cr_write_vector_begin(&giw);
-	mls_tree_encode(&giw, t);
-	cr_write_vector_end(&giw, data);
+	if (tree_oob) {
+		/* Written once into a buffer of its exact size (4 bytes more for
+		 * the length prefix the writer reserves before shrinking it): at
+		 * 10 000 members a grown buffer costs as much again in copies. */
+		size_t tl = mls_tree_encoded_len(t);
+		cr_writer tw;
+		CR_CHECK(tl <= MLS_TREE_MAX_ENC + 4 ? CR_OK : CR_ERR_LIMIT);
+		*tree = malloc(tl + 4);
+		CR_CHECK(*tree ? CR_OK : CR_ERR_NOMEM);
+		cr_writer_init_fixed(&tw, *tree, tl + 4);
+		mls_tree_encode(&tw, t);
+		CR_CHECK(cr_writer_error(&tw));
+		CR_CHECK(tw.len == tl ? CR_OK : CR_ERR_STATE);
+		*tree_len = tl;
+	} else {
+		cr_write_u16(&giw, EXT_RATCHET_TREE);
+		size_t data = cr_write_vector_begin(&giw);
+		mls_tree_encode(&giw, t);
+		cr_write_vector_end(&giw, data);
+	}
 	cr_write_vector_end(&giw, exts);
 	cr_write_opaque(&giw, tag, MLS_NH);
 	cr_write_u32(&giw, e->priv.leaf);
@@ -231,6 +249,11 @@ static cr_err make_welcome(mls_group *g, mls_group_ep *e, const mls_tree *t, con
 	*out = cr_writer_take(&msg, out_len);
 	CR_CHECK(*out ? CR_OK : CR_ERR_NOMEM);
 out:
+	if (err && tree_oob) {
+		free(*tree);
+		*tree = NULL;
+		*tree_len = 0;
+	}
 	cr_wipe(key, sizeof key);
 	cr_wipe(nonce, sizeof nonce);
 	free(enc_gi);
@@ -245,6 +268,15 @@ out:
 cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *add_lens, size_t n_adds,
 			const uint32_t *removes, size_t n_removes, const cr_rng *rng, uint8_t **commit,
 			size_t *commit_len, uint8_t **welcome, size_t *welcome_len)
+{
+	return mls_group_commit_ex(g, addv, add_lens, n_adds, removes, n_removes, 0, rng, commit, commit_len,
+				   welcome, welcome_len, NULL, NULL);
+}
+
+cr_err mls_group_commit_ex(mls_group *g, const uint8_t *const *addv, const size_t *add_lens, size_t n_adds,
+			   const uint32_t *removes, size_t n_removes, unsigned flags, const cr_rng *rng,
+			   uint8_t **commit, size_t *commit_len, uint8_t **welcome, size_t *welcome_len,
+			   uint8_t **tree, size_t *tree_len)
 {
 	add_item *adds = NULL;
 	upd_item *upd = NULL;
@@ -267,6 +299,13 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 		*welcome = NULL;
 		*welcome_len = 0;
 	}
+	if (tree) {
+		*tree = NULL;
+		*tree_len = 0;
+	}
+	bool tree_oob = (flags & MLS_COMMIT_TREE_OUT_OF_BAND) != 0;
+	CR_ENSURE((flags & ~MLS_COMMIT_TREE_OUT_OF_BAND) == 0, CR_ERR_ARG);
+	CR_ENSURE(!tree_oob || (tree && tree_len), CR_ERR_ARG);
 	CR_ENSURE(g->active && !g->has_pend, CR_ERR_STATE);
 	CR_ENSURE(n_adds <= MLS_MAX_PROPOSALS && n_removes <= MLS_MAX_PROPOSALS, CR_ERR_LIMIT);
 	memset(&tsec, 0, sizeof tsec);
@@ -392,7 +431,8 @@ cr_err mls_group_commit(mls_group *g, const uint8_t *const *addv, const size_t *
 	mls_message_write(&msg, &m);
 	CR_CHECK(cr_writer_error(&msg));
 	if (n_all)
-		CR_CHECK(make_welcome(g, e, t, tag, adds, added, n_all, &tsec, rng, welcome, welcome_len));
+		CR_CHECK(make_welcome(g, e, t, tag, adds, added, n_all, &tsec, rng, welcome, welcome_len, tree_oob,
+				      tree, tree_len));
 	*commit = cr_writer_take(&msg, commit_len);
 	CR_CHECK(*commit ? CR_OK : CR_ERR_NOMEM);
 	CR_CHECK(mls_tree_journal_redo(t, &g->pend_tree));
@@ -409,6 +449,11 @@ out:
 			free(*welcome);
 			*welcome = NULL;
 			*welcome_len = 0;
+		}
+		if (tree && *tree) {
+			free(*tree);
+			*tree = NULL;
+			*tree_len = 0;
 		}
 	}
 	mls_treekem_secrets_wipe(&tsec);

@@ -295,6 +295,27 @@ void mls_tree_encode(cr_writer *w, const mls_tree *t)
 	cr_write_vector_end(w, m);
 }
 
+size_t mls_tree_encoded_len(const mls_tree *t)
+{
+	uint32_t end = mls_tree_width(t);
+	while (end > 0 && t->nodes[end - 1].type == MLS_NODE_BLANK)
+		end--;
+	size_t body = 0;
+	for (uint32_t x = 0; x < end; x++) {
+		const mls_node *nd = &t->nodes[x];
+		body += 1; /* presence */
+		if (nd->type == MLS_NODE_LEAF) {
+			body += 1 + nd->leaf.enc_len;
+		} else if (nd->type == MLS_NODE_PARENT) {
+			const mls_parent_node *pn = &nd->parent;
+			size_t um = pn->n_unmerged * 4;
+			body += 1 + cr_varint_size(MLS_KEY_LEN) + MLS_KEY_LEN + cr_varint_size(pn->parent_hash_len) +
+				pn->parent_hash_len + cr_varint_size(um) + um;
+		}
+	}
+	return cr_varint_size(body) + body;
+}
+
 cr_err mls_tree_find_leaf(const mls_tree *t, const mls_leaf_node *leaf, uint32_t *index)
 {
 	for (uint32_t i = 0; i < t->n_leaves; i++) {

@@ -89,6 +89,10 @@ cr_err mls_tree_decode(const uint8_t *p, size_t n, mls_tree *t) CR_MUST_CHECK;
 cr_err mls_tree_read(cr_reader *r, mls_tree *t) CR_MUST_CHECK;
 /* The same encoding, trailing blank nodes left out. */
 void mls_tree_encode(cr_writer *w, const mls_tree *t);
+/* The exact length of mls_tree_encode's output, in one pass over the node
+ * headers (no bytes copied), so a large tree is written into a buffer of
+ * the right size instead of one grown by doubling, copied and wiped. */
+size_t mls_tree_encoded_len(const mls_tree *t);
 
 bool mls_tree_is_blank(const mls_tree *t, uint32_t x);
 /* The leaf at leaf index i, or NULL when blank or out of range. */
