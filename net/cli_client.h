@@ -27,7 +27,10 @@
  *   COMMIT        processed (one's own was applied when the server accepted
  *                 it); a commit that removes us ends the group (NT_EV_LEFT);
  *   PROPOSAL      self-remove proposals, kept for the next commit;
- *   APPLICATION   decrypted and reported (NT_EV_MESSAGE, NT_EV_FILE);
+ *   APPLICATION   decrypted and reported (NT_EV_MESSAGE, NT_EV_FILE), once
+ *                 per (sender, message id): a copy re-sent after a lost
+ *                 answer (encrypted again, so other bytes) is processed and
+ *                 shown to no one;
  *   JOIN_REQUEST  if we are admin or owner: the KeyPackage is validated (its
  *                 credential is the requester, its key the pinned one) and
  *                 an Add is committed (automatic approval, DESIGN.md 6).
@@ -75,6 +78,9 @@
 /* Largest text message (bytes of UTF-8) and file name. */
 #define NT_CLIENT_TEXT_MAX 65536
 #define NT_CLIENT_FILE_NAME_MAX 255
+/* A message's id (net/app_msg.h): chosen once per message, kept across
+ * retries, so that members show a message sent twice once. */
+#define NT_CLIENT_MSG_ID_LEN 16
 
 /* What went wrong, for exit codes (documented in the README). */
 typedef enum nt_client_status {
@@ -221,6 +227,16 @@ cr_err nt_client_presence(nt_client *c, void (*fn)(void *ctx, const char *user),
  * be online). */
 cr_err nt_client_send(nt_client *c, const char *gid, const uint8_t *text, size_t n) CR_MUST_CHECK;
 cr_err nt_client_dm(nt_client *c, const char *peer, const uint8_t *text, size_t n) CR_MUST_CHECK;
+/* The same with the message's id given (NULL: a fresh one), so that a
+ * retry after a lost answer (NT_CLIENT_UNREACHABLE) is the same message:
+ * members who received it do not show it again, and when our database
+ * already records it as sent, nothing is posted and the call succeeds. */
+cr_err nt_client_send_id(nt_client *c, const char *gid, const uint8_t id[NT_CLIENT_MSG_ID_LEN],
+			 const uint8_t *text, size_t n) CR_MUST_CHECK;
+cr_err nt_client_dm_id(nt_client *c, const char *peer, const uint8_t id[NT_CLIENT_MSG_ID_LEN],
+		       const uint8_t *text, size_t n) CR_MUST_CHECK;
+/* A fresh random message id, for a caller that retries or queues. */
+cr_err nt_client_msg_id_new(nt_client *c, uint8_t id[NT_CLIENT_MSG_ID_LEN]) CR_MUST_CHECK;
 /* The DM group id of two users (NT_DM_GID_LEN + 1 bytes). */
 void nt_client_dm_gid(const char *a, const char *b, char out[NT_DM_GID_LEN + 1]);
 /* For display: the other member of DM group gid (hint, when given, is
@@ -229,9 +245,12 @@ void nt_client_dm_gid(const char *a, const char *b, char out[NT_DM_GID_LEN + 1])
 bool nt_client_dm_peer(nt_client *c, const char *gid, const char *hint, char out[NT_USERNAME_MAX + 1]);
 
 /* The outbox (the interactive chat while the server is away): text for
- * gid, sealed under the data key in the client database, sent later by
- * nt_client_outbox_flush in the order queued. */
-cr_err nt_client_outbox_queue(nt_client *c, const char *gid, const uint8_t *text, size_t n) CR_MUST_CHECK;
+ * gid with its message id (id, or a fresh one when NULL: pass the id of
+ * a send that failed, which may have reached the server), sealed under the
+ * data key in the client database, sent later by nt_client_outbox_flush in
+ * the order queued, under that id however often it is retried. */
+cr_err nt_client_outbox_queue(nt_client *c, const char *gid, const uint8_t id[NT_CLIENT_MSG_ID_LEN],
+			      const uint8_t *text, size_t n) CR_MUST_CHECK;
 /* Sends the queued messages, oldest first, each removed from the queue
  * once the server accepted it (fn, if set, is told of each). A message the
  * server refuses for good (no longer a member, ...) is dropped with an

@@ -31,6 +31,8 @@ static cr_err bad_gid(nt_client *c, const char *gid)
 }
 
 static cr_err group_local_create(nt_client *c, const char *gid);
+_Static_assert(NT_CLIENT_MSG_ID_LEN == NT_APP_MSG_ID_LEN, "the engine's message id is the payload's");
+
 static cr_err send_payload(nt_client *c, const char *gid, const nt_app_msg *m, const uint8_t *hist,
 			   size_t hist_len);
 
@@ -405,6 +407,14 @@ cr_err nt_client_group_leave(nt_client *c, const char *gid)
 static cr_err send_payload(nt_client *c, const char *gid, const nt_app_msg *m, const uint8_t *hist, size_t hist_len)
 {
 	CR_TRY(nt_client_need_session(c));
+	/* A retry of a message the server already accepted from us: done. */
+	bool sent = false;
+	st_err se = st_client_delivered_has(c->db, (const uint8_t *)gid, strlen(gid), (const uint8_t *)c->user,
+					    strlen(c->user), m->msg_id, sizeof m->msg_id, &sent);
+	if (se)
+		return nt_client_db_fail(c, se, "checking sent messages");
+	if (sent)
+		return CR_OK;
 	/* Up to date first: a message of an old epoch is unreadable to those
 	 * who moved on. */
 	CR_TRY(nt_client_sync_one(c, gid));
@@ -436,25 +446,41 @@ static cr_err send_payload(nt_client *c, const char *gid, const nt_app_msg *m, c
 	}
 	free(ct);
 	if (!err) {
-		st_err se = st_client_history_add(c->db, (const uint8_t *)gid, strlen(gid), (const uint8_t *)c->user,
-						  strlen(c->user), hist, hist_len, m->sent_at, nt_client_now());
-		if (se)
+		/* Recorded as sent only now that the server has it: a retry after
+		 * a failed POST posts again (and members drop the second copy). */
+		se = st_client_history_add(c->db, (const uint8_t *)gid, strlen(gid), (const uint8_t *)c->user,
+					   strlen(c->user), m->msg_id, sizeof m->msg_id, hist, hist_len, m->sent_at,
+					   nt_client_now());
+		if (se && se != ST_ERR_EXISTS)
 			err = nt_client_db_fail(c, se, "storing the sent message");
 	}
 	return err;
 }
 
-cr_err nt_client_send(nt_client *c, const char *gid, const uint8_t *text, size_t n)
+cr_err nt_client_msg_id_new(nt_client *c, uint8_t id[NT_CLIENT_MSG_ID_LEN])
+{
+	cr_err err = cr_random(c->rng, id, NT_CLIENT_MSG_ID_LEN);
+	return err ? nt_client_fail(c, NT_CLIENT_FAILED, err, "random source failed") : CR_OK;
+}
+
+cr_err nt_client_send_id(nt_client *c, const char *gid, const uint8_t id[NT_CLIENT_MSG_ID_LEN], const uint8_t *text,
+			 size_t n)
 {
 	if (!gid || !nt_client_gid_ok(gid, true))
 		return bad_gid(c, gid);
 	CR_ENSURE(n <= NT_CLIENT_TEXT_MAX, nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_LIMIT,
 							  "a message is at most %d bytes", NT_CLIENT_TEXT_MAX));
 	nt_app_msg m = { .type = NT_APP_TEXT, .sent_at = nt_client_now(), .text = { text, n } };
-	cr_err err = cr_random(c->rng, m.msg_id, sizeof m.msg_id);
-	if (err)
-		return nt_client_fail(c, NT_CLIENT_FAILED, err, "random source failed");
+	if (id)
+		memcpy(m.msg_id, id, sizeof m.msg_id);
+	else
+		CR_TRY(nt_client_msg_id_new(c, m.msg_id));
 	return send_payload(c, gid, &m, text, n);
+}
+
+cr_err nt_client_send(nt_client *c, const char *gid, const uint8_t *text, size_t n)
+{
+	return nt_client_send_id(c, gid, NULL, text, n);
 }
 
 void nt_client_dm_gid(const char *a, const char *b, char out[NT_DM_GID_LEN + 1])
@@ -541,6 +567,12 @@ static cr_err group_local_create(nt_client *c, const char *gid)
 
 cr_err nt_client_dm(nt_client *c, const char *peer, const uint8_t *text, size_t n)
 {
+	return nt_client_dm_id(c, peer, NULL, text, n);
+}
+
+cr_err nt_client_dm_id(nt_client *c, const char *peer, const uint8_t id[NT_CLIENT_MSG_ID_LEN], const uint8_t *text,
+		       size_t n)
+{
 	CR_ENSURE(peer && *peer && strlen(peer) <= NT_USERNAME_MAX && strcmp(peer, c->user) != 0,
 		  nt_client_fail(c, NT_CLIENT_FAILED, CR_ERR_ARG, "cannot write to '%s'", peer ? peer : ""));
 	CR_TRY(nt_client_need_session(c));
@@ -567,7 +599,7 @@ cr_err nt_client_dm(nt_client *c, const char *peer, const uint8_t *text, size_t 
 		/* From the peer's published KeyPackage: the peer need not be online. */
 		CR_TRY(nt_client_group_add(c, gid, peer));
 	}
-	return nt_client_send(c, gid, text, n);
+	return nt_client_send_id(c, gid, id, text, n);
 }
 
 cr_err nt_client_group_join(nt_client *c, const char *gid)
@@ -644,11 +676,9 @@ cr_err nt_client_send_file(nt_client *c, const char *gid, const char *path)
 	int ln = snprintf(line, sizeof line, "[file] %s (%llu bytes) %s", name, (unsigned long long)ref.size, text);
 	nt_file_ref_wipe(&ref);
 	cr_wipe(text, sizeof text);
-	err = cr_random(c->rng, m.msg_id, sizeof m.msg_id);
+	err = nt_client_msg_id_new(c, m.msg_id);
 	if (!err)
 		err = send_payload(c, gid, &m, (const uint8_t *)line, ln > 0 ? (size_t)ln : 0);
-	else
-		nt_client_fail(c, NT_CLIENT_FAILED, err, "random source failed");
 	cr_wipe(&m, sizeof m);
 	cr_wipe(line, sizeof line);
 	return err;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "safety.h"
 
 typedef enum opt_kind { OPT_FLAG, OPT_STR, OPT_NUM } opt_kind;
 
@@ -22,31 +23,62 @@ typedef struct opt_spec {
 	opt_kind kind;
 	size_t offset;
 	long min, max;
+	unsigned modes; /* the nt_cli_mode bits of the modes that take it */
 	const char *arg, *help;
 } opt_spec;
 
+/* Modes that talk to the server and may sync (and so refresh our leaf). */
+#define SYNCING (NT_MODE_SEND | NT_MODE_DM | NT_MODE_RECV | NT_MODE_GROUP | NT_MODE_CHAT)
+
 #define OFF(f) offsetof(nt_cli_opts, f)
 static const opt_spec specs[] = {
-	{ "--server", OPT_STR, OFF(server), 0, 0, "HOST:PORT", "the server (default 127.0.0.1:7443)" },
-	{ "--user", OPT_STR, OFF(user), 0, 0, "NAME", "the account (default $ECHOVER_USER)" },
-	{ "--db", OPT_STR, OFF(db), 0, 0, "PATH", "the client database (default $ECHOVER_HOME/NAME.db, ~/.echover)" },
-	{ "--server-pin", OPT_STR, OFF(server_pin), 0, 0, "SHA256:...", "the server key's pin, instead of trusting on first use" },
-	{ "--invite", OPT_STR, OFF(invite), 0, 0, "CODE", "register: the one-time invite code" },
-	{ "--timeout", OPT_NUM, OFF(timeout_s), 1, 3600, "SECONDS", "per server exchange (default 10)" },
-	{ "--passphrase-fd", OPT_NUM, OFF(passphrase_fd), 0, 65535, "N", "read the keystore passphrase from descriptor N" },
-	{ "--password-fd", OPT_NUM, OFF(password_fd), 0, 65535, "N", "read the account password from descriptor N" },
-	{ "--wait", OPT_NUM, OFF(wait_s), 0, 86400, "SECONDS", "recv: keep waiting for messages up to SECONDS" },
-	{ "--limit", OPT_NUM, OFF(limit), 1, 10000, "N", "history: the last N messages (default 50)" },
-	{ "--update-after", OPT_NUM, OFF(update_after_s), 1, 366L * 24 * 3600, "SECONDS",
+	{ "--server", OPT_STR, OFF(server), 0, 0, NT_MODE_ALL, "HOST:PORT", "the server (default 127.0.0.1:7443)" },
+	{ "--user", OPT_STR, OFF(user), 0, 0, NT_MODE_ALL, "NAME", "the account (default $ECHOVER_USER)" },
+	{ "--db", OPT_STR, OFF(db), 0, 0, NT_MODE_ALL, "PATH",
+	  "the client database (default $ECHOVER_HOME/NAME.db, ~/.echover)" },
+	{ "--server-pin", OPT_STR, OFF(server_pin), 0, 0, NT_MODE_ALL, "SHA256:...",
+	  "the server key's pin, instead of trusting on first use" },
+	{ "--invite", OPT_STR, OFF(invite), 0, 0, NT_MODE_REGISTER, "CODE", "the one-time invite code" },
+	{ "--id", OPT_STR, OFF(msg_id), 0, 0, NT_MODE_SEND | NT_MODE_DM, "HEX32",
+	  "the message's id (32 hex digits): a retry with the same id is shown once" },
+	{ "--timeout", OPT_NUM, OFF(timeout_s), 1, 3600, NT_MODE_ALL, "SECONDS", "per server exchange (default 10)" },
+	{ "--passphrase-fd", OPT_NUM, OFF(passphrase_fd), 0, 65535, NT_MODE_ALL, "N",
+	  "read the keystore passphrase from descriptor N" },
+	{ "--password-fd", OPT_NUM, OFF(password_fd), 0, 65535, NT_MODE_ALL, "N",
+	  "read the account password from descriptor N" },
+	{ "--wait", OPT_NUM, OFF(wait_s), 0, 86400, NT_MODE_RECV, "SECONDS", "keep waiting for messages up to SECONDS" },
+	{ "--limit", OPT_NUM, OFF(limit), 1, 10000, NT_MODE_HISTORY, "N", "the last N messages (default 50)" },
+	{ "--update-after", OPT_NUM, OFF(update_after_s), 1, 366L * 24 * 3600, SYNCING, "SECONDS",
 	  "refresh our keys in a group after SECONDS without a commit of ours (default 7 days)" },
-	{ "--json", OPT_FLAG, OFF(json), 0, 0, NULL, "one JSON object per line on stdout" },
-	{ "--cheap-kdf", OPT_FLAG, OFF(cheap_kdf), 0, 0, NULL, "register: fast keystore hashing (tests, demos only)" },
-	{ "--verified", OPT_FLAG, OFF(verified), 0, 0, NULL, "trust: mark the key as compared out of band" },
+	{ "--json", OPT_FLAG, OFF(json), 0, 0, NT_MODE_ONE_SHOT, NULL, "one JSON object per line on stdout" },
+	{ "--cheap-kdf", OPT_FLAG, OFF(cheap_kdf), 0, 0, NT_MODE_REGISTER, NULL,
+	  "fast keystore hashing (tests, demos only)" },
+	{ "--verified", OPT_FLAG, OFF(verified), 0, 0, NT_MODE_TRUST, NULL, "mark the key as compared out of band" },
 };
 
-void nt_cli_opts_help(FILE *f)
+static const struct {
+	unsigned mode;
+	const char *name;
+} mode_names[] = {
+	{ NT_MODE_REGISTER, "register" }, { NT_MODE_SEND, "send" },           { NT_MODE_DM, "dm" },
+	{ NT_MODE_RECV, "recv" },         { NT_MODE_GROUP, "group" },         { NT_MODE_SEND_FILE, "send-file" },
+	{ NT_MODE_GET_FILE, "get-file" }, { NT_MODE_WHO, "who" },             { NT_MODE_FINGERPRINT, "fingerprint" },
+	{ NT_MODE_TRUST, "trust" },       { NT_MODE_HISTORY, "history" },     { NT_MODE_CHAT, "client" },
+};
+
+static const char *mode_name(unsigned mode)
+{
+	for (size_t i = 0; i < sizeof mode_names / sizeof mode_names[0]; i++)
+		if (mode_names[i].mode == mode)
+			return mode_names[i].name;
+	return "?";
+}
+
+void nt_cli_opts_help(FILE *f, unsigned mode)
 {
 	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+		if (!(specs[i].modes & mode))
+			continue;
 		char left[48];
 		snprintf(left, sizeof left, "%s%s%s", specs[i].name, specs[i].arg ? " " : "",
 			 specs[i].arg ? specs[i].arg : "");
@@ -55,7 +87,7 @@ void nt_cli_opts_help(FILE *f)
 	fprintf(f, "Secrets: ECHOVER_PASSPHRASE / ECHOVER_PASSWORD, or a prompt on the terminal; never argv.\n");
 }
 
-int nt_cli_opts_parse(nt_cli_opts *o, int argc, char **argv, char *err, size_t err_len)
+int nt_cli_opts_parse(nt_cli_opts *o, unsigned mode, int argc, char **argv, char *err, size_t err_len)
 {
 	memset(o, 0, sizeof *o);
 	o->passphrase_fd = o->password_fd = -1;
@@ -80,6 +112,10 @@ int nt_cli_opts_parse(nt_cli_opts *o, int argc, char **argv, char *err, size_t e
 				s = &specs[k];
 		if (!s) {
 			snprintf(err, err_len, "unknown option '%s'", a);
+			return 2;
+		}
+		if (!(s->modes & mode)) {
+			snprintf(err, err_len, "%s is not an option of `echover %s`", a, mode_name(mode));
 			return 2;
 		}
 		char *field = (char *)o + s->offset;
@@ -149,6 +185,15 @@ int nt_cli_opts_finish(nt_cli_opts *o, char *err, size_t err_len)
 			return 2;
 		}
 		o->have_pin = true;
+	}
+	if (o->msg_id) {
+		size_t n = 0;
+		if (strlen(o->msg_id) != 2 * sizeof o->id ||
+		    cr_hex_decode(o->id, sizeof o->id, &n, o->msg_id, strlen(o->msg_id)) != CR_OK || n != sizeof o->id) {
+			snprintf(err, err_len, "--id wants %zu hex digits, not '%s'", 2 * sizeof o->id, o->msg_id);
+			return 2;
+		}
+		o->have_id = true;
 	}
 	if (o->db) {
 		if (strlen(o->db) >= sizeof o->db_path) {

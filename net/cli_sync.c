@@ -9,7 +9,9 @@
  * A message id is the entry's kind and the SHA-256 of its bytes, so a
  * message the server replays at another position is recognised and
  * skipped (it is recorded under a position-derived id, so that the log
- * position still moves on).
+ * position still moves on). An application message sent again by its
+ * sender (a retry after a lost answer) has other bytes; the id inside its
+ * payload, with the sender, recognises it (st_client "delivered").
  *
  * A commit or Welcome that brings in a member whose key is not the pinned
  * one is not applied: the group stops at that entry (NT_EV_KEY_CHANGED)
@@ -153,8 +155,9 @@ static void entry_id(uint8_t id[ID_LEN], const nt_cli_entry *e)
 
 /* Records entry e as processed, with the new state of s->g when changed
  * and a history line when sender is set. */
-static cr_err record(gsync *s, const nt_cli_entry *e, const uint8_t *id, size_t id_len, bool changed,
-		     const char *sender, const uint8_t *body, size_t body_len, int64_t sent_at)
+static cr_err record_app(gsync *s, const nt_cli_entry *e, const uint8_t *id, size_t id_len, bool changed,
+			 const char *sender, const uint8_t *app_id, const uint8_t *body, size_t body_len,
+			 int64_t sent_at)
 {
 	nt_client *c = s->c;
 	uint8_t *sealed = NULL;
@@ -165,7 +168,8 @@ static cr_err record(gsync *s, const nt_cli_entry *e, const uint8_t *id, size_t 
 		.gid = (const uint8_t *)s->gid, .gid_len = s->gid_len, .msg_id = id, .msg_id_len = id_len,
 		.log_pos = e->position, .state = sealed, .state_len = sealed_len,
 		.epoch = changed ? mls_group_epoch(s->g) : 0, .sender = (const uint8_t *)sender,
-		.sender_len = sender ? strlen(sender) : 0, .body = body, .body_len = body_len,
+		.sender_len = sender ? strlen(sender) : 0, .app_id = sender ? app_id : NULL,
+		.app_id_len = sender && app_id ? NT_APP_MSG_ID_LEN : 0, .body = body, .body_len = body_len,
 		.sent_at = sent_at, .received_at = nt_client_now(),
 	};
 	st_err se = st_client_process(c->db, &in);
@@ -176,6 +180,12 @@ static cr_err record(gsync *s, const nt_cli_entry *e, const uint8_t *id, size_t 
 	s->pos = e->position;
 	s->advanced = true;
 	return CR_OK;
+}
+
+static cr_err record(gsync *s, const nt_cli_entry *e, const uint8_t *id, size_t id_len, bool changed,
+		     const char *sender, const uint8_t *body, size_t body_len, int64_t sent_at)
+{
+	return record_app(s, e, id, id_len, changed, sender, NULL, body, body_len, sent_at);
 }
 
 static cr_err record_nothing(gsync *s, const nt_cli_entry *e, const uint8_t *id)
@@ -341,6 +351,56 @@ static void file_ref_text(char out[NT_FILE_REF_TEXT_MAX], const nt_app_file *f)
 	nt_file_ref_wipe(&r);
 }
 
+/* Shows m to the user unless sender's message of that id was delivered
+ * already (a retry, encrypted again: other bytes, same id), which is
+ * recorded as processed (its key is spent) and shown to no one. Check and
+ * record run in one transaction. */
+static cr_err deliver(gsync *s, const nt_cli_entry *e, const uint8_t *id, const char *sender, const nt_app_msg *m)
+{
+	nt_client *c = s->c;
+	uint64_t pos = s->pos;
+	st_err se = st_client_begin(c->db);
+	if (se)
+		return nt_client_db_fail(c, se, "starting a transaction");
+	bool seen = false;
+	se = st_client_delivered_has(c->db, (const uint8_t *)s->gid, s->gid_len, (const uint8_t *)sender,
+				     strlen(sender), m->msg_id, sizeof m->msg_id, &seen);
+	if (se) {
+		st_client_rollback(c->db);
+		return nt_client_db_fail(c, se, "checking delivered messages");
+	}
+	nt_client_file f = { .size = m->file.size };
+	char line[NT_CLIENT_FILE_NAME_MAX + 200];
+	const uint8_t *body = m->text.p;
+	size_t body_len = m->text.n;
+	if (m->type == NT_APP_FILE) {
+		snprintf(f.name, sizeof f.name, "%.*s", (int)m->file.name.n, (const char *)m->file.name.p);
+		file_ref_text(f.ref, &m->file);
+		int n = snprintf(line, sizeof line, "[file] %s (%llu bytes) %s", f.name, (unsigned long long)f.size, f.ref);
+		body = (const uint8_t *)line;
+		body_len = n > 0 ? (size_t)n : 0;
+	}
+	cr_err err = seen ? record(s, e, id, ID_LEN, true, NULL, NULL, 0, 0)
+			  : record_app(s, e, id, ID_LEN, true, sender, m->msg_id, body, body_len, m->sent_at);
+	if (!err && (se = st_client_commit(c->db)) != ST_OK)
+		err = nt_client_db_fail(c, se, "recording a message");
+	if (err) {
+		st_client_rollback(c->db);
+		s->pos = pos; /* nothing of it was stored */
+	} else if (!seen) {
+		nt_client_event ev = { .kind = m->type == NT_APP_FILE ? NT_EV_FILE : NT_EV_MESSAGE, .group = s->gid,
+				       .peer = sender, .epoch = mls_group_epoch(s->g), .sent_at = m->sent_at };
+		if (m->type == NT_APP_FILE)
+			ev.file = &f;
+		else
+			ev.body = m->text.p, ev.body_len = m->text.n;
+		nt_client_emit(c, &ev);
+	}
+	cr_wipe(&f, sizeof f);
+	cr_wipe(line, sizeof line);
+	return err;
+}
+
 static cr_err on_application(gsync *s, const nt_cli_entry *e, const uint8_t *id)
 {
 	nt_client *c = s->c;
@@ -364,23 +424,8 @@ static cr_err on_application(gsync *s, const nt_cli_entry *e, const uint8_t *id)
 	if (!sender[0] || nt_app_msg_decode(pt, pt_len, &m) != CR_OK) {
 		warn(s, sender[0] ? sender : NULL, "an undecodable message in %s: dropped", s->gid);
 		err = record(s, e, id, ID_LEN, true, NULL, NULL, 0, 0);
-	} else if (m.type == NT_APP_TEXT) {
-		err = record(s, e, id, ID_LEN, true, sender, m.text.p, m.text.n, m.sent_at);
-		nt_client_event ev = { .kind = NT_EV_MESSAGE, .group = s->gid, .peer = sender, .body = m.text.p,
-				       .body_len = m.text.n, .epoch = mls_group_epoch(s->g), .sent_at = m.sent_at };
-		if (!err)
-			nt_client_emit(c, &ev);
 	} else {
-		nt_client_file f = { .size = m.file.size };
-		snprintf(f.name, sizeof f.name, "%.*s", (int)m.file.name.n, (const char *)m.file.name.p);
-		file_ref_text(f.ref, &m.file);
-		char line[NT_CLIENT_FILE_NAME_MAX + 200];
-		int n = snprintf(line, sizeof line, "[file] %s (%llu bytes) %s", f.name, (unsigned long long)f.size, f.ref);
-		err = record(s, e, id, ID_LEN, true, sender, (const uint8_t *)line, n > 0 ? (size_t)n : 0, m.sent_at);
-		nt_client_event ev = { .kind = NT_EV_FILE, .group = s->gid, .peer = sender, .file = &f,
-				       .epoch = mls_group_epoch(s->g), .sent_at = m.sent_at };
-		if (!err)
-			nt_client_emit(c, &ev);
+		err = deliver(s, e, id, sender, &m);
 	}
 	cr_wipe(pt, pt_len);
 	free(pt);

@@ -5,12 +5,15 @@
 #include <string.h>
 
 #include "keystore.h"
+#include "msg_message.h"
 #include "st_client.h"
 #include "st_server.h"
 #include "wipe.h"
 
 typedef struct latest {
 	uint8_t kind;
+	bool by_epoch;      /* only the entry of this epoch (the first) */
+	uint64_t epoch;
 	uint8_t *msg;
 	size_t n;
 	uint64_t pos;
@@ -20,7 +23,7 @@ typedef struct latest {
 static st_err keep_latest(void *ctx, const st_log_entry *e)
 {
 	latest *l = ctx;
-	if (e->kind != l->kind)
+	if (e->kind != l->kind || (l->by_epoch && (e->epoch != l->epoch || l->msg)))
 		return ST_OK;
 	uint8_t *copy = malloc(e->n ? e->n : 1);
 	if (!copy) {
@@ -35,8 +38,7 @@ static st_err keep_latest(void *ctx, const st_log_entry *e)
 	return ST_OK;
 }
 
-cr_err nt_probe_server_latest(const char *server_db, const char *gid, uint8_t kind, uint8_t **msg,
-			      size_t *n, uint64_t *pos)
+static cr_err server_find(const char *server_db, const char *gid, latest l, uint8_t **msg, size_t *n, uint64_t *pos)
 {
 	*msg = NULL;
 	*n = 0;
@@ -46,7 +48,6 @@ cr_err nt_probe_server_latest(const char *server_db, const char *gid, uint8_t ki
 		return CR_ERR_STATE;
 	}
 	st_group g;
-	latest l = { .kind = kind };
 	cr_err e = CR_OK;
 	if (st_group_get(s, (const uint8_t *)gid, strlen(gid), &g) != ST_OK) {
 		e = CR_ERR_NOT_FOUND;
@@ -69,6 +70,27 @@ cr_err nt_probe_server_latest(const char *server_db, const char *gid, uint8_t ki
 	*msg = l.msg;
 	*n = l.n;
 	*pos = l.pos;
+	return CR_OK;
+}
+
+cr_err nt_probe_server_latest(const char *server_db, const char *gid, uint8_t kind, uint8_t **msg,
+			      size_t *n, uint64_t *pos)
+{
+	return server_find(server_db, gid, (latest){ .kind = kind }, msg, n, pos);
+}
+
+cr_err nt_probe_server_at_epoch(const char *server_db, const char *gid, uint8_t kind, uint64_t epoch, uint8_t **msg,
+				size_t *n, uint64_t *pos)
+{
+	return server_find(server_db, gid, (latest){ .kind = kind, .by_epoch = true, .epoch = epoch }, msg, n, pos);
+}
+
+cr_err nt_probe_private_epoch(const uint8_t *msg, size_t n, uint64_t *epoch)
+{
+	mls_message m;
+	CR_TRY(mls_message_decode(msg, n, &m));
+	CR_ENSURE(m.wire_format == MLS_WIRE_PRIVATE_MESSAGE, CR_ERR_UNSUPPORTED);
+	*epoch = m.u.private_message.epoch;
 	return CR_OK;
 }
 

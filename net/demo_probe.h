@@ -4,7 +4,8 @@
  * (read from the server's database, as an operator or a thief could), and a
  * member's MLS group state as its client stored it (unsealed with that
  * member's passphrase), so the demo can show that even with both a joiner
- * cannot decrypt what came before and a leaver what came after.
+ * cannot decrypt what came before and a leaver what came after, also once
+ * the leaver's last state processed the commit that removed him.
  *
  * Read-only on both databases; SQLite lets it read while the server and the
  * clients hold them open.
@@ -24,6 +25,13 @@
  * when the log holds none. */
 cr_err nt_probe_server_latest(const char *server_db, const char *gid, uint8_t kind, uint8_t **msg,
 			      size_t *n, uint64_t *pos) CR_MUST_CHECK;
+/* The entry of kind `kind` for epoch `epoch` in gid's log on the server
+ * (for a commit: the one that ended that epoch), like
+ * nt_probe_server_latest. */
+cr_err nt_probe_server_at_epoch(const char *server_db, const char *gid, uint8_t kind, uint64_t epoch, uint8_t **msg,
+				size_t *n, uint64_t *pos) CR_MUST_CHECK;
+/* The epoch an MLS PrivateMessage names in its clear header. */
+cr_err nt_probe_private_epoch(const uint8_t *msg, size_t n, uint64_t *epoch) CR_MUST_CHECK;
 /* The group state that client_db holds for gid, opened with passphrase:
  * *g to free with mls_group_free. CR_ERR_NOT_FOUND when the client holds
  * no such group (it left, or never joined). */

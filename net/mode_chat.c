@@ -321,10 +321,12 @@ static const char *group_or_current(chat *ch, const char *g)
 }
 
 /* Offline: into the outbox, sent after the reconnection. */
-static void queue_text(chat *ch, const char *gid, const char *text)
+/* id: the message's, when a send of it failed (it may have reached the
+ * server: members show it once); NULL for a fresh one. */
+static void queue_text(chat *ch, const char *gid, const uint8_t *id, const char *text)
 {
 	char l[NT_GROUP_ID_MAX + 16];
-	if (nt_client_outbox_queue(ch->c, gid, (const uint8_t *)text, strlen(text)) != CR_OK) {
+	if (nt_client_outbox_queue(ch->c, gid, id, (const uint8_t *)text, strlen(text)) != CR_OK) {
 		show(ch, "error: could not queue the message: %s", nt_client_error(ch->c));
 		return;
 	}
@@ -337,13 +339,15 @@ static void send_text(chat *ch, const char *gid, const char *text)
 	if (!gid)
 		return;
 	if (!ch->online) {
-		queue_text(ch, gid, text);
+		queue_text(ch, gid, NULL, text);
 		return;
 	}
-	if (nt_client_send(ch->c, gid, (const uint8_t *)text, strlen(text)) != CR_OK) {
+	uint8_t id[NT_CLIENT_MSG_ID_LEN];
+	if (nt_client_msg_id_new(ch->c, id) != CR_OK ||
+	    nt_client_send_id(ch->c, gid, id, (const uint8_t *)text, strlen(text)) != CR_OK) {
 		failed(ch, "send");
 		if (!ch->online)
-			queue_text(ch, gid, text);
+			queue_text(ch, gid, id, text);
 		return;
 	}
 	char t[8], l[NT_GROUP_ID_MAX + 16];
@@ -611,24 +615,19 @@ static void usage(FILE *f)
 		"first with `echover register`. If the server goes away the chat reconnects,\n"
 		"waiting 1, 2, 4 ... 30 s between at most %d attempts.\n\noptions:\n",
 		CHAT_RECONNECT_TRIES);
-	nt_cli_opts_help(f);
+	nt_cli_opts_help(f, NT_MODE_CHAT);
 	fprintf(f, "\nExit codes: 0 quit, 1 failure, 2 usage, 3 server unreachable, 4 denied,\n"
 		   "5 server key changed.\n");
 }
 
-/* 0, or 2 with a line on stderr: the shared options, minus those of the
- * one-shot subcommands that mean nothing here. */
+/* 0, or 2 with a line on stderr: the chat's options (cli_opts.h refuses
+ * those of the one-shot subcommands), and no arguments. */
 static int parse_args(int argc, char **argv, nt_cli_opts *o)
 {
 	char err[256];
-	int rc = nt_cli_opts_parse(o, argc, argv, err, sizeof err);
+	int rc = nt_cli_opts_parse(o, NT_MODE_CHAT, argc, argv, err, sizeof err);
 	if (!rc && o->n_pos) {
 		snprintf(err, sizeof err, "unexpected argument '%s'", o->pos[0]);
-		rc = 2;
-	}
-	if (!rc && (o->json || o->wait_s || o->limit || o->verified || o->invite || o->cheap_kdf)) {
-		snprintf(err, sizeof err, "--json, --wait, --limit, --verified, --invite and --cheap-kdf are not "
-					  "options of the chat");
 		rc = 2;
 	}
 	if (!rc)

@@ -238,7 +238,7 @@ static int do_send(run *r)
 	if (rc)
 		return rc;
 	const char *t = r->o.pos[1];
-	if (nt_client_send(r->c, r->o.pos[0], (const uint8_t *)t, strlen(t)))
+	if (nt_client_send_id(r->c, r->o.pos[0], r->o.have_id ? r->o.id : NULL, (const uint8_t *)t, strlen(t)))
 		return fail_client(r);
 	ok_json(r, "sent", "group", r->o.pos[0]);
 	return 0;
@@ -252,7 +252,7 @@ static int do_dm(run *r)
 	if (rc)
 		return rc;
 	const char *t = r->o.pos[1];
-	if (nt_client_dm(r->c, r->o.pos[0], (const uint8_t *)t, strlen(t)))
+	if (nt_client_dm_id(r->c, r->o.pos[0], r->o.have_id ? r->o.id : NULL, (const uint8_t *)t, strlen(t)))
 		return fail_client(r);
 	ok_json(r, "sent", "peer", r->o.pos[0]);
 	return 0;
@@ -316,7 +316,7 @@ static void print_member(void *ctx, const nt_client_member *m)
 static int do_group(run *r)
 {
 	static const char usage[] =
-		"create|join|leave|update|list GROUP | add|remove GROUP USER | role GROUP USER admin|member | members GROUP";
+		"create|join|leave|update|members GROUP | list | add|remove GROUP USER | role GROUP USER admin|member";
 	if (r->o.n_pos < 1)
 		return usage_err("group", usage);
 	const char *op = r->o.pos[0], *gid = r->o.n_pos > 1 ? r->o.pos[1] : NULL;
@@ -441,7 +441,7 @@ static int do_fingerprint(run *r)
 static int do_trust(run *r)
 {
 	if (r->o.n_pos != 1)
-		return usage_err("trust", "USER [--verified]");
+		return usage_err("trust", "USER");
 	int rc = start(r, false);
 	if (rc)
 		return rc;
@@ -472,7 +472,7 @@ static void print_line(void *ctx, const nt_client_line *l)
 static int do_history(run *r)
 {
 	if (r->o.n_pos != 1)
-		return usage_err("history", "GROUP|@PEER [--limit N]");
+		return usage_err("history", "GROUP|@PEER");
 	int rc = start(r, false);
 	if (rc)
 		return rc;
@@ -492,23 +492,68 @@ static int do_history(run *r)
 typedef struct sub {
 	const char *name;
 	int (*fn)(run *r);
-	const char *args, *help;
+	unsigned mode;      /* nt_cli_mode: which options it takes */
+	const char *usage;  /* the arguments after the mode; lines separated by '\n' */
+	const char *help;   /* one paragraph */
 } sub;
 
 static const sub subs[] = {
-	{ "register", do_register, "[--invite CODE] [--cheap-kdf]", "create the identity and the account" },
-	{ "send", do_send, "GROUP TEXT", "send a message to a group" },
-	{ "dm", do_dm, "PEER TEXT", "send a direct message (the peer need not be online)" },
-	{ "recv", do_recv, "[GROUP...] [--wait SECONDS]", "process what arrived (also in GROUPs we were added to) and print it" },
-	{ "group", do_group, "create|join|leave|update|list|add|remove|role|members ...", "group operations" },
-	{ "send-file", do_send_file, "GROUP PATH", "send a file (encrypted)" },
-	{ "get-file", do_get_file, "REF OUT", "fetch and decrypt a file announced in a group" },
-	{ "who", do_who, "", "who is online among the people sharing a group with us" },
-	{ "fingerprint", do_fingerprint, "USER", "the safety number to compare with USER out of band" },
-	{ "trust", do_trust, "USER [--verified]", "accept USER's current key (after a change), or mark it verified" },
-	{ "history", do_history, "GROUP|@PEER [--limit N]", "the stored messages of a group, or of the DM with PEER" },
-	{ NULL, NULL, NULL, NULL },
+	{ "register", do_register, NT_MODE_REGISTER, "[--invite CODE]",
+	  "Creates this user's identity (an Ed25519 key, sealed under the keystore\n"
+	  "passphrase in the client database) and registers it on the server with\n"
+	  "the account password. A failed attempt keeps the identity: run it again\n"
+	  "with the same passphrase." },
+	{ "send", do_send, NT_MODE_SEND, "GROUP TEXT",
+	  "Sends TEXT to GROUP, encrypted for its members. Exit 3 means the server\n"
+	  "could not be reached or its answer was lost: a script may retry with the\n"
+	  "same --id, and members shown the first copy are not shown the second." },
+	{ "dm", do_dm, NT_MODE_DM, "PEER TEXT",
+	  "Sends TEXT to PEER in the two-member group of the two of you, created\n"
+	  "from PEER's published KeyPackage if needed: PEER need not be online.\n"
+	  "--id makes a retry idempotent, as for send." },
+	{ "recv", do_recv, NT_MODE_RECV, "[GROUP...]",
+	  "Processes what the server holds for us, in every group (and in each\n"
+	  "GROUP named, also one we were just added to) and prints it; with --wait\n"
+	  "it goes on waiting for pushes until SECONDS have passed." },
+	{ "group", do_group, NT_MODE_GROUP,
+	  "create GROUP\njoin GROUP\nleave GROUP\nupdate GROUP\nlist\nadd GROUP USER\nremove GROUP USER\n"
+	  "role GROUP USER admin|member\nmembers GROUP",
+	  "Group operations: create a group (we own it), ask to join one (an online\n"
+	  "admin's client approves), leave (another member commits it), refresh our\n"
+	  "keys (update), list ours; admins add and remove members, the owner sets\n"
+	  "roles; members lists a group's members with roles and presence." },
+	{ "send-file", do_send_file, NT_MODE_SEND_FILE, "GROUP PATH",
+	  "Encrypts the file at PATH in chunks, uploads it as an opaque blob and\n"
+	  "announces it in GROUP with its key and hash." },
+	{ "get-file", do_get_file, NT_MODE_GET_FILE, "REF OUT",
+	  "Fetches the file a group announced (REF, as recv printed it), verifies\n"
+	  "every chunk and its hash, and writes it to OUT (nothing is left on failure)." },
+	{ "who", do_who, NT_MODE_WHO, "", "Lists who is online among the people sharing a group with us." },
+	{ "fingerprint", do_fingerprint, NT_MODE_FINGERPRINT, "USER",
+	  "Shows the safety number of us and USER (the same on both sides) and\n"
+	  "USER's key fingerprint, to compare out of band." },
+	{ "trust", do_trust, NT_MODE_TRUST, "USER",
+	  "Accepts USER's current key after a change, or with --verified marks it\n"
+	  "as compared out of band." },
+	{ "history", do_history, NT_MODE_HISTORY, "GROUP|@PEER",
+	  "Prints the stored messages of GROUP, or of the DM with PEER." },
+	{ NULL, 0, 0, NULL, NULL },
 };
+
+static void sub_help(const sub *s)
+{
+	const char *line = s->usage;
+	for (bool first = true; first || *line; first = false) {
+		size_t n = strcspn(line, "\n");
+		printf("%s echover %s%s%.*s [OPTIONS]\n", first ? "usage:" : "      ", s->name, n ? " " : "", (int)n,
+		       line);
+		line += n + (line[n] == '\n');
+	}
+	printf("\n%s\n\nOptions:\n", s->help);
+	nt_cli_opts_help(stdout, s->mode);
+	printf("\nExit codes: 0 ok, 1 failure, 2 usage, 3 server unreachable, 4 denied (wrong\n"
+	       "passphrase, password or invite), 5 server key changed, 6 not found.\n");
+}
 
 int nt_client_mode_main(int argc, char **argv)
 {
@@ -518,10 +563,7 @@ int nt_client_mode_main(int argc, char **argv)
 	if (!s->name)
 		return 2;
 	if (nt_wants_help(argc, argv)) {
-		printf("usage: echover %s %s [OPTIONS]\n\n%s.\n\nOptions:\n", s->name, s->args, s->help);
-		nt_cli_opts_help(stdout);
-		printf("\nExit codes: 0 ok, 1 failure, 2 usage, 3 server unreachable, 4 denied (wrong\n"
-		       "passphrase, password or invite), 5 server key changed, 6 not found.\n");
+		sub_help(s);
 		return 0;
 	}
 	if (cr_init() != CR_OK) {
@@ -530,7 +572,7 @@ int nt_client_mode_main(int argc, char **argv)
 	}
 	static run r;
 	char err[256];
-	if (nt_cli_opts_parse(&r.o, argc, argv, err, sizeof err)) {
+	if (nt_cli_opts_parse(&r.o, s->mode, argc, argv, err, sizeof err)) {
 		fprintf(stderr, "echover: %s (echover %s --help)\n", err, s->name);
 		return 2;
 	}

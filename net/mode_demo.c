@@ -15,7 +15,10 @@
  * The claims about the joiner and the leaver are checked beyond the
  * engine's word: the demo takes the message's ciphertext from the server's
  * log and the person's MLS state from their own client database (unsealed
- * with their passphrase), and shows that decryption fails.
+ * with their passphrase), and shows that decryption fails: the joiner's
+ * state holds no key for the message's epoch; the leaver's last state,
+ * also after it processed the commit that removed him (from the server's
+ * log), says he is removed and holds no key for the next epoch.
  *
  * Every wait is bounded; the server is stopped and the temporary folder
  * removed on every way out (SIGINT, SIGTERM and SIGHUP are held and end
@@ -480,6 +483,45 @@ static bool try_decrypt(mls_group *g, const uint8_t *ct, size_t ct_len, const ch
 	return e == CR_OK;
 }
 
+/* A group's commit for one epoch, once the server's log holds it. */
+typedef struct commit_at {
+	const char *gid;
+	uint64_t epoch, pos;
+	uint8_t *msg;
+	size_t n;
+} commit_at;
+
+static bool commit_logged(demo *d, void *arg)
+{
+	commit_at *ca = arg;
+	if (!ca->msg &&
+	    nt_probe_server_at_epoch(d->server_db, ca->gid, NT_KIND_COMMIT, ca->epoch, &ca->msg, &ca->n, &ca->pos) != CR_OK)
+		ca->msg = NULL;
+	return ca->msg != NULL;
+}
+
+/* Stronger than a stale state: bob's last state also processes the commit
+ * that removed him, taken from the server's log, as his client would have.
+ * MLS encrypts that commit's path secrets to the remaining members only,
+ * so his state learns that he is out and nothing of the next epoch. */
+static void leaver_follows_his_removal(demo *d, mls_group *bob_last, const uint8_t *commit, size_t n,
+				       const uint8_t *late, size_t late_len)
+{
+	uint64_t epoch = mls_group_epoch(bob_last), late_epoch = UINT64_MAX;
+	mls_processed what = 0;
+	cr_err e = mls_group_process(bob_last, commit, n, &what);
+	expectf(d, e == CR_OK && what == MLS_PROCESSED_REMOVED && !mls_group_active(bob_last),
+		"bob's last state processes it: it verifies, and his state says he is removed (%s)",
+		e ? cr_err_str(e) : what == MLS_PROCESSED_REMOVED ? "removed, inactive" : "still a member?");
+	bool named = nt_probe_private_epoch(late, late_len, &late_epoch) == CR_OK;
+	expectf(d, named && late_epoch == epoch + 1 && mls_group_epoch(bob_last) == epoch,
+		"his state stays at epoch %llu: no key for epoch %llu, which alice's new message names",
+		(unsigned long long)mls_group_epoch(bob_last), (unsigned long long)late_epoch);
+	const char *why = NULL;
+	bool read = try_decrypt(bob_last, late, late_len, &why);
+	expectf(d, !read, "bob cannot read it with the state that followed his removal either (%s)", why);
+}
+
 static bool join_via_request(demo *d, person *joiner, person *admin, person *const *others, size_t n_others)
 {
 	cr_err e = nt_client_group_join(joiner->c, DEMO_GROUP);
@@ -512,6 +554,7 @@ static void tour(demo *d)
 	uint8_t *early = NULL, *late = NULL;
 	size_t early_len = 0, late_len = 0;
 	mls_group *bob_last = NULL, *g = NULL;
+	commit_at removal = { .gid = DEMO_GROUP };
 	const char *why = NULL;
 	const char *early_text = "the plan, before bob was here";
 	const char *late_text = "bob has gone; this is for carol only";
@@ -546,6 +589,14 @@ static void tour(demo *d)
 	expect(d, !got_text(B, DEMO_GROUP, early_text), "bob's client was never given the earlier message");
 	if (expect(d, nt_probe_client_group(B->db, B->passphrase, DEMO_GROUP, &g) == CR_OK,
 		   "bob's group state, taken from his own database with his passphrase")) {
+		/* An MLS state holds the keys of its current epoch only; the
+		 * message names its epoch in its clear header. */
+		uint64_t early_epoch = UINT64_MAX;
+		bool named = nt_probe_private_epoch(early, early_len, &early_epoch) == CR_OK;
+		expectf(d, named && early_epoch == 0 && mls_group_epoch(g) > 0,
+			"bob's state holds the keys of epoch %llu only: none for epoch %llu, the epoch alice's "
+			"message names in its header",
+			(unsigned long long)mls_group_epoch(g), (unsigned long long)early_epoch);
 		bool read = try_decrypt(g, early, early_len, &why);
 		expectf(d, !read, "bob cannot read alice's message from before he joined, even with its ciphertext "
 				  "from the server's log (his state is at epoch %llu, the message of epoch 0: %s)",
@@ -577,6 +628,14 @@ static void tour(demo *d)
 	/* bob's last state, before anyone removes him: what he keeps on disk. */
 	expect(d, nt_probe_client_group(B->db, B->passphrase, DEMO_GROUP, &bob_last) == CR_OK,
 	       "bob's last group state kept aside (from his database, unsealed)");
+	/* The commit, taken from the server's log before every member has
+	 * acknowledged it (the server then deletes it): carol syncs alone. */
+	removal.epoch = bob_last ? mls_group_epoch(bob_last) : 0;
+	bool logged = bob_last && settle(d, (person *const[]){ C }, 1, commit_logged, &removal);
+	expectf(d, logged,
+		"carol's client commits it; the commit that removed bob, taken from the server's log (position "
+		"%llu, for epoch %llu)",
+		(unsigned long long)removal.pos, (unsigned long long)removal.epoch);
 	member_check mc = { C, DEMO_GROUP, "bob", false };
 	expect(d, settle(d, (person *const[]){ C, A }, 2, member_gone, &mc),
 	       "carol's client committed bob's removal; the server lists him no more");
@@ -591,6 +650,8 @@ static void tour(demo *d)
 		bool read = try_decrypt(bob_last, late, late_len, &why);
 		expectf(d, !read, "bob cannot read it, even with its ciphertext and his last group state (epoch %llu: %s)",
 			(unsigned long long)mls_group_epoch(bob_last), why);
+		if (removal.msg)
+			leaver_follows_his_removal(d, bob_last, removal.msg, removal.n, late, late_len);
 	}
 
 	if (!go_on(d))
@@ -726,6 +787,7 @@ static void tour(demo *d)
 
 out:
 	mls_group_free(bob_last);
+	free(removal.msg);
 	free(early);
 	free(late);
 }

@@ -73,9 +73,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE identity ADD COLUMN registered INTEGER NOT NULL DEFAULT 1 CHECK (registered IN (0, 1));"
 	"ALTER TABLE identity ADD COLUMN kp_server_left INTEGER NOT NULL DEFAULT -1;"
 	"ALTER TABLE groups ADD COLUMN own_commit_at INTEGER NOT NULL DEFAULT 0;",
+	/* 3: the application messages delivered to the user, by the id their
+	 * sender chose (once per message, kept across retries): a message sent
+	 * again after a lost answer is encrypted again, so only this id
+	 * recognises it. Like the history, it outlives the group's state. */
+	"CREATE TABLE delivered ("
+	"  gid BLOB NOT NULL,"
+	"  sender BLOB NOT NULL,"
+	"  app_id BLOB NOT NULL,"
+	"  log_pos INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (gid, sender, app_id)) WITHOUT ROWID;",
 };
 #define N_MIGRATIONS (sizeof migrations / sizeof migrations[0])
-#if ST_CLIENT_SCHEMA_VERSION != 2
+#if ST_CLIENT_SCHEMA_VERSION != 3
 #error "ST_CLIENT_SCHEMA_VERSION must equal the number of migrations"
 #endif
 
@@ -86,7 +97,7 @@ enum q {
 	Q_CPIN_GET, Q_CPIN_ADD, Q_CPIN_SET, Q_CPIN_VERIFY,
 	Q_GROUP_ADD, Q_GROUP_GET, Q_GROUP_ROLE, Q_GROUP_DEL, Q_GROUP_LIST, Q_GROUP_POS, Q_GROUP_STATE,
 	Q_GROUP_OWN,
-	Q_PROC_HAS, Q_PROC_ADD, Q_PROC_PRUNE,
+	Q_PROC_HAS, Q_PROC_ADD, Q_PROC_PRUNE, Q_DLV_HAS, Q_DLV_ADD,
 	Q_OUT_ADD, Q_OUT_PEEK, Q_OUT_DEL, Q_OUT_COUNT,
 	Q_HIST_ADD, Q_HIST_LIST,
 	Q_KP_ADD, Q_KP_GET, Q_KP_DEL, Q_KP_COUNT,
@@ -125,6 +136,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_PROC_HAS] = "SELECT 1 FROM processed WHERE gid = ? AND msg_id = ?",
 	[Q_PROC_ADD] = "INSERT INTO processed (gid, msg_id, log_pos, at) VALUES (?, ?, ?, ?)",
 	[Q_PROC_PRUNE] = "DELETE FROM processed WHERE gid = ? AND log_pos < ?",
+	[Q_DLV_HAS] = "SELECT 1 FROM delivered WHERE gid = ? AND sender = ? AND app_id = ?",
+	[Q_DLV_ADD] = "INSERT INTO delivered (gid, sender, app_id, log_pos, at) VALUES (?, ?, ?, ?, ?)",
 	[Q_OUT_ADD] = "INSERT INTO outbox (gid, kind, body, created) VALUES (?, ?, ?, ?)",
 	[Q_OUT_PEEK] = "SELECT id, gid, kind, body, created FROM outbox ORDER BY id LIMIT 1",
 	[Q_OUT_DEL] = "DELETE FROM outbox WHERE id = ?",
@@ -812,6 +825,36 @@ static st_err processed_has(st_client *c, const uint8_t *gid, size_t gid_len, co
 	return e == ST_ERR_NOT_FOUND ? ST_OK : e;
 }
 
+static st_err delivered_has(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
+			    size_t sender_len, const uint8_t *app_id, size_t app_id_len, bool *seen)
+{
+	sqlite3_stmt *st = q(c, Q_DLV_HAS);
+	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_TRY(bind_blob(st, 2, sender, sender_len));
+	ST_TRY(bind_blob(st, 3, app_id, app_id_len));
+	st_err e = st_sql_row(st);
+	*seen = e == ST_OK;
+	if (e == ST_OK)
+		done(st);
+	return e == ST_ERR_NOT_FOUND ? ST_OK : e;
+}
+
+/* ST_ERR_EXISTS when (gid, sender, app_id) was delivered already. */
+static st_err delivered_add(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
+			    size_t sender_len, const uint8_t *app_id, size_t app_id_len, uint64_t log_pos, int64_t at)
+{
+	bool seen;
+	ST_TRY(delivered_has(c, gid, gid_len, sender, sender_len, app_id, app_id_len, &seen));
+	ST_ENSURE(!seen, ST_ERR_EXISTS);
+	sqlite3_stmt *st = q(c, Q_DLV_ADD);
+	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_TRY(bind_blob(st, 2, sender, sender_len));
+	ST_TRY(bind_blob(st, 3, app_id, app_id_len));
+	ST_TRY(bind_i64(st, 4, (int64_t)log_pos));
+	ST_TRY(bind_i64(st, 5, at));
+	return st_sql_run(st);
+}
+
 static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 {
 	sqlite3_stmt *st = q(c, Q_GROUP_GET);
@@ -846,6 +889,9 @@ static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 		ST_TRY(bind_i64(st, 3, (int64_t)in->epoch));
 		ST_TRY(st_sql_run(st));
 	}
+	if (in->sender && in->app_id)
+		ST_TRY(delivered_add(c, in->gid, in->gid_len, in->sender, in->sender_len, in->app_id, in->app_id_len,
+				     in->log_pos, in->received_at));
 	if (in->sender) {
 		st = q(c, Q_HIST_ADD);
 		ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
@@ -871,6 +917,8 @@ st_err st_client_process(st_client *c, const st_client_incoming *in)
 		ST_ENSURE(len_ok(in->sender, in->sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
 		ST_ENSURE((in->body || in->body_len == 0) && in->body_len <= ST_CLIENT_BLOB_MAX, ST_ERR_ARG);
 	}
+	if (in->app_id)
+		ST_ENSURE(in->sender && len_ok(in->app_id, in->app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
 	bool own;
 	ST_TRY(op_begin(c, &own));
 	return op_end(c, own, process_in_tx(c, in));
@@ -883,6 +931,16 @@ st_err st_client_processed_has(st_client *c, const uint8_t *gid, size_t gid_len,
 	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
 	ST_ENSURE(len_ok(msg_id, msg_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
 	return processed_has(c, gid, gid_len, msg_id, msg_id_len, seen);
+}
+
+st_err st_client_delivered_has(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
+				size_t sender_len, const uint8_t *app_id, size_t app_id_len, bool *seen)
+{
+	*seen = false;
+	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(len_ok(sender, sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+	ST_ENSURE(len_ok(app_id, app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
+	return delivered_has(c, gid, gid_len, sender, sender_len, app_id, app_id_len, seen);
 }
 
 st_err st_client_processed_prune(st_client *c, const uint8_t *gid, size_t gid_len, uint64_t below,
@@ -954,13 +1012,12 @@ st_err st_client_outbox_count(st_client *c, int64_t *n)
 
 /* ------------------------------------------------------------- history */
 
-st_err st_client_history_add(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
-			     size_t sender_len, const uint8_t *body, size_t body_len, int64_t sent_at,
-			     int64_t received_at)
+static st_err history_add_in_tx(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
+				size_t sender_len, const uint8_t *app_id, size_t app_id_len, const uint8_t *body,
+				size_t body_len, int64_t sent_at, int64_t received_at)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(sender, sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
-	ST_ENSURE((body || body_len == 0) && body_len <= ST_CLIENT_BLOB_MAX, ST_ERR_ARG);
+	if (app_id)
+		ST_TRY(delivered_add(c, gid, gid_len, sender, sender_len, app_id, app_id_len, 0, received_at));
 	sqlite3_stmt *st = q(c, Q_HIST_ADD);
 	ST_TRY(bind_blob(st, 1, gid, gid_len));
 	ST_TRY(bind_i64(st, 2, 0)); /* own messages: no log position */
@@ -969,6 +1026,21 @@ st_err st_client_history_add(st_client *c, const uint8_t *gid, size_t gid_len, c
 	ST_TRY(bind_i64(st, 5, sent_at));
 	ST_TRY(bind_i64(st, 6, received_at));
 	return st_sql_run(st);
+}
+
+st_err st_client_history_add(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
+			     size_t sender_len, const uint8_t *app_id, size_t app_id_len, const uint8_t *body,
+			     size_t body_len, int64_t sent_at, int64_t received_at)
+{
+	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(len_ok(sender, sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+	ST_ENSURE(!app_id || len_ok(app_id, app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE((body || body_len == 0) && body_len <= ST_CLIENT_BLOB_MAX, ST_ERR_ARG);
+	bool own;
+	ST_TRY(op_begin(c, &own));
+	return op_end(c, own,
+		      history_add_in_tx(c, gid, gid_len, sender, sender_len, app_id, app_id_len, body, body_len, sent_at,
+					received_at));
 }
 
 st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsigned limit,

@@ -31,6 +31,12 @@
  * for the group is a duplicate (ST_ERR_EXISTS, nothing changes); one whose
  * position is not above the group's last processed position is refused
  * (ST_ERR_CONFLICT), since the server never reorders a group's log.
+ * Above the log, an application message carries an id its sender chose
+ * once (DESIGN.md 4: exactly-once to the user, dedup by id); a retry after
+ * a lost answer is a new log entry with other bytes but the same id. The
+ * (group, sender, id) of every message delivered to the user, and of every
+ * message the user sent, is recorded with its history line in the same
+ * transaction; like the history it outlives the group's state.
  *
  * Blobs returned by getters are malloc'ed and owned by the caller, who frees
  * them with st_client_free() (which wipes first: group states hold secrets).
@@ -52,7 +58,7 @@
 
 #include "st_err.h"
 
-#define ST_CLIENT_SCHEMA_VERSION 2
+#define ST_CLIENT_SCHEMA_VERSION 3
 #define ST_CLIENT_APPLICATION_ID 0x45564331 /* "EVC1" */
 #define ST_CLIENT_NAME_MAX 32      /* the server's username rule */
 #define ST_CLIENT_HOST_MAX 255     /* a DNS name */
@@ -214,6 +220,8 @@ typedef struct st_client_incoming {
 	uint64_t epoch;          /* with state: the epoch after the message (never lower) */
 	const uint8_t *sender;   /* a message for the history, or NULL (handshake, dropped) */
 	size_t sender_len;
+	const uint8_t *app_id;   /* with sender: the id the sender chose for it, or NULL */
+	size_t app_id_len;
 	const uint8_t *body;
 	size_t body_len;
 	int64_t sent_at;
@@ -222,14 +230,20 @@ typedef struct st_client_incoming {
 
 /* In one transaction: the message id is recorded, the group's log position
  * and (if given) its state and epoch are updated, and (if given) the message
- * is added to the history. ST_ERR_EXISTS: already processed (nothing
- * changes); ST_ERR_CONFLICT: log_pos not above the group's, or the epoch
+ * is added to the history, its (sender, app_id) recorded as delivered.
+ * ST_ERR_EXISTS: already processed, or that app_id of that sender already
+ * delivered (nothing changes); ST_ERR_CONFLICT: log_pos not above the group's, or the epoch
  * would go back; ST_ERR_NOT_FOUND: no such group. A message that failed
  * verification is processed with state = NULL and sender = NULL, so that it
  * is not retried and changes nothing else. */
 st_err st_client_process(st_client *c, const st_client_incoming *in) ST_MUST_CHECK;
 st_err st_client_processed_has(st_client *c, const uint8_t *gid, size_t gid_len,
 			       const uint8_t *msg_id, size_t msg_id_len, bool *seen) ST_MUST_CHECK;
+/* Whether sender's message app_id was delivered in gid (received, or sent
+ * by us). A caller checks it in its transaction before processing, and
+ * processes a repeat without sender (its key is spent, nothing shown). */
+st_err st_client_delivered_has(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
+			       size_t sender_len, const uint8_t *app_id, size_t app_id_len, bool *seen) ST_MUST_CHECK;
 /* Forgets the ids of a group's messages below log position `below` (the
  * position check still refuses their replays). *removed counts them. */
 st_err st_client_processed_prune(st_client *c, const uint8_t *gid, size_t gid_len, uint64_t below,
@@ -284,10 +298,12 @@ typedef struct st_client_message {
 	int64_t received_at;
 } st_client_message;
 
-/* A message of this user's own (sent), which the log will not process. */
+/* A message of this user's own (sent), which the log will not process;
+ * with app_id (else NULL) also recorded as delivered, in one transaction:
+ * ST_ERR_EXISTS (nothing added) when that id of sender's already was. */
 st_err st_client_history_add(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
-			     size_t sender_len, const uint8_t *body, size_t body_len, int64_t sent_at,
-			     int64_t received_at) ST_MUST_CHECK;
+			     size_t sender_len, const uint8_t *app_id, size_t app_id_len, const uint8_t *body,
+			     size_t body_len, int64_t sent_at, int64_t received_at) ST_MUST_CHECK;
 /* The last `limit` messages of a group (1..10000), oldest first. */
 st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsigned limit,
 			 st_err (*fn)(void *ctx, const st_client_message *m), void *ctx) ST_MUST_CHECK;

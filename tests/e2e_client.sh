@@ -67,6 +67,17 @@ check "alice reads bob (json)" has "$out" '{"event":"message","group":"team","fr
 ev alice send team 'quote " backslash \ tab	end'
 ev bob recv --json
 check "json escapes strings" has "$out" '"text":"quote \" backslash \\ tab\tend"'
+# A script's retry with the same --id is one message; other ids are others.
+ev alice send team "once, by id" --id 0123456789abcdef0123456789ABCDEF; check "send --id" test $rc -eq 0
+ev alice send team "once, by id" --id 0123456789abcdef0123456789ABCDEF; check "send --id again" test $rc -eq 0
+ev alice send team "twice, by id" --id 11111111111111111111111111111111
+ev alice send team "twice, by id" --id 22222222222222222222222222222222
+ev alice send team "twice, by id" --id 1234; check "a short --id exits 2" test $rc -eq 2
+ev bob recv
+check "a retried id is shown once" test "$(grep -c "alice: once, by id" <<<"$out")" -eq 1
+check "two ids are shown twice" test "$(grep -c "alice: twice, by id" <<<"$out")" -eq 2
+ev alice history team
+check "the sender's history holds it once" test "$(grep -c "once, by id" <<<"$out")" -eq 1
 
 # carol joins; bob leaves (a proposal) and an online member commits it.
 ev alice group add team carol;  check "add carol" test $rc -eq 0
@@ -203,6 +214,26 @@ check "usage exits 2" test $rc -eq 2
 ev alice send team hi --bogus
 check "unknown option exits 2" test $rc -eq 2
 "$bin" send --help >/dev/null; check "--help exits 0" test $? -eq 0
+# Each mode's help: its own usage and options, not the others'.
+help=$("$bin" send --help)
+check "send --help shows its usage" has "$help" "usage: echover send GROUP TEXT"
+check "send --help lists --id and --json" bash -c 'grep -q -- "--id HEX32" <<<"$0" && grep -q -- "--json" <<<"$0"' "$help"
+check "send --help lists no --invite, --wait" bash -c '! grep -qE -- "--(invite|wait|limit|verified)" <<<"$0"' "$help"
+help=$("$bin" group --help)
+for u in "create GROUP" "join GROUP" "leave GROUP" "update GROUP" "list" "add GROUP USER" "remove GROUP USER" \
+	"role GROUP USER admin|member" "members GROUP"; do
+	check "group --help shows: group $u" has "$help" "echover group $u [OPTIONS]"
+done
+check "group --help lists no --invite" hasnt "$help" "--invite"
+help=$("$bin" register --help)
+check "register --help lists --invite, not --id" bash -c 'grep -q -- "--invite CODE" <<<"$0" && ! grep -q -- "--id" <<<"$0"' "$help"
+help=$("$bin" client --help)
+check "client --help lists no --json" hasnt "$help" "--json"
+ev alice send team hi --invite CODE
+check "a foreign option exits 2" test $rc -eq 2
+check "a foreign option is named" has "$out" "--invite is not an option of \`echover send\`"
+ev alice recv --limit 3
+check "history's --limit is not recv's" test $rc -eq 2
 out=$(timeout 10 "$bin" send team hi --user alice --server 127.0.0.1:$port --passphrase-fd 9 9</dev/null 2>&1); rc=$?
 check "empty passphrase descriptor exits 2" test $rc -eq 2
 printf 'a long passphrase\n' >"$tmp/pp"

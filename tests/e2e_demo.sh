@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # e2e_demo.sh: `echover demo` (the README's first command) runs to the end,
 # every step it checks passes, and it shows the two properties it promises:
-# a joiner cannot read the past, a leaver cannot read the future; and that
+# a joiner cannot read the past (his state holds no key for its epoch), a
+# leaver cannot read the future (also once his last state processed the
+# commit that removed him); and that
 # it cleans up: its server child is gone and its temporary folder removed,
 # also when it is interrupted halfway.
 set -u
@@ -39,6 +41,9 @@ check "no failed step" bash -c '! grep -q "\[FAIL\]" <<<"$0"' "$out"
 check "at least 20 checked steps" test "$(grep -c '\[ok\]' <<<"$out")" -ge 20
 check "joiner cannot read the past" grep -q "bob cannot read alice's message from before he joined" <<<"$out"
 check "leaver cannot read the future" grep -q "bob cannot read it" <<<"$out"
+check "joiner's state holds no key for epoch 0" grep -q "\[ok\] .*bob's state holds the keys of epoch [0-9]* only: none for epoch 0" <<<"$out"
+check "leaver's state processed his removal" grep -q "\[ok\] .*his state says he is removed" <<<"$out"
+check "leaver's state after his removal cannot read" grep -q "\[ok\] .*bob cannot read it with the state that followed his removal" <<<"$out"
 check "relay stores ciphertext only" bash -c '! grep -q "plaintext appears" <<<"$0"' "$out"
 # Interrupted in the middle: the server child stops and the folder goes.
 TMPDIR=$dir "$bin" demo >"$dir.int" 2>&1 &

@@ -9,7 +9,8 @@
  * message exactly once, in order. And the client's rough edges: a failed
  * registration retried, KeyPackages counted as the server has them, roles
  * (an admin removes, a member cannot), a stale leaf refreshed by a sync,
- * the outbox, DM events naming the peer.
+ * the outbox, DM events naming the peer, and a message posted twice under
+ * one id (a retry after a lost answer) shown once.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "app_msg.h"
 #include "cli_client_int.h"
 #include "e2e_util.h"
 #include "t.h"
@@ -679,10 +681,10 @@ TEST(e2e_client_outbox_sends_once_in_order)
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
 	    !ok(&u[1], nt_client_sync_group(u[1].c, "g"), "bob joins"))
 		goto out;
-	CHECK_OK(nt_client_outbox_queue(u[0].c, "g", (const uint8_t *)"q1", 2));
-	CHECK_OK(nt_client_outbox_queue(u[0].c, "g", (const uint8_t *)"q2", 2));
-	CHECK_OK(nt_client_outbox_queue(u[0].c, "nosuch", (const uint8_t *)"lost", 4));
-	CHECK_ERR(nt_client_outbox_queue(u[0].c, "bad id!", (const uint8_t *)"x", 1), CR_ERR_ARG);
+	CHECK_OK(nt_client_outbox_queue(u[0].c, "g", NULL, (const uint8_t *)"q1", 2));
+	CHECK_OK(nt_client_outbox_queue(u[0].c, "g", NULL, (const uint8_t *)"q2", 2));
+	CHECK_OK(nt_client_outbox_queue(u[0].c, "nosuch", NULL, (const uint8_t *)"lost", 4));
+	CHECK_ERR(nt_client_outbox_queue(u[0].c, "bad id!", NULL, (const uint8_t *)"x", 1), CR_ERR_ARG);
 	size_t n = 0, sent = 0;
 	CHECK_OK(nt_client_outbox_count(u[0].c, &n));
 	CHECK(n == 3);
@@ -711,6 +713,109 @@ TEST(e2e_client_outbox_sends_once_in_order)
 	if (ok(&u[1], nt_client_sync(u[1].c), "bob again"))
 		CHECK(u[1].ev.n[NT_EV_MESSAGE] == 2);
 out:
+	bye(u, 2);
+	teardown(&s);
+}
+
+/* What a sender whose answer was lost does on its retry: the same payload
+ * (same message id) encrypted again, so other bytes, posted again. Built
+ * here from alice's own state, as nt_client_send_id would, without its
+ * "already sent" shortcut. *ct (malloc'ed) is the ciphertext posted. */
+static bool post_payload(user *u, const char *gid, const uint8_t id[NT_APP_MSG_ID_LEN], const char *text,
+			 uint8_t **ct, size_t *ct_len)
+{
+	mls_group *g = NULL;
+	st_client_group row;
+	if (!ok(u, nt_client_group_load(u->c, gid, &g, &row), "load"))
+		return false;
+	nt_app_msg m = { .type = NT_APP_TEXT, .sent_at = 1, .text = { (const uint8_t *)text, strlen(text) } };
+	memcpy(m.msg_id, id, sizeof m.msg_id);
+	cr_writer w;
+	cr_writer_init_dynamic(&w, NT_APP_MAX);
+	uint64_t epoch = mls_group_epoch(g);
+	bool done = CHECK_OK(nt_app_msg_write(&w, &m)) && CHECK_OK(mls_group_encrypt(g, w.p, w.len, u->c->rng, ct, ct_len)) &&
+		    ok(u, nt_client_group_save(u->c, gid, g), "save");
+	cr_writer_free(&w);
+	mls_group_free(g);
+	nt_cli_post p = { .gid = (const uint8_t *)gid, .gid_len = strlen(gid), .kind = NT_KIND_APPLICATION,
+			  .epoch = epoch, .message = { done ? *ct : NULL, done ? *ct_len : 0 } };
+	return done && CHECK_OK(nt_cs_post(u->c->s, &p));
+}
+
+/* Counts the lines of a history whose body is ctx's text. */
+typedef struct text_count {
+	const char *text;
+	int n;
+} text_count;
+
+static void count_text(void *ctx, const nt_client_line *l)
+{
+	text_count *t = ctx;
+	t->n += l->body_len == strlen(t->text) && memcmp(l->body, t->text, l->body_len) == 0;
+}
+
+static int history_count(user *u, const char *gid, const char *text)
+{
+	text_count t = { text, 0 };
+	return ok(u, nt_client_history(u->c, gid, 1000, count_text, &t), "history") ? t.n : -1;
+}
+
+/* DESIGN.md 4: at-least-once on the wire, exactly-once to the user. */
+TEST(e2e_client_same_message_id_is_delivered_once)
+{
+	server s;
+	user u[2];
+	memset(u, 0, sizeof u);
+	uint8_t *ct1 = NULL, *ct2 = NULL, *ct3 = NULL;
+	size_t n1 = 0, n2 = 0, n3 = 0;
+	static const uint8_t id_a[NT_APP_MSG_ID_LEN] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	static const uint8_t id_b[NT_APP_MSG_ID_LEN] = { 0xb2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	static const uint8_t id_c[NT_APP_MSG_ID_LEN] = { 0xc3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+		goto out;
+	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
+	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
+	    !ok(&u[1], nt_client_sync_group(u[1].c, "g"), "bob joins"))
+		goto out;
+	/* Two POSTs of one message (same id): two log entries, other bytes. */
+	if (!post_payload(&u[0], "g", id_a, "said once", &ct1, &n1) ||
+	    !post_payload(&u[0], "g", id_a, "said once", &ct2, &n2))
+		goto out;
+	CHECK(n1 != n2 || memcmp(ct1, ct2, n1) != 0);
+	/* The same text under another id is another message: both show. */
+	if (!post_payload(&u[0], "g", id_b, "said twice", &ct3, &n3))
+		goto out;
+	free(ct3);
+	ct3 = NULL;
+	if (!post_payload(&u[0], "g", id_c, "said twice", &ct3, &n3))
+		goto out;
+	if (ok(&u[1], nt_client_sync(u[1].c), "bob syncs")) {
+		CHECK(u[1].ev.n[NT_EV_MESSAGE] == 3 && u[1].ev.n[NT_EV_WARNING] == 0);
+		CHECK(history_count(&u[1], "g", "said once") == 1);
+		CHECK(history_count(&u[1], "g", "said twice") == 2);
+	}
+	/* The copy bob dropped moved his log position on: a restart shows nothing again. */
+	if (reopen(&s, &u[1]) && ok(&u[1], nt_client_sync(u[1].c), "bob after reopening")) {
+		CHECK(u[1].ev.n[NT_EV_MESSAGE] == 3);
+		CHECK(history_count(&u[1], "g", "said once") == 1);
+	}
+	/* The engine's own retry with an id it knows as sent posts nothing more;
+	 * a message after it still arrives, so bob's group state is sound. */
+	static const uint8_t id_d[NT_APP_MSG_ID_LEN] = { 0xd4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+	const char *retried = "retried by a script";
+	if (ok(&u[0], nt_client_send_id(u[0].c, "g", id_d, (const uint8_t *)retried, strlen(retried)), "send") &&
+	    ok(&u[0], nt_client_send_id(u[0].c, "g", id_d, (const uint8_t *)retried, strlen(retried)), "send again") &&
+	    ok(&u[0], send_text(&u[0], "g", "and then"), "send after")) {
+		CHECK(history_count(&u[0], "g", retried) == 1);
+		if (ok(&u[1], nt_client_sync(u[1].c), "bob syncs")) {
+			CHECK(u[1].ev.n[NT_EV_MESSAGE] == 5 && !strcmp(u[1].ev.last_body, "and then"));
+			CHECK(history_count(&u[1], "g", retried) == 1);
+		}
+	}
+out:
+	free(ct1);
+	free(ct2);
+	free(ct3);
 	bye(u, 2);
 	teardown(&s);
 }
@@ -765,6 +870,7 @@ static const t_case cases[] = {
 	T(e2e_client_admin_removes_member_does_not),
 	T(e2e_client_stale_leaf_is_refreshed_by_a_sync),
 	T(e2e_client_outbox_sends_once_in_order),
+	T(e2e_client_same_message_id_is_delivered_once),
 	T(e2e_client_dm_events_name_the_peer),
 	T(e2e_client_joiner_and_leaver_hold_ciphertext_they_cannot_read),
 	T(e2e_client_replayed_message_is_ignored),

@@ -614,8 +614,8 @@ TEST(history_returns_last_messages_oldest_first)
 		st_client_incoming in = msg("g", id, (uint64_t)i, NULL, 0, "bob", body);
 		CHECK_OK(st_client_process(c, &in));
 	}
-	CHECK_OK(st_client_history_add(c, B("g"), B("alice"), B("mine"), 60, 60));
-	CHECK_OK(st_client_history_add(c, B("other"), B("alice"), B("elsewhere"), 61, 61));
+	CHECK_OK(st_client_history_add(c, B("g"), B("alice"), NULL, 0, B("mine"), 60, 60));
+	CHECK_OK(st_client_history_add(c, B("other"), B("alice"), NULL, 0, B("elsewhere"), 61, 61));
 	hist h = history_of(c, "g", 3);
 	CHECK(h.n == 3 && strcmp(h.text, "bob:b4@4 bob:b5@5 alice:mine@0") == 0);
 	h = history_of(c, "g", 100);
@@ -629,7 +629,7 @@ TEST(history_returns_last_messages_oldest_first)
 	CHECK(calls == 2);
 	CHECK_ERR(st_client_history(c, B("g"), 0, fail_second, &calls), ST_ERR_ARG);
 	CHECK_ERR(st_client_history(c, B("g"), 10001, fail_second, &calls), ST_ERR_ARG);
-	CHECK_ERR(st_client_history_add(c, B("g"), B(""), B("x"), 1, 1), ST_ERR_ARG);
+	CHECK_ERR(st_client_history_add(c, B("g"), B(""), NULL, 0, B("x"), 1, 1), ST_ERR_ARG);
 	/* after an early stop the statement is reset: the next call works */
 	h = history_of(c, "g", 2);
 	CHECK(h.n == 2);
@@ -741,14 +741,15 @@ TEST(migrates_version_1_and_tracks_registration_kp_count_leaf_age)
 			   "ALTER TABLE identity DROP COLUMN registered;"
 			   "ALTER TABLE identity DROP COLUMN kp_server_left;"
 			   "ALTER TABLE groups DROP COLUMN own_commit_at;"
-			   "DELETE FROM schema_version WHERE version = 2;",
+			   "DROP TABLE delivered;"
+			   "DELETE FROM schema_version WHERE version >= 2;",
 			   NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
 	if (!CHECK_OK(st_client_open(&c, path))) {
 		tmp_clean();
 		return;
 	}
-	CHECK(st_client_schema_version(c) == 2);
+	CHECK(st_client_schema_version(c) == ST_CLIENT_SCHEMA_VERSION);
 	bool reg = false;
 	CHECK_OK(st_client_identity_registered(c, &reg));
 	CHECK(reg);
@@ -789,8 +790,79 @@ TEST(migrates_version_1_and_tracks_registration_kp_count_leaf_age)
 	st_client_close(c);
 }
 
+static void with_app_id(st_client_incoming *in, const char *app_id)
+{
+	in->app_id = (const uint8_t *)app_id;
+	in->app_id_len = strlen(app_id);
+}
+
+/* The same message sent twice (a retry: two log entries, other bytes, one
+ * sender's id) is delivered once; another id, or the same id from another
+ * sender or in another group, is another message. */
+TEST(delivered_once_per_sender_and_app_id)
+{
+	st_client *c = mem();
+	CHECK_OK(st_client_group_add(c, B("g"), B("s0"), 1, ST_CLIENT_ROLE_MEMBER, 0));
+	CHECK_OK(st_client_group_add(c, B("h"), B("t0"), 1, ST_CLIENT_ROLE_MEMBER, 0));
+	bool seen = true;
+	CHECK_OK(st_client_delivered_has(c, B("g"), B("bob"), B("app-1"), &seen));
+	CHECK(!seen);
+	st_client_incoming first = msg("g", "entry1", 1, "s1", 1, "bob", "hello");
+	with_app_id(&first, "app-1");
+	CHECK_OK(st_client_process(c, &first));
+	CHECK_OK(st_client_delivered_has(c, B("g"), B("bob"), B("app-1"), &seen));
+	CHECK(seen);
+	/* The retry: a new entry carrying the same id is refused whole. */
+	st_client_incoming again = msg("g", "entry2", 2, "s2", 1, "bob", "hello");
+	with_app_id(&again, "app-1");
+	CHECK_ERR(st_client_process(c, &again), ST_ERR_EXISTS);
+	check_group(c, "g", "s1", 1, 1);
+	bool entry_seen = true;
+	CHECK_OK(st_client_processed_has(c, B("g"), B("entry2"), &entry_seen));
+	CHECK(!entry_seen);
+	/* As the engine processes it: without sender, so its key is spent and nothing shows. */
+	again = msg("g", "entry2", 2, "s2", 1, NULL, NULL);
+	CHECK_OK(st_client_process(c, &again));
+	check_group(c, "g", "s2", 1, 2);
+	hist h = history_of(c, "g", 100);
+	CHECK(h.n == 1 && strcmp(h.text, "bob:hello@1") == 0);
+	/* Another id, another sender, another group: other messages. */
+	st_client_incoming other = msg("g", "entry3", 3, "s3", 1, "bob", "hello");
+	with_app_id(&other, "app-2");
+	CHECK_OK(st_client_process(c, &other));
+	st_client_incoming carol = msg("g", "entry4", 4, "s4", 1, "carol", "hello");
+	with_app_id(&carol, "app-1");
+	CHECK_OK(st_client_process(c, &carol));
+	st_client_incoming elsewhere = msg("h", "entry1", 1, "t1", 1, "bob", "hello");
+	with_app_id(&elsewhere, "app-1");
+	CHECK_OK(st_client_process(c, &elsewhere));
+	h = history_of(c, "g", 100);
+	CHECK(h.n == 3);
+	/* Our own sends are recorded too: a retry of one adds nothing. */
+	CHECK_OK(st_client_history_add(c, B("g"), B("alice"), B("mine-1"), B("sent"), 50, 50));
+	CHECK_ERR(st_client_history_add(c, B("g"), B("alice"), B("mine-1"), B("sent"), 51, 51), ST_ERR_EXISTS);
+	CHECK_OK(st_client_delivered_has(c, B("g"), B("alice"), B("mine-1"), &seen));
+	CHECK(seen);
+	h = history_of(c, "g", 100);
+	CHECK(h.n == 4);
+	/* Like the history, it outlives the group's state. */
+	CHECK_OK(st_client_group_remove(c, B("g")));
+	CHECK_OK(st_client_delivered_has(c, B("g"), B("bob"), B("app-1"), &seen));
+	CHECK(seen);
+	/* Bad arguments: an id without a sender, empty or oversized ids. */
+	st_client_incoming bad = msg("h", "entry9", 9, NULL, 0, NULL, NULL);
+	with_app_id(&bad, "app-9");
+	CHECK_ERR(st_client_process(c, &bad), ST_ERR_ARG);
+	uint8_t big[ST_CLIENT_MSG_ID_MAX + 1] = { 0 };
+	CHECK_ERR(st_client_delivered_has(c, B("h"), B("bob"), big, sizeof big, &seen), ST_ERR_ARG);
+	CHECK_ERR(st_client_delivered_has(c, B("h"), B(""), B("app-1"), &seen), ST_ERR_ARG);
+	CHECK_ERR(st_client_history_add(c, B("h"), B("alice"), big, sizeof big, B("x"), 1, 1), ST_ERR_ARG);
+	st_client_close(c);
+}
+
 static const t_case cases[] = {
 	T(migrates_version_1_and_tracks_registration_kp_count_leaf_age),
+	T(delivered_once_per_sender_and_app_id),
 	T(opens_memory_with_schema_and_settings),
 	T(file_is_private_wal_and_survives_reopen),
 	T(refuses_foreign_newer_and_corrupt_files),
