@@ -168,6 +168,7 @@ ev carol dm bob "while you wait"
 wait "$waiter"
 check "recv --wait prints what a notification brought" grep -q "carol: while you wait" "$tmp/wait.out"
 ev carol who;                 check "presence: bob is gone" hasnt "$out" "bob"
+check "presence: an empty list says so" has "$out" "nobody you share a group with is online"
 
 # Files: empty and a few MiB, announced in the group, fetched and verified.
 : >"$tmp/empty.bin"
