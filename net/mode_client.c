@@ -25,6 +25,7 @@ typedef struct run {
 	nt_cli_opts o;
 	nt_client *c;
 	unsigned events;
+	unsigned listed;       /* rows a list printed (who) */
 } run;
 
 /* --- output --- */
@@ -397,6 +398,7 @@ static int do_get_file(run *r)
 static void print_user(void *ctx, const char *user)
 {
 	run *r = ctx;
+	r->listed++;
 	if (r->o.json) {
 		printf("{");
 		json_s("online", user, false);
@@ -413,7 +415,12 @@ static int do_who(run *r)
 	int rc = start(r, false);
 	if (rc)
 		return rc;
-	return nt_client_presence(r->c, print_user, r) ? fail_client(r) : 0;
+	if (nt_client_presence(r->c, print_user, r))
+		return fail_client(r);
+	/* Scripts read --json (no rows: nobody); people get a sentence. */
+	if (!r->listed && !r->o.json)
+		printf("nobody you share a group with is online\n");
+	return 0;
 }
 
 static int do_fingerprint(run *r)

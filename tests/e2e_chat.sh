@@ -10,53 +10,18 @@
 # Commands piped into the chat (no terminal) work as well. Every wait is
 # bounded; everything is removed at the end, also on failure.
 set -u
-bin=${ECHOVER_BIN:-./echover}
-case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
-passed=0 failed=0
-check() { # NAME CONDITION...
-	local name=$1; shift
-	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL chat: $name"; fi
-}
-finish() {
-	echo "RESULT $passed $failed 0"
-	[ "$failed" -eq 0 ]
-	exit
-}
+e2e_name=chat
+. "$(dirname "$0")/e2e_lib.sh"
 if ! command -v tmux >/dev/null; then
 	echo "FAIL chat: tmux is not installed (build.sh test installs it)"
 	failed=1
 	finish
 fi
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/echover-chat-XXXXXX")
 sock=$dir/tmux.sock
-server_pid=
-cleanup() {
-	tmux -S "$sock" kill-server 2>/dev/null
-	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+e2e_cleanup_extra() { tmux -S "$sock" kill-server 2>/dev/null; }
 
-# wait_for SECONDS COMMAND...: polls until the command succeeds.
-wait_for() {
-	local end=$((SECONDS + $1)); shift
-	while [ $SECONDS -lt "$end" ]; do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-for attempt in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 40000))
-	port_open "$port" && continue
-	"$bin" server --listen "127.0.0.1:$port" --db "$dir/server.db" >"$dir/server.log" 2>&1 &
-	server_pid=$!
-	wait_for 10 port_open "$port" && break
-	kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
-done
+start_server
 check "server starts" test -n "$server_pid"
 [ -n "$server_pid" ] || finish
 
@@ -135,15 +100,16 @@ tmux -S "$sock" send-keys -t bob C-u
 
 # The server goes away and comes back on the same port and database: both
 # chats say so, reconnect with back-off, and go on.
-kill "$server_pid"; wait "$server_pid" 2>/dev/null; server_pid=
+stop_server
 check "bob is told the server went away" wait_for 15 screen_has bob "lost the server; reconnecting"
 # Typed while the server is away: queued, and sent once it is back.
 tmux -S "$sock" send-keys -t bob -l "/msg room queued while away"
 tmux -S "$sock" send-keys -t bob Enter
 check "bob's message is queued while the server is away" wait_for 10 screen_has bob "queued for room"
-"$bin" server --listen "127.0.0.1:$port" --db "$dir/server.db" >>"$dir/server.log" 2>&1 &
-server_pid=$!
-check "the server restarts" wait_for 10 port_open "$port"
+# Same port, same database: the chats must find it where it was.
+server_port=$port
+check "the server restarts" start_server
+server_port=
 check "bob's chat reconnects" wait_for 30 screen_has bob "connected again"
 check "alice's chat reconnects" wait_for 30 screen_has alice "connected again"
 check "bob's chat sends the queued message" wait_for 15 screen_has bob "sent 1 queued message(s)"

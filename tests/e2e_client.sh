@@ -11,28 +11,18 @@ set -u
 e2e_name=client
 . "$(dirname "$0")/e2e_lib.sh"
 tmp=$dir
-pids=()
-e2e_cleanup_extra() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+# Background clients are waited for; the server goes first, as it never ends by itself.
+e2e_cleanup_extra() { stop_server; wait 2>/dev/null; }
 has() { grep -qF -- "$2" <<<"$1"; }
 hasnt() { ! grep -qF -- "$2" <<<"$1"; }
 
 # server_at NAME POLICY [PORT]: a server with its own database (so its own
-# key) on a free port, or on PORT; sets port and srv_pid.
+# key) on a free port, or on PORT; a server that does not start fails the test.
 server_at() {
-	local name=$1 policy=$2 want=${3:-} i
-	for i in 1 2 3 4 5; do
-		port=${want:-$((20000 + RANDOM % 40000))}
-		[ -z "$want" ] && port_open "$port" && continue
-		"$bin" server --listen 127.0.0.1:$port --db "$tmp/$name.db" --policy "$policy" --hash-workers 1 \
-			>>"$tmp/$name.log" 2>&1 &
-		srv_pid=$!
-		wait_for 10 port_open "$port" && { pids+=("$srv_pid"); return 0; }
-		kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null
-		[ -n "$want" ] && sleep 0.2
-	done
-	echo "FAIL $e2e_name: no server started"; return 1
+	server_db=$1 server_port=${3:-} start_server --policy "$2" --hash-workers 1 && return 0
+	check "a server starts" false
+	finish
 }
-stop_at() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
 
 export ECHOVER_HOME=$tmp/home ECHOVER_PASSPHRASE="a long passphrase" ECHOVER_PASSWORD="password for tests"
 # ev USER ARGS...: runs a subcommand as USER against the current server; rc in $rc.
@@ -41,7 +31,7 @@ ev() {
 	out=$(timeout 30 "$bin" "$@" --user "$u" --server 127.0.0.1:$port --timeout 10 2>&1); rc=$?
 }
 
-server_at s open || finish
+server_at s open
 for u in alice bob carol dave; do
 	ev $u register --cheap-kdf
 	check "$u registers" test $rc -eq 0
@@ -178,6 +168,7 @@ ev carol dm bob "while you wait"
 wait "$waiter"
 check "recv --wait prints what a notification brought" grep -q "carol: while you wait" "$tmp/wait.out"
 ev carol who;                 check "presence: bob is gone" hasnt "$out" "bob"
+check "presence: an empty list says so" has "$out" "nobody you share a group with is online"
 
 # Files: empty and a few MiB, announced in the group, fetched and verified.
 : >"$tmp/empty.bin"
@@ -242,17 +233,17 @@ check "passphrase from a descriptor" test $rc -eq 0
 
 # The server restarts with another key on the same port: refused, exit 5.
 old=$port
-stop_at "$srv_pid"
+stop_server
 ev alice recv
 check "server down exits 3" test $rc -eq 3
 server_at s2 open "$old"
 ev alice recv
 check "changed server key exits 5" test $rc -eq 5
 check "the message names both pins" bash -c 'grep -q "pinned SHA256:" <<<"$0" && grep -q "presented SHA256:" <<<"$0"' "$out"
-stop_at "$srv_pid"
+stop_server
 
 # Registration by invite.
-server_at inv invite || finish
+server_at inv invite
 ev frank register --cheap-kdf
 check "invite policy: no code exits 4" test $rc -eq 4
 check "a failed registration says it can be retried" has "$out" "run register again"

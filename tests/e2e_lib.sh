@@ -42,17 +42,22 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
-# start_server [OPTIONS...]: `echover server` on a free port with its
-# database in $dir; sets port and server_pid (empty when it did not start).
+# start_server [OPTIONS...]: `echover server` with its database (and so its
+# key) in $dir/$server_db.db, log in $dir/$server_db.log (server_db defaults
+# to "server"), on a free port or on $server_port when set (a restart on the
+# same port); sets port and server_pid (empty when it did not start). One
+# server at a time: stop_server before starting another. Both variables can
+# be given for one call: server_db=b server_port=$port start_server ...
 start_server() {
-	local attempt
+	local attempt name=${server_db:-server} want=${server_port:-}
 	for attempt in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 40000))
-		port_open "$port" && continue
-		"$bin" server --listen "127.0.0.1:$port" --db "$dir/server.db" "$@" >>"$dir/server.log" 2>&1 &
+		port=${want:-$((20000 + RANDOM % 40000))}
+		[ -z "$want" ] && port_open "$port" && continue
+		"$bin" server --listen "127.0.0.1:$port" --db "$dir/$name.db" "$@" >>"$dir/$name.log" 2>&1 &
 		server_pid=$!
 		wait_for 10 port_open "$port" && return 0
 		kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; server_pid=
+		[ -n "$want" ] && sleep 0.2 # the old server's socket may linger a moment
 	done
 	return 1
 }

@@ -16,28 +16,7 @@
 #include "t.h"
 #include "tree.h"
 
-static const uint8_t GID[] = "group-tree-apart";
-
-static bool create(mw_world *w, int i)
-{
-	if (!mw_make_kp(w, i))
-		return false;
-	return CHECK_OK(mls_group_create(&w->m[i].g, GID, sizeof GID - 1, w->m[i].kp, w->m[i].kp_len, &w->m[i].kps,
-					 w->m[i].seed, &w->rng));
-}
-
-/* Every active member but c processes the commit. */
-static bool all_process(mw_world *w, int c, const uint8_t *cm, size_t cl)
-{
-	for (int i = 0; i < MW_MAX; i++) {
-		if (i == c || !w->m[i].g || !mls_group_active(w->m[i].g))
-			continue;
-		mls_processed what;
-		if (!CHECK_OK(mls_group_process(w->m[i].g, cm, cl, &what)) || !CHECK(what == MLS_PROCESSED_COMMIT))
-			return false;
-	}
-	return true;
-}
+static const char GID[] = "group-tree-apart";
 
 /* Committer c adds member a with the tree apart; the others process, a
  * joins from the packed Welcome and tree. A Welcome without its tree is
@@ -57,7 +36,7 @@ static bool add_apart(mw_world *w, int c, int a)
 					  &cm, &cl, &wm, &wl, &tr, &tl)) ||
 	    !CHECK(wm && tr))
 		goto out;
-	if (!all_process(w, c, cm, cl) || !CHECK_OK(mls_group_commit_confirm(w->m[c].g)))
+	if (!mw_all_process(w, c, cm, cl, MLS_PROCESSED_COMMIT) || !CHECK_OK(mls_group_commit_confirm(w->m[c].g)))
 		goto out;
 	/* The tree was written into a buffer of mls_tree_encoded_len bytes:
 	 * the length agrees with a plain encoding of the same tree. */
@@ -99,7 +78,7 @@ static void grow(uint8_t seed, int n)
 {
 	mw_world w;
 	mw_init(&w, seed);
-	CHECK(create(&w, 0));
+	CHECK(mw_create(&w, 0, GID));
 	for (int a = 1; a < n; a++) {
 		if (!CHECK(add_apart(&w, a - 1, a)) || !CHECK(mw_same_epoch(&w, a + 1)))
 			break;
@@ -139,7 +118,7 @@ TEST(same_commit_in_band_and_apart)
 {
 	mw_world w;
 	mw_init(&w, 35);
-	CHECK(create(&w, 0));
+	CHECK(mw_create(&w, 0, GID));
 	for (int a = 1; a < 4; a++)
 		CHECK(add_apart(&w, 0, a));
 	CHECK(mw_make_kp(&w, 4));
@@ -216,7 +195,7 @@ TEST(tampered_tree_refused)
 {
 	mw_world w;
 	mw_init(&w, 36);
-	CHECK(create(&w, 0));
+	CHECK(mw_create(&w, 0, GID));
 	CHECK(add_apart(&w, 0, 1));
 	CHECK(add_apart(&w, 1, 2));
 	CHECK(mw_make_kp(&w, 3));
@@ -228,7 +207,7 @@ TEST(tampered_tree_refused)
 	size_t cl, wl, tl;
 	CHECK_OK(mls_group_commit_ex(w.m[0].g, kps, lens, 2, NULL, 0, MLS_COMMIT_TREE_OUT_OF_BAND, &w.rng, &cm, &cl,
 				     &wm, &wl, &tr, &tl));
-	CHECK(all_process(&w, 0, cm, cl));
+	CHECK(mw_all_process(&w, 0, cm, cl, MLS_PROCESSED_COMMIT));
 	CHECK_OK(mls_group_commit_confirm(w.m[0].g));
 	mw_member *j = &w.m[3];
 	mls_kp_secrets kps_before = j->kps;
@@ -252,7 +231,7 @@ TEST(tampered_tree_refused)
 		mls_leaf_free(&t.nodes[2 * leaf4].leaf);
 		CHECK_OK(mls_leaf_copy(&t.nodes[2 * leaf4].leaf, &other));
 		mls_tree_invalidate(&t, 2 * leaf4);
-		CHECK_ERR(mls_tree_validate(&t, GID, sizeof GID - 1), CR_ERR_INVALID);
+		CHECK_ERR(mls_tree_validate(&t, (const uint8_t *)GID, sizeof GID - 1), CR_ERR_INVALID);
 		cr_writer tw;
 		cr_writer_init_dynamic(&tw, MLS_TREE_MAX_ENC + 8);
 		mls_tree_encode(&tw, &t);
@@ -314,7 +293,7 @@ TEST(tree_of_another_epoch_refused)
 {
 	mw_world w;
 	mw_init(&w, 37);
-	CHECK(create(&w, 0));
+	CHECK(mw_create(&w, 0, GID));
 	CHECK(add_apart(&w, 0, 1));
 	CHECK(mw_make_kp(&w, 2));
 	CHECK(mw_make_kp(&w, 3));
@@ -324,18 +303,18 @@ TEST(tree_of_another_epoch_refused)
 	size_t cal, wal, tal, cbl, wbl, tbl;
 	CHECK_OK(mls_group_commit_ex(w.m[0].g, k2, l2, 1, NULL, 0, MLS_COMMIT_TREE_OUT_OF_BAND, &w.rng, &ca, &cal, &wa,
 				     &wal, &ta, &tal));
-	CHECK(all_process(&w, 0, ca, cal));
+	CHECK(mw_all_process(&w, 0, ca, cal, MLS_PROCESSED_COMMIT));
 	CHECK_OK(mls_group_commit_confirm(w.m[0].g));
 	CHECK_OK(mls_group_join_ex(&w.m[2].g, wa, wal, w.m[2].kp, w.m[2].kp_len, &w.m[2].kps, w.m[2].seed, ta, tal,
 				   NULL, 0));
 	CHECK_OK(mls_group_commit_ex(w.m[0].g, k3, l3, 1, NULL, 0, MLS_COMMIT_TREE_OUT_OF_BAND, &w.rng, &cb, &cbl, &wb,
 				     &wbl, &tb, &tbl));
-	CHECK(all_process(&w, 0, cb, cbl));
+	CHECK(mw_all_process(&w, 0, cb, cbl, MLS_PROCESSED_COMMIT));
 	CHECK_OK(mls_group_commit_confirm(w.m[0].g));
 	mls_group *g = NULL;
 	mls_tree t = { 0 };
 	CHECK_OK(mls_tree_decode(ta, tal, &t));
-	CHECK_OK(mls_tree_validate(&t, GID, sizeof GID - 1));
+	CHECK_OK(mls_tree_validate(&t, (const uint8_t *)GID, sizeof GID - 1));
 	mls_tree_free(&t);
 	CHECK_ERR(mls_group_join_ex(&g, wb, wbl, w.m[3].kp, w.m[3].kp_len, &w.m[3].kps, w.m[3].seed, ta, tal, NULL,
 				    0),
@@ -359,7 +338,7 @@ TEST(arguments_and_old_path)
 {
 	mw_world w;
 	mw_init(&w, 38);
-	CHECK(create(&w, 0));
+	CHECK(mw_create(&w, 0, GID));
 	CHECK(mw_make_kp(&w, 1));
 	const uint8_t *kps[1] = { w.m[1].kp };
 	size_t lens[1] = { w.m[1].kp_len };
@@ -372,14 +351,11 @@ TEST(arguments_and_old_path)
 	CHECK_ERR(mls_group_commit_ex(w.m[0].g, kps, lens, 1, NULL, 0, 0x80, &w.rng, &cm, &cl, &wm, &wl, &tr, &tl),
 		  CR_ERR_ARG);
 	CHECK(cm == NULL && wm == NULL && tr == NULL && !mls_group_commit_pending(w.m[0].g));
-	/* The tree in the GroupInfo, as before: mls_group_commit and mls_group_join. */
-	CHECK_OK(mls_group_commit(w.m[0].g, kps, lens, 1, NULL, 0, &w.rng, &cm, &cl, &wm, &wl));
-	CHECK_OK(mls_group_commit_confirm(w.m[0].g));
-	CHECK_OK(mls_group_join(&w.m[1].g, wm, wl, w.m[1].kp, w.m[1].kp_len, &w.m[1].kps, w.m[1].seed));
+	/* The tree in the GroupInfo, as before: mw_add commits with
+	 * mls_group_commit and joins with mls_group_join. */
+	CHECK(mw_add(&w, 0, 1));
 	CHECK(mw_same_epoch(&w, 2));
 	CHECK(mw_message(&w, 1, "old path"));
-	free(cm);
-	free(wm);
 	mw_free(&w);
 }
 
@@ -388,7 +364,7 @@ TEST(welcome_tree_codec)
 {
 	mw_world w;
 	mw_init(&w, 39);
-	CHECK(create(&w, 0));
+	CHECK(mw_create(&w, 0, GID));
 	CHECK(mw_make_kp(&w, 1));
 	const uint8_t *kps[1] = { w.m[1].kp };
 	size_t lens[1] = { w.m[1].kp_len };
