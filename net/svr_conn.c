@@ -211,7 +211,8 @@ cr_err nt_svr_conn_resume(nt_svr_conn *c, const nt_hash_job *done)
 {
 	CR_ENSURE(c->pend.kind != NT_PEND_NONE, CR_ERR_STATE);
 	uint32_t id = c->pend.id;
-	nt_svr_res rr = c->pend.kind == NT_PEND_LOGIN ? nt_svr_finish_login(c, done) : nt_svr_finish_register(c, done);
+	nt_svr_res rr = c->pend.kind == NT_PEND_LOGIN ? nt_svr_finish_login(c, done)
+						 : nt_svr_finish_register(c, done);
 	clear_pending(c);
 	answer(c, id, rr);
 	return cr_writer_error(&c->out);

@@ -109,7 +109,8 @@ static nt_svr_res commit_rules(nt_svr_conn *c, const st_group *g, cr_span gid, s
 }
 
 /* Applies a commit's routing header: removes, then adds at position pos. */
-static nt_svr_res apply_routing(nt_svr_conn *c, int64_t group, cr_reader added, cr_reader removed, uint64_t pos)
+static nt_svr_res apply_routing(nt_svr_conn *c, int64_t group, cr_reader added, cr_reader removed,
+				uint64_t pos)
 {
 	while (cr_reader_left(&removed)) {
 		cr_span name;

@@ -451,7 +451,8 @@ static st_err read_user(sqlite3_stmt *st, st_user *u)
 	if (!name || nlen < 1 || nlen > ST_USERNAME_MAX)
 		return ST_ERR_DB;
 	memcpy(u->name, name, (size_t)nlen);
-	if (!st_server_col_fixed(st, 2, u->identity, sizeof u->identity) || !st_server_col_fixed(st, 3, u->pw_hash, sizeof u->pw_hash) ||
+	if (!st_server_col_fixed(st, 2, u->identity, sizeof u->identity) ||
+	    !st_server_col_fixed(st, 3, u->pw_hash, sizeof u->pw_hash) ||
 	    !st_server_col_fixed(st, 4, u->salt, sizeof u->salt))
 		return ST_ERR_DB;
 	u->ops = (uint32_t)sqlite3_column_int64(st, 5);

@@ -43,7 +43,8 @@ st_err st_blob_get(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], st_blob *b)
 	if (!e && sqlite3_column_type(st, 6) != SQLITE_NULL) {
 		int tail = sqlite3_column_bytes(st, 7);
 		const void *p = sqlite3_column_blob(st, 7);
-		b->has_hash = st_server_col_fixed(st, 6, b->hashed.mid, ST_HASH_LEN) && sqlite3_column_type(st, 7) == SQLITE_BLOB &&
+		b->has_hash = st_server_col_fixed(st, 6, b->hashed.mid, ST_HASH_LEN) &&
+			      sqlite3_column_type(st, 7) == SQLITE_BLOB &&
 			      tail >= 0 && (uint64_t)tail == b->written % ST_HASH_BLOCK && (tail == 0 || p);
 		if (b->has_hash && tail > 0)
 			memcpy(b->hashed.tail, p, (size_t)tail);
