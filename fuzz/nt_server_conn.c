@@ -1,5 +1,5 @@
 /*
- * fuzz: net/svr_conn.c nt_svr_conn_feed (every request handler) over an in-memory store
+ * fuzz: net/svr_conn.c nt_svr_conn_feed (every handler of net/svr_*.c) over an in-memory store
  *
  * Input: byte 0 chooses the start (bit 0: the harness first logs in as
  * "fuzzer" through the engine itself, so that post-login handlers are

@@ -1,9 +1,9 @@
 /*
  * cli_conn.h: the client side of echover's protocol (net/PROTOCOL.md), sans
  * I/O: it writes request frames into a cr_writer and decodes the server's
- * frames into nt_cli_resp, through crypto/codec.h only. It mirrors
- * net/svr_conn.c field for field; the session (net/cli_session.h) moves the
- * bytes.
+ * frames into nt_cli_resp, through crypto/codec.h only. It mirrors the
+ * server's handlers (net/svr_conn.c and the svr_*.c it dispatches to) field
+ * for field; the session (net/cli_session.h) moves the bytes.
  *
  * Request ids: every builder takes the next id (1, 2, ...; never 0, which the
  * server uses for errors it could not attribute) and returns it. The server

@@ -5,8 +5,7 @@
  * the handle opens and kept for its life; a statement is reset after each
  * use, so no call leaves one half-stepped (or holding a read lock).
  */
-#include "st_client.h"
-#include "st_sql.h"
+#include "st_client_int.h"
 
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -90,20 +89,6 @@ static const char *const migrations[] = {
 #error "ST_CLIENT_SCHEMA_VERSION must equal the number of migrations"
 #endif
 
-enum q {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_ROLLBACK,
-	Q_ID_ADD, Q_ID_GET, Q_ID_SET_KS, Q_ID_REG_GET, Q_ID_REG_SET, Q_ID_KPL_GET, Q_ID_KPL_SET,
-	Q_SPIN_GET, Q_SPIN_ADD, Q_SPIN_SET,
-	Q_CPIN_GET, Q_CPIN_ADD, Q_CPIN_SET, Q_CPIN_VERIFY,
-	Q_GROUP_ADD, Q_GROUP_GET, Q_GROUP_ROLE, Q_GROUP_DEL, Q_GROUP_LIST, Q_GROUP_POS, Q_GROUP_STATE,
-	Q_GROUP_OWN,
-	Q_PROC_HAS, Q_PROC_ADD, Q_PROC_PRUNE, Q_DLV_HAS, Q_DLV_ADD,
-	Q_OUT_ADD, Q_OUT_PEEK, Q_OUT_DEL, Q_OUT_COUNT,
-	Q_HIST_ADD, Q_HIST_LIST,
-	Q_KP_ADD, Q_KP_GET, Q_KP_DEL, Q_KP_COUNT,
-	Q_COUNT
-};
-
 static const char *const sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
@@ -152,30 +137,12 @@ static const char *const sql[Q_COUNT] = {
 	[Q_KP_COUNT] = "SELECT count(*) FROM key_packages WHERE last_resort = 0",
 };
 
-struct st_client {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[Q_COUNT];
-	int version;
-};
-
-#define ST_TRY(expr) \
-	do { \
-		st_err st_try_e_ = (expr); \
-		if (st_try_e_ != ST_OK) \
-			return st_try_e_; \
-	} while (0)
-#define ST_ENSURE(cond, e) \
-	do { \
-		if (!(cond)) \
-			return (e); \
-	} while (0)
-
-static sqlite3_stmt *q(st_client *c, enum q which)
+sqlite3_stmt *st_client_stmt(st_client *c, enum q which)
 {
 	return c->stmt[which];
 }
 
-static void done(sqlite3_stmt *st)
+void st_client_stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -183,24 +150,24 @@ static void done(sqlite3_stmt *st)
 
 static st_err exec1(st_client *c, enum q which)
 {
-	return st_sql_run(q(c, which));
+	return st_sql_run(st_client_stmt(c, which));
 }
 
 /* Binders: each returns ST_ERR_DB when SQLite refuses (it keeps no pointer:
  * SQLITE_TRANSIENT copies the bytes). Zero-length blobs bind as x''. */
-static st_err bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+st_err st_client_bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
 {
 	static const uint8_t empty[1];
 	int rc = sqlite3_bind_blob64(st, i, n ? (const void *)p : (const void *)empty, n, SQLITE_TRANSIENT);
 	return rc == SQLITE_OK ? ST_OK : st_sql_err(rc) == ST_OK ? ST_ERR_DB : st_sql_err(rc);
 }
 
-static st_err bind_i64(sqlite3_stmt *st, int i, int64_t v)
+st_err st_client_bind_i64(sqlite3_stmt *st, int i, int64_t v)
 {
 	return sqlite3_bind_int64(st, i, v) == SQLITE_OK ? ST_OK : ST_ERR_DB;
 }
 
-static st_err bind_text(sqlite3_stmt *st, int i, const char *s, size_t n)
+st_err st_client_bind_text(sqlite3_stmt *st, int i, const char *s, size_t n)
 {
 	return sqlite3_bind_text64(st, i, s, n, SQLITE_TRANSIENT, SQLITE_UTF8) == SQLITE_OK ? ST_OK : ST_ERR_DB;
 }
@@ -238,7 +205,7 @@ static st_err col_copy(sqlite3_stmt *st, int i, uint8_t *out, size_t cap, size_t
 	return ST_OK;
 }
 
-static bool len_ok(const void *p, size_t n, size_t max)
+bool st_client_len_ok(const void *p, size_t n, size_t max)
 {
 	return p && n >= 1 && n <= max;
 }
@@ -250,13 +217,13 @@ static bool len_ok(const void *p, size_t n, size_t max)
  * one-shot `echover send` beside the interactive client, wrote meanwhile).
  * Inside a caller's transaction it is a savepoint, so that a refused
  * operation undoes only itself. */
-static st_err op_begin(st_client *c, bool *own)
+st_err st_client_op_begin(st_client *c, bool *own)
 {
 	*own = sqlite3_get_autocommit(c->db) != 0;
 	return exec1(c, *own ? Q_BEGIN : Q_SP);
 }
 
-static st_err op_end(st_client *c, bool own, st_err err)
+st_err st_client_op_end(st_client *c, bool own, st_err err)
 {
 	if (own) {
 		if (err == ST_OK) {
@@ -460,12 +427,12 @@ void st_client_rollback(st_client *c)
 st_err st_client_identity_set(st_client *c, const uint8_t *name, size_t name_len,
 			      const uint8_t *keystore, size_t keystore_len, int64_t now)
 {
-	ST_ENSURE(len_ok(name, name_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(keystore, keystore_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_ID_ADD);
-	ST_TRY(bind_blob(st, 1, name, name_len));
-	ST_TRY(bind_blob(st, 2, keystore, keystore_len));
-	ST_TRY(bind_i64(st, 3, now));
+	ST_ENSURE(st_client_len_ok(name, name_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(keystore, keystore_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_ID_ADD);
+	ST_TRY(st_client_bind_blob(st, 1, name, name_len));
+	ST_TRY(st_client_bind_blob(st, 2, keystore, keystore_len));
+	ST_TRY(st_client_bind_i64(st, 3, now));
 	return st_sql_run(st);
 }
 
@@ -475,20 +442,20 @@ st_err st_client_identity_get(st_client *c, uint8_t name[ST_CLIENT_NAME_MAX], si
 	*name_len = 0;
 	*keystore = NULL;
 	*keystore_len = 0;
-	sqlite3_stmt *st = q(c, Q_ID_GET);
+	sqlite3_stmt *st = st_client_stmt(c, Q_ID_GET);
 	ST_TRY(st_sql_row(st));
 	st_err e = col_copy(st, 0, name, ST_CLIENT_NAME_MAX, name_len);
 	if (e == ST_OK)
 		e = col_dup(st, 1, keystore, keystore_len);
-	done(st);
+	st_client_stmt_done(st);
 	return e;
 }
 
 st_err st_client_identity_set_keystore(st_client *c, const uint8_t *keystore, size_t keystore_len)
 {
-	ST_ENSURE(len_ok(keystore, keystore_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_ID_SET_KS);
-	ST_TRY(bind_blob(st, 1, keystore, keystore_len));
+	ST_ENSURE(st_client_len_ok(keystore, keystore_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_ID_SET_KS);
+	ST_TRY(st_client_bind_blob(st, 1, keystore, keystore_len));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
@@ -496,18 +463,18 @@ st_err st_client_identity_set_keystore(st_client *c, const uint8_t *keystore, si
 st_err st_client_identity_registered(st_client *c, bool *registered)
 {
 	*registered = false;
-	sqlite3_stmt *st = q(c, Q_ID_REG_GET);
+	sqlite3_stmt *st = st_client_stmt(c, Q_ID_REG_GET);
 	ST_TRY(st_sql_row(st));
 	*registered = sqlite3_column_int64(st, 0) == 1;
-	done(st);
+	st_client_stmt_done(st);
 	return ST_OK;
 }
 
 st_err st_client_identity_set_registered(st_client *c, const uint8_t *name, size_t name_len)
 {
-	ST_ENSURE(len_ok(name, name_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_ID_REG_SET);
-	ST_TRY(bind_blob(st, 1, name, name_len));
+	ST_ENSURE(st_client_len_ok(name, name_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_ID_REG_SET);
+	ST_TRY(st_client_bind_blob(st, 1, name, name_len));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
@@ -515,181 +482,20 @@ st_err st_client_identity_set_registered(st_client *c, const uint8_t *name, size
 st_err st_client_kp_server_left_get(st_client *c, int64_t *left)
 {
 	*left = -1;
-	sqlite3_stmt *st = q(c, Q_ID_KPL_GET);
+	sqlite3_stmt *st = st_client_stmt(c, Q_ID_KPL_GET);
 	ST_TRY(st_sql_row(st));
 	*left = sqlite3_column_int64(st, 0);
-	done(st);
+	st_client_stmt_done(st);
 	return ST_OK;
 }
 
 st_err st_client_kp_server_left_set(st_client *c, int64_t left)
 {
 	ST_ENSURE(left >= -1, ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_ID_KPL_SET);
-	ST_TRY(bind_i64(st, 1, left));
+	sqlite3_stmt *st = st_client_stmt(c, Q_ID_KPL_SET);
+	ST_TRY(st_client_bind_i64(st, 1, left));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
-}
-
-/* ---------------------------------------------------------------- pins */
-
-/* Pins are public values; the comparison still runs in time that depends
- * only on the lengths (habit: the same code may one day compare secrets). */
-static bool same_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-	if (an != bn)
-		return false;
-	uint8_t d = 0;
-	for (size_t i = 0; i < an; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
-}
-
-/* Fills info from a pin row (pin in column 0, first_seen in 1, verified in
- * 2 when has_verified); the statement is reset. */
-static st_err pin_status(sqlite3_stmt *st, const uint8_t *pin, size_t pin_len, bool has_verified,
-			 st_pin_info *info)
-{
-	memset(info, 0, sizeof *info);
-	st_err e = st_sql_row(st);
-	if (e == ST_ERR_NOT_FOUND) {
-		info->status = ST_PIN_UNKNOWN;
-		return ST_OK;
-	}
-	ST_TRY(e);
-	const uint8_t *stored = sqlite3_column_blob(st, 0);
-	int n = sqlite3_column_bytes(st, 0);
-	info->first_seen = sqlite3_column_int64(st, 1);
-	bool same = n > 0 && stored && same_bytes(stored, (size_t)n, pin, pin_len);
-	info->status = same ? ST_PIN_MATCH : ST_PIN_CHANGED;
-	info->verified = has_verified && same && sqlite3_column_int64(st, 2) == 1;
-	done(st);
-	return ST_OK;
-}
-
-static bool host_ok(const char *host, size_t *n)
-{
-	if (!host)
-		return false;
-	*n = strnlen(host, ST_CLIENT_HOST_MAX + 1);
-	return *n >= 1 && *n <= ST_CLIENT_HOST_MAX;
-}
-
-st_err st_client_server_pin_check(st_client *c, const char *host, uint16_t port, const uint8_t *pin,
-				  size_t pin_len, st_pin_info *info)
-{
-	memset(info, 0, sizeof *info);
-	size_t hn;
-	ST_ENSURE(host_ok(host, &hn) && port != 0, ST_ERR_ARG);
-	ST_ENSURE(len_ok(pin, pin_len, ST_CLIENT_PIN_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_SPIN_GET);
-	ST_TRY(bind_text(st, 1, host, hn));
-	ST_TRY(bind_i64(st, 2, port));
-	return pin_status(st, pin, pin_len, false, info);
-}
-
-st_err st_client_server_pin_get(st_client *c, const char *host, uint16_t port, uint8_t pin[ST_CLIENT_PIN_MAX],
-				size_t *pin_len)
-{
-	size_t hn;
-	ST_ENSURE(host_ok(host, &hn) && port != 0, ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_SPIN_GET);
-	ST_TRY(bind_text(st, 1, host, hn));
-	ST_TRY(bind_i64(st, 2, port));
-	ST_TRY(st_sql_row(st));
-	const uint8_t *stored = sqlite3_column_blob(st, 0);
-	int n = sqlite3_column_bytes(st, 0);
-	st_err e = ST_ERR_DB;
-	if (stored && n > 0 && n <= ST_CLIENT_PIN_MAX) {
-		memcpy(pin, stored, (size_t)n);
-		*pin_len = (size_t)n;
-		e = ST_OK;
-	}
-	done(st);
-	return e;
-}
-
-static st_err server_pin_write(st_client *c, enum q which, const char *host, uint16_t port,
-			       const uint8_t *pin, size_t pin_len, int64_t now)
-{
-	size_t hn;
-	ST_ENSURE(host_ok(host, &hn) && port != 0, ST_ERR_ARG);
-	ST_ENSURE(len_ok(pin, pin_len, ST_CLIENT_PIN_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, which);
-	ST_TRY(bind_text(st, 1, host, hn));
-	ST_TRY(bind_i64(st, 2, port));
-	ST_TRY(bind_blob(st, 3, pin, pin_len));
-	ST_TRY(bind_i64(st, 4, now));
-	ST_TRY(st_sql_run(st));
-	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
-}
-
-st_err st_client_server_pin_add(st_client *c, const char *host, uint16_t port, const uint8_t *pin,
-				size_t pin_len, int64_t now)
-{
-	return server_pin_write(c, Q_SPIN_ADD, host, port, pin, pin_len, now);
-}
-
-st_err st_client_server_pin_replace(st_client *c, const char *host, uint16_t port,
-				    const uint8_t *pin, size_t pin_len, int64_t now)
-{
-	return server_pin_write(c, Q_SPIN_SET, host, port, pin, pin_len, now);
-}
-
-st_err st_client_contact_pin_check(st_client *c, const uint8_t *name, size_t name_len,
-				   const uint8_t *key, size_t key_len, st_pin_info *info)
-{
-	memset(info, 0, sizeof *info);
-	ST_ENSURE(len_ok(name, name_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(key, key_len, ST_CLIENT_PIN_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_CPIN_GET);
-	ST_TRY(bind_blob(st, 1, name, name_len));
-	return pin_status(st, key, key_len, true, info);
-}
-
-static st_err contact_pin_write(st_client *c, enum q which, const uint8_t *name, size_t name_len,
-				const uint8_t *key, size_t key_len, int64_t now)
-{
-	ST_ENSURE(len_ok(name, name_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(key, key_len, ST_CLIENT_PIN_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, which);
-	ST_TRY(bind_blob(st, 1, name, name_len));
-	ST_TRY(bind_blob(st, 2, key, key_len));
-	ST_TRY(bind_i64(st, 3, now));
-	ST_TRY(st_sql_run(st));
-	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
-}
-
-st_err st_client_contact_pin_add(st_client *c, const uint8_t *name, size_t name_len,
-				 const uint8_t *key, size_t key_len, int64_t now)
-{
-	return contact_pin_write(c, Q_CPIN_ADD, name, name_len, key, key_len, now);
-}
-
-st_err st_client_contact_pin_replace(st_client *c, const uint8_t *name, size_t name_len,
-				     const uint8_t *key, size_t key_len, int64_t now)
-{
-	return contact_pin_write(c, Q_CPIN_SET, name, name_len, key, key_len, now);
-}
-
-st_err st_client_contact_set_verified(st_client *c, const uint8_t *name, size_t name_len,
-				      const uint8_t *key, size_t key_len)
-{
-	bool own;
-	ST_TRY(op_begin(c, &own));
-	st_pin_info info;
-	st_err e = st_client_contact_pin_check(c, name, name_len, key, key_len, &info);
-	if (e == ST_OK && info.status == ST_PIN_UNKNOWN)
-		e = ST_ERR_NOT_FOUND;
-	else if (e == ST_OK && info.status == ST_PIN_CHANGED)
-		e = ST_ERR_CONFLICT;
-	if (e == ST_OK) {
-		sqlite3_stmt *st = q(c, Q_CPIN_VERIFY);
-		e = bind_blob(st, 1, name, name_len);
-		if (e == ST_OK)
-			e = st_sql_run(st);
-	}
-	return op_end(c, own, e);
 }
 
 /* -------------------------------------------------------------- groups */
@@ -707,15 +513,15 @@ static bool role_ok(st_client_role r)
 st_err st_client_group_add(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *state,
 			   size_t state_len, uint64_t epoch, st_client_role role, uint64_t log_pos)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(state, state_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(state, state_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
 	ST_ENSURE(u63(epoch) && u63(log_pos) && role_ok(role), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_GROUP_ADD);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_blob(st, 2, state, state_len));
-	ST_TRY(bind_i64(st, 3, (int64_t)epoch));
-	ST_TRY(bind_i64(st, 4, (int64_t)role));
-	ST_TRY(bind_i64(st, 5, (int64_t)log_pos));
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_ADD);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_blob(st, 2, state, state_len));
+	ST_TRY(st_client_bind_i64(st, 3, (int64_t)epoch));
+	ST_TRY(st_client_bind_i64(st, 4, (int64_t)role));
+	ST_TRY(st_client_bind_i64(st, 5, (int64_t)log_pos));
 	return st_sql_run(st);
 }
 
@@ -730,24 +536,24 @@ static void group_cols(sqlite3_stmt *st, int epoch_col, st_client_group *g)
 st_err st_client_group_get(st_client *c, const uint8_t *gid, size_t gid_len, st_client_group *g)
 {
 	memset(g, 0, sizeof *g);
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_GROUP_GET);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_GET);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
 	ST_TRY(st_sql_row(st));
 	memcpy(g->id, gid, gid_len);
 	g->id_len = gid_len;
 	group_cols(st, 1, g);
 	st_err e = col_dup(st, 0, &g->state, &g->state_len);
-	done(st);
+	st_client_stmt_done(st);
 	return e;
 }
 
 st_err st_client_group_set_role(st_client *c, const uint8_t *gid, size_t gid_len, st_client_role role)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX) && role_ok(role), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_GROUP_ROLE);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_i64(st, 2, (int64_t)role));
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX) && role_ok(role), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_ROLE);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_i64(st, 2, (int64_t)role));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
@@ -755,37 +561,37 @@ st_err st_client_group_set_role(st_client *c, const uint8_t *gid, size_t gid_len
 st_err st_client_group_set_state(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *state,
 				 size_t state_len, uint64_t epoch)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(state, state_len, ST_CLIENT_BLOB_MAX) && epoch <= (uint64_t)INT64_MAX, ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_GROUP_GET);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(state, state_len, ST_CLIENT_BLOB_MAX) && epoch <= (uint64_t)INT64_MAX, ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_GET);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
 	ST_TRY(st_sql_row(st));
 	uint64_t old = (uint64_t)sqlite3_column_int64(st, 1);
-	done(st);
+	st_client_stmt_done(st);
 	ST_ENSURE(epoch >= old, ST_ERR_CONFLICT);
-	st = q(c, Q_GROUP_STATE);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_blob(st, 2, state, state_len));
-	ST_TRY(bind_i64(st, 3, (int64_t)epoch));
+	st = st_client_stmt(c, Q_GROUP_STATE);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_blob(st, 2, state, state_len));
+	ST_TRY(st_client_bind_i64(st, 3, (int64_t)epoch));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
 st_err st_client_group_set_own_commit(st_client *c, const uint8_t *gid, size_t gid_len, int64_t at)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_GROUP_OWN);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_i64(st, 2, at));
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_OWN);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_i64(st, 2, at));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
 
 st_err st_client_group_remove(st_client *c, const uint8_t *gid, size_t gid_len)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_GROUP_DEL);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_DEL);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
@@ -793,7 +599,7 @@ st_err st_client_group_remove(st_client *c, const uint8_t *gid, size_t gid_len)
 st_err st_client_group_list(st_client *c, st_err (*fn)(void *ctx, const st_client_group *g), void *ctx)
 {
 	ST_ENSURE(fn, ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_GROUP_LIST);
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_LIST);
 	st_err e = ST_OK;
 	int rc = SQLITE_DONE;
 	while (e == ST_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -806,7 +612,7 @@ st_err st_client_group_list(st_client *c, st_err (*fn)(void *ctx, const st_clien
 	}
 	if (e == ST_OK && rc != SQLITE_DONE)
 		e = st_sql_err(rc) == ST_OK ? ST_ERR_DB : st_sql_err(rc);
-	done(st);
+	st_client_stmt_done(st);
 	return e;
 }
 
@@ -815,27 +621,27 @@ st_err st_client_group_list(st_client *c, st_err (*fn)(void *ctx, const st_clien
 static st_err processed_has(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *msg_id,
 			    size_t msg_id_len, bool *seen)
 {
-	sqlite3_stmt *st = q(c, Q_PROC_HAS);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_blob(st, 2, msg_id, msg_id_len));
+	sqlite3_stmt *st = st_client_stmt(c, Q_PROC_HAS);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_blob(st, 2, msg_id, msg_id_len));
 	st_err e = st_sql_row(st);
 	*seen = e == ST_OK;
 	if (e == ST_OK)
-		done(st);
+		st_client_stmt_done(st);
 	return e == ST_ERR_NOT_FOUND ? ST_OK : e;
 }
 
 static st_err delivered_has(st_client *c, const uint8_t *gid, size_t gid_len, const uint8_t *sender,
 			    size_t sender_len, const uint8_t *app_id, size_t app_id_len, bool *seen)
 {
-	sqlite3_stmt *st = q(c, Q_DLV_HAS);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_blob(st, 2, sender, sender_len));
-	ST_TRY(bind_blob(st, 3, app_id, app_id_len));
+	sqlite3_stmt *st = st_client_stmt(c, Q_DLV_HAS);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_blob(st, 2, sender, sender_len));
+	ST_TRY(st_client_bind_blob(st, 3, app_id, app_id_len));
 	st_err e = st_sql_row(st);
 	*seen = e == ST_OK;
 	if (e == ST_OK)
-		done(st);
+		st_client_stmt_done(st);
 	return e == ST_ERR_NOT_FOUND ? ST_OK : e;
 }
 
@@ -846,23 +652,23 @@ static st_err delivered_add(st_client *c, const uint8_t *gid, size_t gid_len, co
 	bool seen;
 	ST_TRY(delivered_has(c, gid, gid_len, sender, sender_len, app_id, app_id_len, &seen));
 	ST_ENSURE(!seen, ST_ERR_EXISTS);
-	sqlite3_stmt *st = q(c, Q_DLV_ADD);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_blob(st, 2, sender, sender_len));
-	ST_TRY(bind_blob(st, 3, app_id, app_id_len));
-	ST_TRY(bind_i64(st, 4, (int64_t)log_pos));
-	ST_TRY(bind_i64(st, 5, at));
+	sqlite3_stmt *st = st_client_stmt(c, Q_DLV_ADD);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_blob(st, 2, sender, sender_len));
+	ST_TRY(st_client_bind_blob(st, 3, app_id, app_id_len));
+	ST_TRY(st_client_bind_i64(st, 4, (int64_t)log_pos));
+	ST_TRY(st_client_bind_i64(st, 5, at));
 	return st_sql_run(st);
 }
 
 static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 {
-	sqlite3_stmt *st = q(c, Q_GROUP_GET);
-	ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
+	sqlite3_stmt *st = st_client_stmt(c, Q_GROUP_GET);
+	ST_TRY(st_client_bind_blob(st, 1, in->gid, in->gid_len));
 	ST_TRY(st_sql_row(st));
 	uint64_t epoch = (uint64_t)sqlite3_column_int64(st, 1);
 	uint64_t pos = (uint64_t)sqlite3_column_int64(st, 3);
-	done(st);
+	st_client_stmt_done(st);
 
 	bool seen;
 	ST_TRY(processed_has(c, in->gid, in->gid_len, in->msg_id, in->msg_id_len, &seen));
@@ -870,36 +676,36 @@ static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 	ST_ENSURE(in->log_pos > pos, ST_ERR_CONFLICT);
 	ST_ENSURE(!in->state || in->epoch >= epoch, ST_ERR_CONFLICT);
 
-	st = q(c, Q_PROC_ADD);
-	ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
-	ST_TRY(bind_blob(st, 2, in->msg_id, in->msg_id_len));
-	ST_TRY(bind_i64(st, 3, (int64_t)in->log_pos));
-	ST_TRY(bind_i64(st, 4, in->received_at));
+	st = st_client_stmt(c, Q_PROC_ADD);
+	ST_TRY(st_client_bind_blob(st, 1, in->gid, in->gid_len));
+	ST_TRY(st_client_bind_blob(st, 2, in->msg_id, in->msg_id_len));
+	ST_TRY(st_client_bind_i64(st, 3, (int64_t)in->log_pos));
+	ST_TRY(st_client_bind_i64(st, 4, in->received_at));
 	ST_TRY(st_sql_run(st));
 
-	st = q(c, Q_GROUP_POS);
-	ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
-	ST_TRY(bind_i64(st, 2, (int64_t)in->log_pos));
+	st = st_client_stmt(c, Q_GROUP_POS);
+	ST_TRY(st_client_bind_blob(st, 1, in->gid, in->gid_len));
+	ST_TRY(st_client_bind_i64(st, 2, (int64_t)in->log_pos));
 	ST_TRY(st_sql_run(st));
 
 	if (in->state) {
-		st = q(c, Q_GROUP_STATE);
-		ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
-		ST_TRY(bind_blob(st, 2, in->state, in->state_len));
-		ST_TRY(bind_i64(st, 3, (int64_t)in->epoch));
+		st = st_client_stmt(c, Q_GROUP_STATE);
+		ST_TRY(st_client_bind_blob(st, 1, in->gid, in->gid_len));
+		ST_TRY(st_client_bind_blob(st, 2, in->state, in->state_len));
+		ST_TRY(st_client_bind_i64(st, 3, (int64_t)in->epoch));
 		ST_TRY(st_sql_run(st));
 	}
 	if (in->sender && in->app_id)
 		ST_TRY(delivered_add(c, in->gid, in->gid_len, in->sender, in->sender_len, in->app_id, in->app_id_len,
 				     in->log_pos, in->received_at));
 	if (in->sender) {
-		st = q(c, Q_HIST_ADD);
-		ST_TRY(bind_blob(st, 1, in->gid, in->gid_len));
-		ST_TRY(bind_i64(st, 2, (int64_t)in->log_pos));
-		ST_TRY(bind_blob(st, 3, in->sender, in->sender_len));
-		ST_TRY(bind_blob(st, 4, in->body, in->body_len));
-		ST_TRY(bind_i64(st, 5, in->sent_at));
-		ST_TRY(bind_i64(st, 6, in->received_at));
+		st = st_client_stmt(c, Q_HIST_ADD);
+		ST_TRY(st_client_bind_blob(st, 1, in->gid, in->gid_len));
+		ST_TRY(st_client_bind_i64(st, 2, (int64_t)in->log_pos));
+		ST_TRY(st_client_bind_blob(st, 3, in->sender, in->sender_len));
+		ST_TRY(st_client_bind_blob(st, 4, in->body, in->body_len));
+		ST_TRY(st_client_bind_i64(st, 5, in->sent_at));
+		ST_TRY(st_client_bind_i64(st, 6, in->received_at));
 		ST_TRY(st_sql_run(st));
 	}
 	return ST_OK;
@@ -908,28 +714,28 @@ static st_err process_in_tx(st_client *c, const st_client_incoming *in)
 st_err st_client_process(st_client *c, const st_client_incoming *in)
 {
 	ST_ENSURE(in, ST_ERR_ARG);
-	ST_ENSURE(len_ok(in->gid, in->gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(in->msg_id, in->msg_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(in->gid, in->gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(in->msg_id, in->msg_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
 	ST_ENSURE(u63(in->log_pos), ST_ERR_ARG);
 	if (in->state)
-		ST_ENSURE(len_ok(in->state, in->state_len, ST_CLIENT_BLOB_MAX) && u63(in->epoch), ST_ERR_ARG);
+		ST_ENSURE(st_client_len_ok(in->state, in->state_len, ST_CLIENT_BLOB_MAX) && u63(in->epoch), ST_ERR_ARG);
 	if (in->sender) {
-		ST_ENSURE(len_ok(in->sender, in->sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+		ST_ENSURE(st_client_len_ok(in->sender, in->sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
 		ST_ENSURE((in->body || in->body_len == 0) && in->body_len <= ST_CLIENT_BLOB_MAX, ST_ERR_ARG);
 	}
 	if (in->app_id)
-		ST_ENSURE(in->sender && len_ok(in->app_id, in->app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
+		ST_ENSURE(in->sender && st_client_len_ok(in->app_id, in->app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
 	bool own;
-	ST_TRY(op_begin(c, &own));
-	return op_end(c, own, process_in_tx(c, in));
+	ST_TRY(st_client_op_begin(c, &own));
+	return st_client_op_end(c, own, process_in_tx(c, in));
 }
 
 st_err st_client_processed_has(st_client *c, const uint8_t *gid, size_t gid_len,
 			       const uint8_t *msg_id, size_t msg_id_len, bool *seen)
 {
 	*seen = false;
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(msg_id, msg_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(msg_id, msg_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
 	return processed_has(c, gid, gid_len, msg_id, msg_id_len, seen);
 }
 
@@ -937,9 +743,9 @@ st_err st_client_delivered_has(st_client *c, const uint8_t *gid, size_t gid_len,
 				size_t sender_len, const uint8_t *app_id, size_t app_id_len, bool *seen)
 {
 	*seen = false;
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(sender, sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(app_id, app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(sender, sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(app_id, app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
 	return delivered_has(c, gid, gid_len, sender, sender_len, app_id, app_id_len, seen);
 }
 
@@ -947,10 +753,10 @@ st_err st_client_processed_prune(st_client *c, const uint8_t *gid, size_t gid_le
 				 int64_t *removed)
 {
 	*removed = 0;
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX) && u63(below), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_PROC_PRUNE);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_i64(st, 2, (int64_t)below));
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX) && u63(below), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_PROC_PRUNE);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_i64(st, 2, (int64_t)below));
 	ST_TRY(st_sql_run(st));
 	*removed = sqlite3_changes64(c->db);
 	return ST_OK;
@@ -962,13 +768,13 @@ st_err st_client_outbox_add(st_client *c, const uint8_t *gid, size_t gid_len, ui
 			    const uint8_t *body, size_t body_len, int64_t now, int64_t *id)
 {
 	*id = 0;
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
 	ST_ENSURE((body || body_len == 0) && body_len <= ST_CLIENT_BLOB_MAX, ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_OUT_ADD);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_i64(st, 2, kind));
-	ST_TRY(bind_blob(st, 3, body, body_len));
-	ST_TRY(bind_i64(st, 4, now));
+	sqlite3_stmt *st = st_client_stmt(c, Q_OUT_ADD);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_i64(st, 2, kind));
+	ST_TRY(st_client_bind_blob(st, 3, body, body_len));
+	ST_TRY(st_client_bind_i64(st, 4, now));
 	ST_TRY(st_sql_run(st));
 	*id = sqlite3_last_insert_rowid(c->db);
 	return ST_OK;
@@ -977,7 +783,7 @@ st_err st_client_outbox_add(st_client *c, const uint8_t *gid, size_t gid_len, ui
 st_err st_client_outbox_peek(st_client *c, st_client_outgoing *o)
 {
 	memset(o, 0, sizeof *o);
-	sqlite3_stmt *st = q(c, Q_OUT_PEEK);
+	sqlite3_stmt *st = st_client_stmt(c, Q_OUT_PEEK);
 	ST_TRY(st_sql_row(st));
 	o->id = sqlite3_column_int64(st, 0);
 	int64_t kind = sqlite3_column_int64(st, 2);
@@ -988,14 +794,14 @@ st_err st_client_outbox_peek(st_client *c, st_client_outgoing *o)
 		e = col_copy(st, 1, o->gid, sizeof o->gid, &o->gid_len);
 	if (e == ST_OK)
 		e = col_dup(st, 3, &o->body, &o->body_len);
-	done(st);
+	st_client_stmt_done(st);
 	return e;
 }
 
 st_err st_client_outbox_remove(st_client *c, int64_t id)
 {
-	sqlite3_stmt *st = q(c, Q_OUT_DEL);
-	ST_TRY(bind_i64(st, 1, id));
+	sqlite3_stmt *st = st_client_stmt(c, Q_OUT_DEL);
+	ST_TRY(st_client_bind_i64(st, 1, id));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
@@ -1003,10 +809,10 @@ st_err st_client_outbox_remove(st_client *c, int64_t id)
 st_err st_client_outbox_count(st_client *c, int64_t *n)
 {
 	*n = 0;
-	sqlite3_stmt *st = q(c, Q_OUT_COUNT);
+	sqlite3_stmt *st = st_client_stmt(c, Q_OUT_COUNT);
 	ST_TRY(st_sql_row(st));
 	*n = sqlite3_column_int64(st, 0);
-	done(st);
+	st_client_stmt_done(st);
 	return ST_OK;
 }
 
@@ -1018,13 +824,13 @@ static st_err history_add_in_tx(st_client *c, const uint8_t *gid, size_t gid_len
 {
 	if (app_id)
 		ST_TRY(delivered_add(c, gid, gid_len, sender, sender_len, app_id, app_id_len, 0, received_at));
-	sqlite3_stmt *st = q(c, Q_HIST_ADD);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_i64(st, 2, 0)); /* own messages: no log position */
-	ST_TRY(bind_blob(st, 3, sender, sender_len));
-	ST_TRY(bind_blob(st, 4, body, body_len));
-	ST_TRY(bind_i64(st, 5, sent_at));
-	ST_TRY(bind_i64(st, 6, received_at));
+	sqlite3_stmt *st = st_client_stmt(c, Q_HIST_ADD);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_i64(st, 2, 0)); /* own messages: no log position */
+	ST_TRY(st_client_bind_blob(st, 3, sender, sender_len));
+	ST_TRY(st_client_bind_blob(st, 4, body, body_len));
+	ST_TRY(st_client_bind_i64(st, 5, sent_at));
+	ST_TRY(st_client_bind_i64(st, 6, received_at));
 	return st_sql_run(st);
 }
 
@@ -1032,13 +838,13 @@ st_err st_client_history_add(st_client *c, const uint8_t *gid, size_t gid_len, c
 			     size_t sender_len, const uint8_t *app_id, size_t app_id_len, const uint8_t *body,
 			     size_t body_len, int64_t sent_at, int64_t received_at)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(sender, sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
-	ST_ENSURE(!app_id || len_ok(app_id, app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(sender, sender_len, ST_CLIENT_NAME_MAX), ST_ERR_ARG);
+	ST_ENSURE(!app_id || st_client_len_ok(app_id, app_id_len, ST_CLIENT_MSG_ID_MAX), ST_ERR_ARG);
 	ST_ENSURE((body || body_len == 0) && body_len <= ST_CLIENT_BLOB_MAX, ST_ERR_ARG);
 	bool own;
-	ST_TRY(op_begin(c, &own));
-	return op_end(c, own,
+	ST_TRY(st_client_op_begin(c, &own));
+	return st_client_op_end(c, own,
 		      history_add_in_tx(c, gid, gid_len, sender, sender_len, app_id, app_id_len, body, body_len, sent_at,
 					received_at));
 }
@@ -1046,11 +852,11 @@ st_err st_client_history_add(st_client *c, const uint8_t *gid, size_t gid_len, c
 st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsigned limit,
 			 st_err (*fn)(void *ctx, const st_client_message *m), void *ctx)
 {
-	ST_ENSURE(len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(gid, gid_len, ST_CLIENT_GROUP_ID_MAX), ST_ERR_ARG);
 	ST_ENSURE(fn && limit >= 1 && limit <= 10000, ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_HIST_LIST);
-	ST_TRY(bind_blob(st, 1, gid, gid_len));
-	ST_TRY(bind_i64(st, 2, limit));
+	sqlite3_stmt *st = st_client_stmt(c, Q_HIST_LIST);
+	ST_TRY(st_client_bind_blob(st, 1, gid, gid_len));
+	ST_TRY(st_client_bind_i64(st, 2, limit));
 	st_err e = ST_OK;
 	int rc = SQLITE_DONE;
 	while (e == ST_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1067,7 +873,7 @@ st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsig
 	}
 	if (e == ST_OK && rc != SQLITE_DONE)
 		e = st_sql_err(rc) == ST_OK ? ST_ERR_DB : st_sql_err(rc);
-	done(st);
+	st_client_stmt_done(st);
 	return e;
 }
 
@@ -1076,13 +882,13 @@ st_err st_client_history(st_client *c, const uint8_t *gid, size_t gid_len, unsig
 st_err st_client_kp_add(st_client *c, const uint8_t *ref, size_t ref_len, const uint8_t *sealed,
 			size_t sealed_len, bool last_resort, int64_t now)
 {
-	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
-	ST_ENSURE(len_ok(sealed, sealed_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_KP_ADD);
-	ST_TRY(bind_blob(st, 1, ref, ref_len));
-	ST_TRY(bind_blob(st, 2, sealed, sealed_len));
-	ST_TRY(bind_i64(st, 3, last_resort ? 1 : 0));
-	ST_TRY(bind_i64(st, 4, now));
+	ST_ENSURE(st_client_len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
+	ST_ENSURE(st_client_len_ok(sealed, sealed_len, ST_CLIENT_BLOB_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_KP_ADD);
+	ST_TRY(st_client_bind_blob(st, 1, ref, ref_len));
+	ST_TRY(st_client_bind_blob(st, 2, sealed, sealed_len));
+	ST_TRY(st_client_bind_i64(st, 3, last_resort ? 1 : 0));
+	ST_TRY(st_client_bind_i64(st, 4, now));
 	return st_sql_run(st);
 }
 
@@ -1092,21 +898,21 @@ st_err st_client_kp_get(st_client *c, const uint8_t *ref, size_t ref_len, uint8_
 	*sealed = NULL;
 	*sealed_len = 0;
 	*last_resort = false;
-	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_KP_GET);
-	ST_TRY(bind_blob(st, 1, ref, ref_len));
+	ST_ENSURE(st_client_len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_KP_GET);
+	ST_TRY(st_client_bind_blob(st, 1, ref, ref_len));
 	ST_TRY(st_sql_row(st));
 	*last_resort = sqlite3_column_int64(st, 1) == 1;
 	st_err e = col_dup(st, 0, sealed, sealed_len);
-	done(st);
+	st_client_stmt_done(st);
 	return e;
 }
 
 st_err st_client_kp_remove(st_client *c, const uint8_t *ref, size_t ref_len)
 {
-	ST_ENSURE(len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
-	sqlite3_stmt *st = q(c, Q_KP_DEL);
-	ST_TRY(bind_blob(st, 1, ref, ref_len));
+	ST_ENSURE(st_client_len_ok(ref, ref_len, ST_CLIENT_KP_REF_MAX), ST_ERR_ARG);
+	sqlite3_stmt *st = st_client_stmt(c, Q_KP_DEL);
+	ST_TRY(st_client_bind_blob(st, 1, ref, ref_len));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(c->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
@@ -1114,9 +920,9 @@ st_err st_client_kp_remove(st_client *c, const uint8_t *ref, size_t ref_len)
 st_err st_client_kp_count(st_client *c, int64_t *one_time)
 {
 	*one_time = 0;
-	sqlite3_stmt *st = q(c, Q_KP_COUNT);
+	sqlite3_stmt *st = st_client_stmt(c, Q_KP_COUNT);
 	ST_TRY(st_sql_row(st));
 	*one_time = sqlite3_column_int64(st, 0);
-	done(st);
+	st_client_stmt_done(st);
 	return ST_OK;
 }

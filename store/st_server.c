@@ -5,8 +5,7 @@
  * use and kept for the life of the handle; a statement is reset before each
  * use, so no call leaves one half-stepped.
  */
-#include "st_server.h"
-#include "st_sql.h"
+#include "st_server_int.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -108,22 +107,6 @@ static const char *const migrations[] = {
 #error "ST_SCHEMA_VERSION must equal the number of migrations"
 #endif
 
-enum q {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SP, Q_SP_RELEASE, Q_SP_ROLLBACK,
-	Q_USER_ADD, Q_USER_GET, Q_USER_GET_ID, Q_USER_LIST,
-	Q_INVITE_ADD, Q_INVITE_USE,
-	Q_KP_ADD, Q_KP_DEL_LAST_RESORT, Q_KP_FIRST, Q_KP_DEL, Q_KP_COUNT,
-	Q_GROUP_ADD, Q_GROUP_GET, Q_GROUP_ADVANCE, Q_GROUP_NEXT_POS, Q_GROUP_BUMP_POS,
-	Q_MEMBER_ADD, Q_MEMBER_DEL, Q_MEMBER_GET, Q_MEMBER_COUNT, Q_MEMBER_ACK,
-	Q_LOG_ADD, Q_LOG_FETCH, Q_LOG_PRUNE,
-	Q_GROUP_CLEAR_LEAVING, Q_GROUP_SET_DM, Q_GROUPS_OF_USER, Q_MEMBER_LIST, Q_MEMBER_SET_ROLE,
-	Q_MEMBER_SET_LEAVING, Q_OWNER_COUNT, Q_OWNER_CANDIDATE, Q_LOG_UNACKED, Q_USER_PEERS,
-	Q_JOIN_ADD, Q_JOIN_DEL, Q_JOIN_PRUNE, Q_MEMBER_LEAVING,
-	Q_BLOB_ADD, Q_BLOB_GET, Q_BLOB_ADVANCE, Q_BLOB_CHUNK_ADD, Q_BLOB_RANGE, Q_BLOB_CHUNKS, Q_BLOB_COMPLETE,
-	Q_BLOB_DEL_CHUNKS, Q_BLOB_DEL, Q_BLOB_USAGE, Q_BLOB_EXPIRE_CHUNKS, Q_BLOB_EXPIRE,
-	Q_COUNT
-};
-
 static const char *const sql[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
@@ -201,17 +184,6 @@ static const char *const sql[Q_COUNT] = {
 	[Q_BLOB_EXPIRE] = "DELETE FROM blobs WHERE created < ?",
 };
 
-struct st_server {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[Q_COUNT];
-	int version;
-	bool batch;       /* a batch is open: st_begin() nests a savepoint */
-	bool batch_tx;    /* ... and its outer transaction has begun */
-	bool in_request;  /* a request's savepoint is open in the batch */
-	bool (*veto)(void *ctx);
-	void *veto_ctx;
-};
-
 const char *st_err_str(st_err e)
 {
 	switch (e) {
@@ -228,7 +200,7 @@ const char *st_err_str(st_err e)
 }
 
 /* The statement for q, prepared on first use and reset. */
-static sqlite3_stmt *q(st_server *s, enum q which)
+sqlite3_stmt *st_server_stmt(st_server *s, enum q which)
 {
 	sqlite3_stmt *st = s->stmt[which];
 	if (!st) {
@@ -242,23 +214,7 @@ static sqlite3_stmt *q(st_server *s, enum q which)
 	return st;
 }
 
-#define ST_TRY(expr) \
-	do { \
-		st_err st_try_e_ = (expr); \
-		if (st_try_e_ != ST_OK) \
-			return st_try_e_; \
-	} while (0)
-#define STMT(var, which) \
-	sqlite3_stmt *var = q(s, which); \
-	if (!var) \
-		return ST_ERR_DB
-#define BIND(expr) \
-	do { \
-		if ((expr) != SQLITE_OK) \
-			return ST_ERR_DB; \
-	} while (0)
-
-static int bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
+int st_server_bind_blob(sqlite3_stmt *st, int i, const uint8_t *p, size_t n)
 {
 	/* A zero-length blob must still be a blob, never NULL. */
 	if (n == 0)
@@ -403,7 +359,7 @@ void st_rollback(st_server *s)
 			s->in_request = false;
 		return;
 	}
-	sqlite3_stmt *st = q(s, Q_ROLLBACK);
+	sqlite3_stmt *st = st_server_stmt(s, Q_ROLLBACK);
 	if (st && sqlite3_get_autocommit(s->db) == 0)
 		(void)st_sql_run(st);
 }
@@ -428,7 +384,7 @@ st_err st_batch_commit(st_server *s)
 		return ST_OK;
 	st_err e = run1(s, Q_COMMIT);
 	if (e) {
-		sqlite3_stmt *st = q(s, Q_ROLLBACK);
+		sqlite3_stmt *st = st_server_stmt(s, Q_ROLLBACK);
 		if (st && sqlite3_get_autocommit(s->db) == 0)
 			(void)st_sql_run(st);
 	}
@@ -439,7 +395,7 @@ void st_batch_rollback(st_server *s)
 {
 	bool tx = s->batch_tx;
 	s->batch = s->batch_tx = s->in_request = false;
-	sqlite3_stmt *st = q(s, Q_ROLLBACK);
+	sqlite3_stmt *st = st_server_stmt(s, Q_ROLLBACK);
 	if (tx && st && sqlite3_get_autocommit(s->db) == 0)
 		(void)st_sql_run(st);
 }
@@ -475,7 +431,7 @@ bool st_username_valid(const uint8_t *name, size_t n)
 	return true;
 }
 
-static bool col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
+bool st_server_col_fixed(sqlite3_stmt *st, int i, uint8_t *out, size_t n)
 {
 	if (sqlite3_column_bytes(st, i) != (int)n)
 		return false;
@@ -495,8 +451,9 @@ static st_err read_user(sqlite3_stmt *st, st_user *u)
 	if (!name || nlen < 1 || nlen > ST_USERNAME_MAX)
 		return ST_ERR_DB;
 	memcpy(u->name, name, (size_t)nlen);
-	if (!col_fixed(st, 2, u->identity, sizeof u->identity) || !col_fixed(st, 3, u->pw_hash, sizeof u->pw_hash) ||
-	    !col_fixed(st, 4, u->salt, sizeof u->salt))
+	if (!st_server_col_fixed(st, 2, u->identity, sizeof u->identity) ||
+	    !st_server_col_fixed(st, 3, u->pw_hash, sizeof u->pw_hash) ||
+	    !st_server_col_fixed(st, 4, u->salt, sizeof u->salt))
 		return ST_ERR_DB;
 	u->ops = (uint32_t)sqlite3_column_int64(st, 5);
 	u->mem_kib = (uint32_t)sqlite3_column_int64(st, 6);
@@ -511,9 +468,9 @@ st_err st_user_add(st_server *s, const st_user *u, int64_t *id)
 		return ST_ERR_ARG;
 	STMT(st, Q_USER_ADD);
 	BIND(sqlite3_bind_text(st, 1, u->name, (int)n, SQLITE_TRANSIENT));
-	BIND(bind_blob(st, 2, u->identity, sizeof u->identity));
-	BIND(bind_blob(st, 3, u->pw_hash, sizeof u->pw_hash));
-	BIND(bind_blob(st, 4, u->salt, sizeof u->salt));
+	BIND(st_server_bind_blob(st, 2, u->identity, sizeof u->identity));
+	BIND(st_server_bind_blob(st, 3, u->pw_hash, sizeof u->pw_hash));
+	BIND(st_server_bind_blob(st, 4, u->salt, sizeof u->salt));
 	BIND(sqlite3_bind_int64(st, 5, u->ops));
 	BIND(sqlite3_bind_int64(st, 6, u->mem_kib));
 	BIND(sqlite3_bind_int64(st, 7, u->created));
@@ -564,7 +521,7 @@ st_err st_user_list(st_server *s, st_err (*fn)(void *ctx, const st_user *u), voi
 st_err st_invite_add(st_server *s, const uint8_t hash[ST_HASH_LEN], int64_t now)
 {
 	STMT(st, Q_INVITE_ADD);
-	BIND(bind_blob(st, 1, hash, ST_HASH_LEN));
+	BIND(st_server_bind_blob(st, 1, hash, ST_HASH_LEN));
 	BIND(sqlite3_bind_int64(st, 2, now));
 	return st_sql_run(st);
 }
@@ -574,7 +531,7 @@ st_err st_invite_use(st_server *s, const uint8_t hash[ST_HASH_LEN], int64_t user
 	STMT(st, Q_INVITE_USE);
 	BIND(sqlite3_bind_int64(st, 1, user));
 	BIND(sqlite3_bind_int64(st, 2, now));
-	BIND(bind_blob(st, 3, hash, ST_HASH_LEN));
+	BIND(st_server_bind_blob(st, 3, hash, ST_HASH_LEN));
 	ST_TRY(st_sql_run(st));
 	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
 }
@@ -591,8 +548,8 @@ st_err st_kp_add(st_server *s, int64_t user, const uint8_t ref[ST_HASH_LEN], con
 	}
 	STMT(st, Q_KP_ADD);
 	BIND(sqlite3_bind_int64(st, 1, user));
-	BIND(bind_blob(st, 2, ref, ST_HASH_LEN));
-	BIND(bind_blob(st, 3, kp, n));
+	BIND(st_server_bind_blob(st, 2, ref, ST_HASH_LEN));
+	BIND(st_server_bind_blob(st, 3, kp, n));
 	BIND(sqlite3_bind_int(st, 4, last_resort ? 1 : 0));
 	return st_sql_run(st);
 }
@@ -615,7 +572,7 @@ st_err st_kp_take(st_server *s, int64_t user, uint8_t **kp, size_t *n, bool *las
 	if (!copy)
 		return len > 0 && p ? ST_ERR_NOMEM : ST_ERR_DB;
 	if (!*last_resort) {
-		sqlite3_stmt *del = q(s, Q_KP_DEL);
+		sqlite3_stmt *del = st_server_stmt(s, Q_KP_DEL);
 		st_err e = ST_ERR_DB;
 		if (del && sqlite3_bind_int64(del, 1, id) == SQLITE_OK)
 			e = st_sql_run(del);
@@ -629,7 +586,7 @@ st_err st_kp_take(st_server *s, int64_t user, uint8_t **kp, size_t *n, bool *las
 	return ST_OK;
 }
 
-static st_err count1(st_server *s, enum q which, int64_t a, int64_t *out)
+st_err st_server_count1(st_server *s, enum q which, int64_t a, int64_t *out)
 {
 	STMT(st, which);
 	BIND(sqlite3_bind_int64(st, 1, a));
@@ -641,7 +598,7 @@ static st_err count1(st_server *s, enum q which, int64_t a, int64_t *out)
 
 st_err st_kp_count(st_server *s, int64_t user, int64_t *one_time)
 {
-	return count1(s, Q_KP_COUNT, user, one_time);
+	return st_server_count1(s, Q_KP_COUNT, user, one_time);
 }
 
 st_err st_group_create(st_server *s, const uint8_t *gid, size_t n, int64_t owner, int64_t *id)
@@ -649,7 +606,7 @@ st_err st_group_create(st_server *s, const uint8_t *gid, size_t n, int64_t owner
 	if (n < 1 || n > ST_GROUP_ID_MAX)
 		return ST_ERR_ARG;
 	STMT(st, Q_GROUP_ADD);
-	BIND(bind_blob(st, 1, gid, n));
+	BIND(st_server_bind_blob(st, 1, gid, n));
 	ST_TRY(st_sql_run(st));
 	*id = sqlite3_last_insert_rowid(s->db);
 	return st_member_add(s, *id, owner, ST_ROLE_OWNER, 0);
@@ -660,7 +617,7 @@ st_err st_group_get(st_server *s, const uint8_t *gid, size_t n, st_group *g)
 	if (n < 1 || n > ST_GROUP_ID_MAX)
 		return ST_ERR_NOT_FOUND;
 	STMT(st, Q_GROUP_GET);
-	BIND(bind_blob(st, 1, gid, n));
+	BIND(st_server_bind_blob(st, 1, gid, n));
 	ST_TRY(st_sql_row(st));
 	g->id = sqlite3_column_int64(st, 0);
 	g->epoch = (uint64_t)sqlite3_column_int64(st, 1);
@@ -726,7 +683,7 @@ st_err st_member_get(st_server *s, int64_t group, int64_t user, st_role *role, u
 
 st_err st_member_count(st_server *s, int64_t group, int64_t *n)
 {
-	return count1(s, Q_MEMBER_COUNT, group, n);
+	return st_server_count1(s, Q_MEMBER_COUNT, group, n);
 }
 
 st_err st_member_ack(st_server *s, int64_t group, int64_t user, uint64_t pos)
@@ -747,7 +704,7 @@ st_err st_log_append(st_server *s, int64_t group, int64_t sender, uint8_t kind, 
 	if (epoch > (uint64_t)INT64_MAX)
 		return ST_ERR_ARG;
 	int64_t next;
-	ST_TRY(count1(s, Q_GROUP_NEXT_POS, group, &next));
+	ST_TRY(st_server_count1(s, Q_GROUP_NEXT_POS, group, &next));
 	STMT(bump, Q_GROUP_BUMP_POS);
 	BIND(sqlite3_bind_int64(bump, 1, group));
 	ST_TRY(st_sql_run(bump));
@@ -757,7 +714,7 @@ st_err st_log_append(st_server *s, int64_t group, int64_t sender, uint8_t kind, 
 	BIND(sqlite3_bind_int64(st, 3, sender));
 	BIND(sqlite3_bind_int(st, 4, kind));
 	BIND(sqlite3_bind_int64(st, 5, (int64_t)epoch));
-	BIND(bind_blob(st, 6, data, n));
+	BIND(st_server_bind_blob(st, 6, data, n));
 	ST_TRY(st_sql_run(st));
 	*pos = (uint64_t)next;
 	return ST_OK;
@@ -801,175 +758,6 @@ st_err st_log_prune(st_server *s, int64_t group, int64_t *deleted)
 	STMT(jp, Q_JOIN_PRUNE);
 	BIND(sqlite3_bind_int64(jp, 1, group));
 	return st_sql_run(jp);
-}
-
-static bool blob_size_ok(uint64_t v)
-{
-	return v <= (uint64_t)INT64_MAX;
-}
-
-st_err st_blob_create(st_server *s, const st_blob *b)
-{
-	if (b->size == 0 || !blob_size_ok(b->size))
-		return ST_ERR_ARG;
-	STMT(st, Q_BLOB_ADD);
-	BIND(bind_blob(st, 1, b->id, ST_BLOB_ID_LEN));
-	BIND(sqlite3_bind_int64(st, 2, b->owner));
-	BIND(sqlite3_bind_int64(st, 3, (int64_t)b->size));
-	BIND(bind_blob(st, 4, b->hash, ST_HASH_LEN));
-	BIND(sqlite3_bind_int64(st, 5, b->created));
-	return st_sql_run(st);
-}
-
-st_err st_blob_get(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], st_blob *b)
-{
-	memset(b, 0, sizeof *b);
-	STMT(st, Q_BLOB_GET);
-	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
-	ST_TRY(st_sql_row(st));
-	memcpy(b->id, id, ST_BLOB_ID_LEN);
-	b->owner = sqlite3_column_int64(st, 0);
-	b->size = (uint64_t)sqlite3_column_int64(st, 1);
-	st_err e = col_fixed(st, 2, b->hash, ST_HASH_LEN) ? ST_OK : ST_ERR_DB;
-	b->created = sqlite3_column_int64(st, 3);
-	b->written = (uint64_t)sqlite3_column_int64(st, 4);
-	b->complete = sqlite3_column_int(st, 5) != 0;
-	/* No hash state before the first piece; after it, one whose tail is
-	 * what the written count says, or the row is corrupt. */
-	if (!e && sqlite3_column_type(st, 6) != SQLITE_NULL) {
-		int tail = sqlite3_column_bytes(st, 7);
-		const void *p = sqlite3_column_blob(st, 7);
-		b->has_hash = col_fixed(st, 6, b->hashed.mid, ST_HASH_LEN) && sqlite3_column_type(st, 7) == SQLITE_BLOB &&
-			      tail >= 0 && (uint64_t)tail == b->written % ST_HASH_BLOCK && (tail == 0 || p);
-		if (b->has_hash && tail > 0)
-			memcpy(b->hashed.tail, p, (size_t)tail);
-		b->hashed.tail_len = b->has_hash ? (size_t)tail : 0;
-		e = b->has_hash ? ST_OK : ST_ERR_DB;
-	} else if (!e && b->written > 0) {
-		e = ST_ERR_DB;
-	}
-	sqlite3_reset(st);
-	return e;
-}
-
-st_err st_blob_append(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, const uint8_t *data,
-		      size_t n, const st_blob_hash *h)
-{
-	if (n == 0 || !blob_size_ok(offset) || n > (size_t)INT32_MAX || (uint64_t)n > (uint64_t)INT64_MAX - offset ||
-	    h->tail_len != (offset + n) % ST_HASH_BLOCK)
-		return ST_ERR_ARG;
-	STMT(adv, Q_BLOB_ADVANCE);
-	BIND(bind_blob(adv, 1, id, ST_BLOB_ID_LEN));
-	BIND(sqlite3_bind_int64(adv, 2, (int64_t)offset));
-	BIND(sqlite3_bind_int64(adv, 3, (int64_t)n));
-	BIND(bind_blob(adv, 4, h->mid, ST_HASH_LEN));
-	BIND(bind_blob(adv, 5, h->tail, h->tail_len));
-	ST_TRY(st_sql_run(adv));
-	if (sqlite3_changes(s->db) != 1)
-		return ST_ERR_ARG;
-	STMT(st, Q_BLOB_CHUNK_ADD);
-	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
-	BIND(sqlite3_bind_int64(st, 2, (int64_t)offset));
-	BIND(bind_blob(st, 3, data, n));
-	return st_sql_run(st);
-}
-
-st_err st_blob_read(st_server *s, const uint8_t id[ST_BLOB_ID_LEN], uint64_t offset, uint8_t *out, size_t n,
-		    size_t *got)
-{
-	*got = 0;
-	if (!blob_size_ok(offset) || n > (uint64_t)INT64_MAX - offset)
-		return ST_ERR_ARG;
-	if (n == 0)
-		return ST_OK;
-	STMT(st, Q_BLOB_RANGE);
-	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
-	BIND(sqlite3_bind_int64(st, 2, (int64_t)offset));
-	BIND(sqlite3_bind_int64(st, 3, (int64_t)(offset + n)));
-	st_err e = ST_OK;
-	int rc;
-	uint64_t pos = offset;
-	while (!e && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t off = (uint64_t)sqlite3_column_int64(st, 0);
-		const uint8_t *p = sqlite3_column_blob(st, 1);
-		uint64_t len = (uint64_t)sqlite3_column_bytes(st, 1);
-		/* The first row may end where the range starts (a read at the
-		 * end); pieces are contiguous (append checks the offset), so a
-		 * gap is a corrupt database. */
-		if (off + len <= pos)
-			continue;
-		if (off > pos || !p) {
-			e = ST_ERR_DB;
-			break;
-		}
-		uint64_t skip = pos - off, take = len - skip;
-		if (take > offset + n - pos)
-			take = offset + n - pos;
-		memcpy(out + (pos - offset), p + skip, (size_t)take);
-		pos += take;
-	}
-	if (!e && rc != SQLITE_DONE)
-		e = ST_ERR_DB;
-	sqlite3_reset(st);
-	if (!e)
-		*got = (size_t)(pos - offset);
-	return e;
-}
-
-st_err st_blob_each_chunk(st_server *s, const uint8_t id[ST_BLOB_ID_LEN],
-			  void (*fn)(void *ctx, const uint8_t *p, size_t n), void *ctx)
-{
-	STMT(st, Q_BLOB_CHUNKS);
-	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(st, 0);
-		int len = sqlite3_column_bytes(st, 0);
-		if (p && len > 0)
-			fn(ctx, p, (size_t)len);
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? ST_OK : ST_ERR_DB;
-}
-
-st_err st_blob_set_complete(st_server *s, const uint8_t id[ST_BLOB_ID_LEN])
-{
-	STMT(st, Q_BLOB_COMPLETE);
-	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
-	ST_TRY(st_sql_run(st));
-	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_ARG;
-}
-
-st_err st_blob_delete(st_server *s, const uint8_t id[ST_BLOB_ID_LEN])
-{
-	STMT(ch, Q_BLOB_DEL_CHUNKS);
-	BIND(bind_blob(ch, 1, id, ST_BLOB_ID_LEN));
-	ST_TRY(st_sql_run(ch));
-	STMT(st, Q_BLOB_DEL);
-	BIND(bind_blob(st, 1, id, ST_BLOB_ID_LEN));
-	ST_TRY(st_sql_run(st));
-	return sqlite3_changes(s->db) == 1 ? ST_OK : ST_ERR_NOT_FOUND;
-}
-
-st_err st_blob_usage(st_server *s, int64_t owner, uint64_t *bytes)
-{
-	int64_t v = 0;
-	ST_TRY(count1(s, Q_BLOB_USAGE, owner, &v));
-	*bytes = v > 0 ? (uint64_t)v : 0;
-	return ST_OK;
-}
-
-st_err st_blob_expire(st_server *s, int64_t before, int64_t *deleted)
-{
-	*deleted = 0;
-	STMT(ch, Q_BLOB_EXPIRE_CHUNKS);
-	BIND(sqlite3_bind_int64(ch, 1, before));
-	ST_TRY(st_sql_run(ch));
-	STMT(st, Q_BLOB_EXPIRE);
-	BIND(sqlite3_bind_int64(st, 1, before));
-	ST_TRY(st_sql_run(st));
-	*deleted = sqlite3_changes(s->db);
-	return ST_OK;
 }
 
 st_err st_group_mark_dm(st_server *s, int64_t group)
@@ -1071,11 +859,11 @@ st_err st_group_ensure_owner(st_server *s, int64_t group, int64_t *promoted)
 {
 	*promoted = 0;
 	int64_t owners;
-	ST_TRY(count1(s, Q_OWNER_COUNT, group, &owners));
+	ST_TRY(st_server_count1(s, Q_OWNER_COUNT, group, &owners));
 	if (owners > 0)
 		return ST_OK;
 	int64_t user;
-	st_err e = count1(s, Q_OWNER_CANDIDATE, group, &user);
+	st_err e = st_server_count1(s, Q_OWNER_CANDIDATE, group, &user);
 	if (e == ST_ERR_NOT_FOUND)
 		return ST_OK; /* no members left */
 	ST_TRY(e);
@@ -1086,7 +874,7 @@ st_err st_group_ensure_owner(st_server *s, int64_t group, int64_t *promoted)
 
 st_err st_log_unacked(st_server *s, int64_t group, int64_t *n)
 {
-	return count1(s, Q_LOG_UNACKED, group, n);
+	return st_server_count1(s, Q_LOG_UNACKED, group, n);
 }
 
 st_err st_user_peers(st_server *s, int64_t user, st_err (*fn)(void *ctx, int64_t id, const char *name),
