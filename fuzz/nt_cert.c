@@ -1,6 +1,7 @@
 /*
  * fuzz: certificate decoding (nt_cert_public_key, BearSSL's X.509 decoder
- * behind it) and the pin of whatever key it accepts.
+ * behind it: br_x509_decoder_init, br_x509_decoder_push,
+ * br_x509_decoder_get_pkey) and the pin of whatever key it accepts.
  *
  * Property: an accepted key is an uncompressed P-256 point, and decoding
  * the same bytes twice gives the same key.
