@@ -149,7 +149,7 @@ build_tests() { # VARIANT CFLAGS
 	local variant=$1 flags=$2 out=build/$1 t
 	write_build_info
 	build_lib "$out" "$flags"
-	compile "$out/obj" "$flags" tests/t.c tests/mls_world.c tests/e2e_util.c >"$out/fw.txt"
+	compile "$out/obj" "$flags" tests/t.c tests/mls_world.c tests/e2e_util.c tests/svr_world.c >"$out/fw.txt"
 	mapfile -t fw <"$out/fw.txt"
 	mkdir -p "$out/tests"
 	for t in $(list_entries tests/*.tests); do
