@@ -58,54 +58,131 @@ static uint32_t right(uint32_t x, uint32_t width)
 	return r;
 }
 
+/* One touched node. A slot stays once placed (its secret is wiped when
+ * consumed): no deletion keeps the probing simple, and at most width slots
+ * ever exist. */
+struct mls_secret_slot {
+	uint32_t key;                     /* node index + 1; 0 marks an empty slot */
+	bool have;                        /* secret holds the node's secret */
+	uint8_t secret[MLS_NH];
+	struct mls_ratchet_pair *ratchet; /* leaves only, NULL until first use */
+};
+
+/* Enough for the root and a few leaves' paths at any group size. */
+#define INITIAL_SLOTS 64u
+
+/* Node indices are structured (paths, siblings): mix them before masking. */
+static uint32_t slot_hash(uint32_t x)
+{
+	uint32_t h = x * 0x9E3779B1u;
+	return h ^ (h >> 15);
+}
+
+/* The slot of node x, or NULL. Terminates: the table is at most half full. */
+static struct mls_secret_slot *find_slot(const mls_secret_tree *t, uint32_t x)
+{
+	uint32_t mask = t->cap - 1;
+	for (uint32_t i = slot_hash(x) & mask;; i = (i + 1) & mask) {
+		if (t->slot[i].key == x + 1)
+			return &t->slot[i];
+		if (t->slot[i].key == 0)
+			return NULL;
+	}
+}
+
+/* An empty slot for x in a table known not to hold x. */
+static struct mls_secret_slot *free_slot(struct mls_secret_slot *slot, uint32_t cap, uint32_t x)
+{
+	uint32_t mask = cap - 1, i = slot_hash(x) & mask;
+	while (slot[i].key != 0)
+		i = (i + 1) & mask;
+	return &slot[i];
+}
+
+/* Room for `extra` more nodes without passing half full; slot pointers
+ * taken before a call are invalid after it. */
+static cr_err reserve(mls_secret_tree *t, uint32_t extra)
+{
+	uint32_t cap = t->cap;
+	while (2 * ((uint64_t)t->used + extra) > cap)
+		cap *= 2;
+	if (cap == t->cap)
+		return CR_OK;
+	struct mls_secret_slot *slot = calloc(cap, sizeof slot[0]);
+	CR_ENSURE(slot, CR_ERR_NOMEM);
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->slot[i].key != 0)
+			*free_slot(slot, cap, t->slot[i].key - 1) = t->slot[i];
+	cr_wipe(t->slot, t->cap * sizeof t->slot[0]);
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+	return CR_OK;
+}
+
+/* The slot of node x, placed empty if x was never touched; needs a prior
+ * reserve of one. */
+static struct mls_secret_slot *touch_slot(mls_secret_tree *t, uint32_t x)
+{
+	struct mls_secret_slot *s = find_slot(t, x);
+	if (!s) {
+		s = free_slot(t->slot, t->cap, x);
+		s->key = x + 1;
+		t->used++;
+	}
+	return s;
+}
+
+static bool have_node(const mls_secret_tree *t, uint32_t x)
+{
+	const struct mls_secret_slot *s = find_slot(t, x);
+	return s && s->have;
+}
+
 cr_err mls_secret_tree_init(mls_secret_tree *t, const uint8_t encryption_secret[MLS_NH], uint32_t n_leaves)
 {
 	memset(t, 0, sizeof *t);
 	CR_ENSURE(n_leaves >= 1 && n_leaves <= MLS_SECRET_TREE_MAX_LEAVES, CR_ERR_LIMIT);
+	t->slot = calloc(INITIAL_SLOTS, sizeof t->slot[0]);
+	CR_ENSURE(t->slot, CR_ERR_NOMEM);
+	t->cap = INITIAL_SLOTS;
 	t->n_leaves = n_leaves;
 	t->width = 2 * n_leaves - 1;
-	t->node = calloc(t->width, sizeof t->node[0]);
-	t->have = calloc(t->width, 1);
-	t->ratchet = calloc(n_leaves, sizeof t->ratchet[0]);
-	if (!t->node || !t->have || !t->ratchet) {
-		mls_secret_tree_free(t);
-		return CR_ERR_NOMEM;
-	}
-	uint32_t r = root(t->width);
-	memcpy(t->node[r], encryption_secret, MLS_NH);
-	t->have[r] = 1;
+	struct mls_secret_slot *r = touch_slot(t, root(t->width));
+	memcpy(r->secret, encryption_secret, MLS_NH);
+	r->have = true;
 	return CR_OK;
+}
+
+static void free_pair(struct mls_ratchet_pair *p)
+{
+	for (int k = 0; k < 2; k++) {
+		ratchet *r = &p->r[k];
+		if (r->skipped) {
+			cr_wipe(r->skipped, MLS_SECRET_TREE_WINDOW * sizeof r->skipped[0]);
+			free(r->skipped);
+		}
+	}
+	cr_wipe(p, sizeof *p);
+	free(p);
 }
 
 void mls_secret_tree_free(mls_secret_tree *t)
 {
-	if (t->node && t->have)
-		for (uint32_t x = 0; x < t->width; x++)
-			if (t->have[x])
-				cr_wipe(t->node[x], MLS_NH);
-	if (t->ratchet)
-		for (uint32_t i = 0; i < t->n_leaves; i++)
-			if (t->ratchet[i]) {
-				for (int k = 0; k < 2; k++) {
-					ratchet *r = &t->ratchet[i]->r[k];
-					if (r->skipped) {
-						cr_wipe(r->skipped, MLS_SECRET_TREE_WINDOW * sizeof r->skipped[0]);
-						free(r->skipped);
-					}
-				}
-				cr_wipe(t->ratchet[i], sizeof *t->ratchet[i]);
-				free(t->ratchet[i]);
-			}
-	free(t->node);
-	free(t->have);
-	free(t->ratchet);
+	if (t->slot) {
+		for (uint32_t i = 0; i < t->cap; i++)
+			if (t->slot[i].ratchet)
+				free_pair(t->slot[i].ratchet);
+		cr_wipe(t->slot, t->cap * sizeof t->slot[0]);
+		free(t->slot);
+	}
 	memset(t, 0, sizeof *t);
 }
 
-static void drop_node(mls_secret_tree *t, uint32_t x)
+static void drop_node(struct mls_secret_slot *s)
 {
-	cr_wipe(t->node[x], MLS_NH);
-	t->have[x] = 0;
+	cr_wipe(s->secret, MLS_NH);
+	s->have = false;
 }
 
 /* The ratchet pair of a leaf, derived on first use along the path from the
@@ -113,34 +190,39 @@ static void drop_node(mls_secret_tree *t, uint32_t x)
 static cr_err leaf_ratchets(mls_secret_tree *t, uint32_t leaf, struct mls_ratchet_pair **out)
 {
 	CR_ENSURE(leaf < t->n_leaves, CR_ERR_ARG);
-	if (t->ratchet[leaf]) {
-		*out = t->ratchet[leaf];
+	uint32_t target = 2 * leaf;
+	struct mls_secret_slot *s = find_slot(t, target);
+	if (s && s->ratchet) {
+		*out = s->ratchet;
 		return CR_OK;
 	}
-	uint32_t target = 2 * leaf, x = root(t->width);
-	while (!t->have[x] && x != target)
+	uint32_t x = root(t->width);
+	while (!have_node(t, x) && x != target)
 		x = target < x ? left(x) : right(x, t->width);
 	/* Invariant: an unused leaf has exactly one stored node on its path. */
-	CR_ENSURE(t->have[x], CR_ERR_STATE);
+	CR_ENSURE(have_node(t, x), CR_ERR_STATE);
 	while (x != target) {
 		uint32_t l = left(x), r = right(x, t->width);
-		CR_TRY(mls_expand_with_label(t->node[l], MLS_NH, t->node[x], MLS_NH, "tree",
+		CR_TRY(reserve(t, 2));
+		struct mls_secret_slot *sl = touch_slot(t, l), *sr = touch_slot(t, r), *sx = find_slot(t, x);
+		CR_TRY(mls_expand_with_label(sl->secret, MLS_NH, sx->secret, MLS_NH, "tree",
 					     (const uint8_t *)"left", 4));
-		CR_TRY(mls_expand_with_label(t->node[r], MLS_NH, t->node[x], MLS_NH, "tree",
+		CR_TRY(mls_expand_with_label(sr->secret, MLS_NH, sx->secret, MLS_NH, "tree",
 					     (const uint8_t *)"right", 5));
-		t->have[l] = t->have[r] = 1;
-		drop_node(t, x);
+		sl->have = sr->have = true;
+		drop_node(sx);
 		x = target < x ? l : r;
 	}
+	s = find_slot(t, target);
 	struct mls_ratchet_pair *p = calloc(1, sizeof *p);
 	CR_ENSURE(p, CR_ERR_NOMEM);
 	cr_err err;
-	CR_CHECK(mls_expand_with_label(p->r[MLS_RATCHET_HANDSHAKE].secret, MLS_NH, t->node[x], MLS_NH,
+	CR_CHECK(mls_expand_with_label(p->r[MLS_RATCHET_HANDSHAKE].secret, MLS_NH, s->secret, MLS_NH,
 				       "handshake", NULL, 0));
-	CR_CHECK(mls_expand_with_label(p->r[MLS_RATCHET_APPLICATION].secret, MLS_NH, t->node[x], MLS_NH,
+	CR_CHECK(mls_expand_with_label(p->r[MLS_RATCHET_APPLICATION].secret, MLS_NH, s->secret, MLS_NH,
 				       "application", NULL, 0));
-	drop_node(t, x);
-	t->ratchet[leaf] = p;
+	drop_node(s);
+	s->ratchet = p;
 	*out = p;
 out:
 	if (err) {
@@ -312,8 +394,17 @@ cr_err mls_secret_tree_generation(const mls_secret_tree *t, uint32_t leaf, mls_r
 {
 	CR_ENSURE(leaf < t->n_leaves, CR_ERR_ARG);
 	CR_ENSURE(type == MLS_RATCHET_HANDSHAKE || type == MLS_RATCHET_APPLICATION, CR_ERR_ARG);
-	*generation = t->ratchet[leaf] ? t->ratchet[leaf]->r[type].gen : 0;
+	const struct mls_secret_slot *s = find_slot(t, 2 * leaf);
+	*generation = s && s->ratchet ? s->ratchet->r[type].gen : 0;
 	return CR_OK;
+}
+
+uint32_t mls_secret_tree_held(const mls_secret_tree *t)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < t->cap; i++)
+		n += t->slot[i].have;
+	return n;
 }
 
 void mls_ratchet_key_wipe(mls_ratchet_key *k)

@@ -12,14 +12,18 @@
  *   nonce_[j]  = DeriveTreeSecret(secret_[j], "nonce", j, Nn)
  *   secret_[j+1] = DeriveTreeSecret(secret_[j], "secret", j, Nh)
  *
- * Laziness and cost: nothing is derived at creation. The first use of a
- * leaf derives the path from the nearest stored ancestor down to the leaf
- * (at most log2(n) + 1 ExpandWithLabel calls) and stores the siblings met on
- * the way. A tree of n leaves allocates two zeroed arrays of (2n - 1) node
- * slots and n ratchet pointers (calloc: pages never touched cost nothing);
- * a ratchet pair (about 100 bytes) is allocated at a leaf's first use, and a
- * ratchet's out-of-order window (WINDOW * 32 bytes) at its first skipped
- * generation. No step is quadratic:
+ * Laziness and cost: nothing is derived at creation, and nothing is stored
+ * per leaf or per node until it is touched. The first use of a leaf derives
+ * the path from the nearest stored ancestor down to the leaf (at most
+ * log2(n) + 1 ExpandWithLabel calls) and stores the siblings met on the way.
+ * Touched nodes live in an open-addressing hash table keyed by node index
+ * (about 48 bytes a slot, at most half full, grown by doubling), so a tree
+ * costs memory in proportion to the nodes used, not to n: a fresh epoch of a
+ * 10,000-member group allocates a few KiB, not the 2n - 1 node slots of a
+ * full array. A slot is never removed (its secret is wiped), so at most
+ * 2n - 1 slots ever exist. A ratchet pair (about 100 bytes) is allocated at a
+ * leaf's first use, and a ratchet's out-of-order window (WINDOW * 32 bytes)
+ * at its first skipped generation. No step is quadratic:
  * a key costs O(log n) hashes the first time a leaf is used, O(1) after,
  * plus one hash chain step per skipped generation.
  *
@@ -61,14 +65,14 @@ typedef enum mls_ratchet_type {
 	MLS_RATCHET_APPLICATION = 1,
 } mls_ratchet_type;
 
-struct mls_ratchet_pair; /* private */
+struct mls_secret_slot; /* private: one touched node */
 
 typedef struct mls_secret_tree {
 	uint32_t n_leaves;
-	uint32_t width;            /* 2 * n_leaves - 1 */
-	uint8_t (*node)[MLS_NH];   /* node secrets, valid where `have` is set */
-	uint8_t *have;             /* one byte per node */
-	struct mls_ratchet_pair **ratchet; /* per leaf, NULL until first use */
+	uint32_t width;               /* 2 * n_leaves - 1 */
+	struct mls_secret_slot *slot; /* hash table of touched nodes */
+	uint32_t cap;                 /* slots, a power of two */
+	uint32_t used;                /* slots holding a node */
 } mls_secret_tree;
 
 /* A key and nonce for one message. */
@@ -105,6 +109,9 @@ cr_err mls_secret_tree_get(mls_secret_tree *t, uint32_t leaf, mls_ratchet_type t
 cr_err mls_secret_tree_generation(const mls_secret_tree *t, uint32_t leaf, mls_ratchet_type type,
 				  uint32_t *generation) CR_MUST_CHECK;
 void mls_ratchet_key_wipe(mls_ratchet_key *k);
+/* How many node secrets the tree holds now (not yet consumed into children
+ * or ratchets): the deletion schedule made visible, for tests. */
+uint32_t mls_secret_tree_held(const mls_secret_tree *t);
 
 /* sender_data key and nonce from the first Nh bytes of the ciphertext (all
  * of it when shorter), RFC 9420 6.3.2. */
