@@ -69,6 +69,20 @@ static bool reg(server *s, user *u, const char *name)
 	return e == CR_OK;
 }
 
+/* The usual start of a test: a fresh folder and server (open
+ * registration), and the first n of alice, bob, carol, dave registered
+ * into u[0..n-1]. */
+static bool cast_up(server *s, user *u, size_t n)
+{
+	static const char *const names[] = { "alice", "bob", "carol", "dave" };
+	if (n > sizeof names / sizeof names[0] || !fixture(s, false) || !CHECK(server_start(s)))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!reg(s, &u[i], names[i]))
+			return false;
+	return true;
+}
+
 static bool reopen(server *s, user *u)
 {
 	nt_client_close(u->c);
@@ -189,7 +203,7 @@ TEST(e2e_client_replayed_message_is_ignored)
 	memset(u, 0, sizeof u);
 	uint8_t *ct = NULL;
 	size_t n = 0;
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+	if (!cast_up(&s, u, 2))
 		goto out;
 	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
@@ -221,7 +235,7 @@ TEST(e2e_client_changed_contact_key_blocks_until_trusted)
 	user u[2];
 	memset(u, 0, sizeof u);
 	st_client *db = NULL;
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+	if (!cast_up(&s, u, 2))
 		goto out;
 	char number[72], fp[48], number2[72];
 	if (!ok(&u[0], nt_client_fingerprint(u[0].c, "bob", number, fp), "fingerprint") ||
@@ -277,8 +291,7 @@ TEST(e2e_client_two_commits_for_one_epoch_do_not_fork)
 	server s;
 	user u[3];
 	memset(u, 0, sizeof u);
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob") ||
-	    !reg(&s, &u[2], "carol"))
+	if (!cast_up(&s, u, 3))
 		goto out;
 	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
@@ -366,7 +379,7 @@ TEST(e2e_client_killed_mid_sync_resumes_exactly_once)
 	server s;
 	user u[2];
 	memset(u, 0, sizeof u);
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+	if (!cast_up(&s, u, 2))
 		goto out;
 	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
@@ -523,8 +536,7 @@ TEST(e2e_client_keypackages_follow_the_servers_count)
 	server s;
 	user u[3];
 	memset(u, 0, sizeof u);
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob") ||
-	    !reg(&s, &u[2], "carol"))
+	if (!cast_up(&s, u, 3))
 		goto out;
 	char gid[16];
 	for (int i = 0; i < 6; i++) {
@@ -565,8 +577,7 @@ TEST(e2e_client_admin_removes_member_does_not)
 	server s;
 	user u[4];
 	memset(u, 0, sizeof u);
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob") ||
-	    !reg(&s, &u[2], "carol") || !reg(&s, &u[3], "dave"))
+	if (!cast_up(&s, u, 4))
 		goto out;
 	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
@@ -616,8 +627,7 @@ TEST(e2e_client_stale_leaf_is_refreshed_by_a_sync)
 	memset(u, 0, sizeof u);
 	mls_group *g = NULL;
 	st_client_group row;
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob") ||
-	    !reg(&s, &u[2], "carol"))
+	if (!cast_up(&s, u, 3))
 		goto out;
 	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
@@ -675,7 +685,7 @@ TEST(e2e_client_outbox_sends_once_in_order)
 	server s;
 	user u[2];
 	memset(u, 0, sizeof u);
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+	if (!cast_up(&s, u, 2))
 		goto out;
 	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
@@ -771,7 +781,7 @@ TEST(e2e_client_same_message_id_is_delivered_once)
 	static const uint8_t id_a[NT_APP_MSG_ID_LEN] = { 0xa1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 	static const uint8_t id_b[NT_APP_MSG_ID_LEN] = { 0xb2, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
 	static const uint8_t id_c[NT_APP_MSG_ID_LEN] = { 0xc3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+	if (!cast_up(&s, u, 2))
 		goto out;
 	if (!ok(&u[0], nt_client_group_create(u[0].c, "g"), "create") ||
 	    !ok(&u[0], nt_client_group_add(u[0].c, "g", "bob"), "add") ||
@@ -839,7 +849,7 @@ TEST(e2e_client_dm_events_name_the_peer)
 	server s;
 	user u[2];
 	memset(u, 0, sizeof u);
-	if (!fixture(&s, false) || !CHECK(server_start(&s)) || !reg(&s, &u[0], "alice") || !reg(&s, &u[1], "bob"))
+	if (!cast_up(&s, u, 2))
 		goto out;
 	if (!ok(&u[0], nt_client_dm(u[0].c, "bob", (const uint8_t *)"hi", 2), "dm") ||
 	    !ok(&u[0], nt_client_group_create(u[0].c, "room"), "create") ||
